@@ -1,0 +1,73 @@
+//! Error vocabulary shared by every stage: a `Problem` is one thing wrong with the user's input,
+//! located by a path into it; `Problems` carries all of them at once so a user fixes a values file
+//! in one round trip. Exit codes live here because they are part of the interface.
+
+use std::fmt;
+
+/// Success, no drift, no findings.
+pub const EXIT_OK: u8 = 0;
+/// `diff` found drift, `check` found findings, `render --check` found stale files.
+pub const EXIT_DIFFERENT: u8 = 1;
+/// Bad input or a failure: nothing was written to stdout.
+pub const EXIT_ERROR: u8 = 2;
+
+/// One problem with the user's input.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    /// Where: `repoRegistrations[3].artifactBucket.bucket`, or a file name and line.
+    pub path: String,
+    /// What is wrong, the offending value in backticks, and what would be valid.
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Problem {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Every problem found in one run. Displayed one per line, in input order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem::new(path, message));
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// `Ok(())` when empty, the whole list as an error otherwise.
+    pub fn into_result(self) -> Result<(), Problems> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(f, "{n} problem{} found", if n == 1 { "" } else { "s" })?;
+        for p in &self.0 {
+            write!(f, "\n  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}

@@ -1,0 +1,15 @@
+//! artifact-repos: generate per-tenant Argo Workflows artifact repositories from Helm values.
+//!
+//! The pipeline, one module per stage:
+//! `values` (parse and merge values, validate into a checked `model`) -> `render` (typed objects,
+//! serialized in Helm's install order). `stream` and `postrender` handle Helm's post-renderer
+//! stream as bytes; `manifests`, `diff`, `check`, `explain` and `workflow` read manifest streams for
+//! CI. `cli` is the only module that does I/O; `yaml` is the only one that knows the YAML library.
+
+pub mod cli;
+pub mod error;
+pub mod model;
+pub mod render;
+pub mod schema;
+pub mod values;
+pub mod yaml;

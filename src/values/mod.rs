@@ -1,0 +1,76 @@
+//! Values input: reads the user's values sources, merges them the way Helm does (maps merge deeply,
+//! later sources win, lists and scalars replace, `null` removes a key), applies `--set`, and hands the
+//! merged tree to `validate`, which turns it into the checked `model`.
+
+pub mod path;
+pub mod set;
+pub mod validate;
+
+use crate::error::Problems;
+use crate::yaml::Node;
+
+/// The bundled example rendered when no `-f` is given: the seed document's own registrations.
+pub const EXAMPLE: &str = include_str!("../../examples/seed-values.yaml");
+pub const EXAMPLE_NAME: &str = "examples/seed-values.yaml";
+
+/// Deep-merges `overlay` into `base` as Helm merges values files.
+pub fn merge(base: &mut Node, overlay: Node) {
+    match (base, overlay) {
+        (Node::Map(b), Node::Map(o)) => {
+            for (k, v) in o {
+                if v == Node::Null {
+                    b.shift_remove(&k);
+                    continue;
+                }
+                match b.get_mut(&k) {
+                    Some(existing @ Node::Map(_)) if matches!(v, Node::Map(_)) => {
+                        merge(existing, v)
+                    }
+                    _ => {
+                        b.insert(k, strip_nulls(v));
+                    }
+                }
+            }
+        }
+        (b, o) => *b = strip_nulls(o),
+    }
+}
+
+/// A `null` inside a newly inserted map also means "not set".
+fn strip_nulls(node: Node) -> Node {
+    match node {
+        Node::Map(m) => Node::Map(
+            m.into_iter()
+                .filter(|(_, v)| *v != Node::Null)
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Parses and merges values sources in order, then applies `--set` and `--set-string`.
+/// Every source is parsed, so problems from several files are reported together.
+pub fn merge_sources(
+    sources: &[(String, Vec<u8>)],
+    set: &[String],
+    set_string: &[String],
+) -> Result<Node, Problems> {
+    let mut merged = Node::Map(Default::default());
+    let mut problems = Problems::default();
+    for (name, bytes) in sources {
+        match crate::yaml::parse_values(name, bytes) {
+            Ok(node) => merge(&mut merged, node),
+            Err(p) => problems.0.extend(p.0),
+        }
+    }
+    for (flag, list, typed) in [("--set", set, true), ("--set-string", set_string, false)] {
+        for (i, expr) in list.iter().enumerate() {
+            if let Err(msg) = set::apply(&mut merged, expr, typed) {
+                problems.push(format!("{flag}[{i}]"), msg);
+            }
+        }
+    }
+    problems.into_result()?;
+    Ok(merged)
+}

@@ -1,0 +1,269 @@
+//! The one owner of the YAML library (serde_yaml, deprecated upstream: replacing it touches this file
+//! only). Parses user input into `Node`, our own ordered tree, with limits that make hostile input fail
+//! fast, and serializes typed objects back to YAML text. It never sees documents that pass through the
+//! post-renderer untouched: those are handled as bytes by `stream`.
+
+use crate::error::{Problem, Problems};
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde::de::Deserialize;
+
+/// Largest values input we accept, per file. Real values files are kilobytes; 10,000 registrations
+/// are about 3 MB. Anything past this is refused before the parser sees it.
+pub const MAX_VALUES_BYTES: usize = 32 * 1024 * 1024;
+
+/// A parsed YAML/JSON value with mapping order preserved. Keys are strings: non-string scalar keys
+/// are converted the way Helm does when it turns YAML into JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(IndexMap<String, Node>),
+}
+
+impl Node {
+    /// A short name of the type, for messages: "expected a string, got a list".
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Node::Null => "null",
+            Node::Bool(_) => "a boolean",
+            Node::Int(_) | Node::Float(_) => "a number",
+            Node::Str(_) => "a string",
+            Node::Seq(_) => "a list",
+            Node::Map(_) => "a map",
+        }
+    }
+    pub fn as_map(&self) -> Option<&IndexMap<String, Node>> {
+        match self {
+            Node::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    /// Field lookup on a map; `None` for anything else.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map().and_then(|m| m.get(key))
+    }
+}
+
+impl Serialize for Node {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Node::Null => s.serialize_unit(),
+            Node::Bool(b) => s.serialize_bool(*b),
+            Node::Int(i) => s.serialize_i64(*i),
+            Node::Float(f) => s.serialize_f64(*f),
+            Node::Str(v) => s.serialize_str(v),
+            Node::Seq(v) => v.serialize(s),
+            Node::Map(m) => m.serialize(s),
+        }
+    }
+}
+
+fn from_yaml(v: serde_yaml::Value, path: &str, problems: &mut Vec<Problem>) -> Node {
+    use serde_yaml::Value as V;
+    match v {
+        V::Null => Node::Null,
+        V::Bool(b) => Node::Bool(b),
+        V::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Node::Int(i)
+            } else {
+                Node::Float(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        V::String(s) => Node::Str(s),
+        V::Sequence(seq) => Node::Seq(
+            seq.into_iter()
+                .enumerate()
+                .map(|(i, x)| from_yaml(x, &format!("{path}[{i}]"), problems))
+                .collect(),
+        ),
+        V::Mapping(m) => {
+            let mut out = IndexMap::with_capacity(m.len());
+            for (k, x) in m {
+                let key = match k {
+                    V::String(s) => s,
+                    V::Bool(b) => b.to_string(),
+                    V::Number(n) => n.to_string(),
+                    V::Null => "null".to_string(),
+                    other => {
+                        problems.push(Problem::new(
+                            path.to_string(),
+                            format!(
+                                "a map key must be a string, got {}",
+                                from_yaml(other, path, &mut Vec::new()).type_name()
+                            ),
+                        ));
+                        continue;
+                    }
+                };
+                let child = crate::values::path::join(path, &key);
+                let node = from_yaml(x, &child, problems);
+                out.insert(key, node);
+            }
+            Node::Map(out)
+        }
+        V::Tagged(t) => from_yaml(t.value, path, problems),
+    }
+}
+
+/// Turns a serde_yaml error into "line L column C: message" without echoing input text.
+fn describe(err: &serde_yaml::Error) -> String {
+    let msg = err.to_string();
+    // serde_yaml appends " at line L column C" itself for most errors; keep its wording.
+    msg
+}
+
+/// Checks the size and encoding limits shared by every YAML input.
+fn precheck<'a>(name: &str, bytes: &'a [u8], max: usize) -> Result<&'a str, Problems> {
+    let mut problems = Problems::default();
+    if bytes.len() > max {
+        problems.push(
+            name,
+            format!(
+                "input is {} bytes, more than the limit of {} bytes; split it or check that the right file was given",
+                bytes.len(),
+                max
+            ),
+        );
+        return Err(problems);
+    }
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            problems.push(
+                name,
+                format!(
+                    "line {line}: input is not valid UTF-8 (invalid byte at offset {}); YAML must be UTF-8 text",
+                    e.valid_up_to()
+                ),
+            );
+            Err(problems)
+        }
+    }
+}
+
+/// Parses one values document (a Helm values file). An empty file is an empty map.
+pub fn parse_values(name: &str, bytes: &[u8]) -> Result<Node, Problems> {
+    let text = precheck(name, bytes, MAX_VALUES_BYTES)?;
+    let mut docs = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        match serde_yaml::Value::deserialize(doc) {
+            Ok(v) => docs.push(v),
+            Err(e) => {
+                let mut p = Problems::default();
+                p.push(name, format!("invalid YAML: {}", describe(&e)));
+                return Err(p);
+            }
+        }
+    }
+    let value = match docs.len() {
+        0 => return Ok(Node::Map(IndexMap::new())),
+        1 => docs.pop().unwrap(),
+        n => {
+            let mut p = Problems::default();
+            p.push(
+                name,
+                format!("a values file holds one YAML document, found {n}; remove the extra `---` separators"),
+            );
+            return Err(p);
+        }
+    };
+    let mut problems = Vec::new();
+    let node = from_yaml(value, "", &mut problems);
+    if !problems.is_empty() {
+        return Err(Problems(
+            problems
+                .into_iter()
+                .map(|p| Problem::new(format!("{name}: {}", p.path), p.message))
+                .collect(),
+        ));
+    }
+    match node {
+        Node::Null => Ok(Node::Map(IndexMap::new())),
+        Node::Map(_) => Ok(node),
+        other => {
+            let mut p = Problems::default();
+            p.push(
+                name,
+                format!(
+                    "values must be a map at the top level, got {}",
+                    other.type_name()
+                ),
+            );
+            Err(p)
+        }
+    }
+}
+
+/// Parses a single scalar the way Helm's `--set` does (`true`, `false`, `null`, integers; else a
+/// string).
+pub fn parse_set_scalar(text: &str) -> Node {
+    match text {
+        "true" => Node::Bool(true),
+        "false" => Node::Bool(false),
+        "null" => Node::Null,
+        _ => match text.parse::<i64>() {
+            Ok(i) if !(text.starts_with('0') && text.len() > 1) && !text.starts_with('+') => {
+                Node::Int(i)
+            }
+            _ => Node::Str(text.to_string()),
+        },
+    }
+}
+
+/// Parses every document of a multi-document stream (for manifests read by `diff` and `check`).
+/// Empty documents are skipped.
+pub fn parse_documents(name: &str, bytes: &[u8], max: usize) -> Result<Vec<Node>, Problems> {
+    let text = precheck(name, bytes, max)?;
+    let mut out = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        match serde_yaml::Value::deserialize(doc) {
+            Ok(serde_yaml::Value::Null) => {}
+            Ok(v) => {
+                let mut problems = Vec::new();
+                let node = from_yaml(v, "", &mut problems);
+                if let Some(p) = problems.into_iter().next() {
+                    let mut ps = Problems::default();
+                    ps.push(format!("{name}: {}", p.path), p.message);
+                    return Err(ps);
+                }
+                out.push(node);
+            }
+            Err(e) => {
+                let mut p = Problems::default();
+                p.push(name, format!("invalid YAML: {}", describe(&e)));
+                return Err(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Serializes a typed object as one YAML document (no leading `---`), ending in a newline.
+pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_yaml::to_string(value).expect("generated objects always serialize")
+}
+
+/// Serializes a value as pretty JSON, ending in a newline.
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("generated objects always serialize");
+    s.push('\n');
+    s
+}
