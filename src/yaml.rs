@@ -3,6 +3,8 @@
 //! fast, and serializes typed objects back to YAML text. It never sees documents that pass through the
 //! post-renderer untouched: those are handled as bytes by `stream`.
 
+pub mod emit;
+
 use crate::error::{Problem, Problems};
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -265,9 +267,22 @@ pub fn parse_documents(name: &str, bytes: &[u8], max: usize) -> Result<Vec<Node>
     Ok(out)
 }
 
-/// Serializes a typed object as one YAML document (no leading `---`), ending in a newline.
+/// Serializes a typed object as one YAML document (no leading `---`), ending in a newline. The
+/// bytes are serde_yaml's; `emit` writes them directly for the shapes generated objects have.
 pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> String {
+    if let Ok(tree) = serde_json::to_value(value) {
+        if let Some(text) = emit::to_yaml(&tree) {
+            return text;
+        }
+    }
     serde_yaml::to_string(value).expect("generated objects always serialize")
+}
+
+/// `to_yaml` for a tree that is already a `serde_json::Value` (rendered objects).
+pub fn value_to_yaml(value: &serde_json::Value) -> String {
+    emit::to_yaml(value).unwrap_or_else(|| {
+        serde_yaml::to_string(value).expect("generated objects always serialize")
+    })
 }
 
 /// Serializes a value as pretty JSON, ending in a newline.

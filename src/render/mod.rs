@@ -91,7 +91,7 @@ pub fn to_yaml_stream(rendered: &Rendered) -> String {
     let mut out = String::new();
     for o in &rendered.objects {
         out.push_str("---\n");
-        out.push_str(&crate::yaml::to_yaml(&o.value));
+        out.push_str(&crate::yaml::value_to_yaml(&o.value));
     }
     out
 }
