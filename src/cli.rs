@@ -240,6 +240,20 @@ fn write_stdout(bytes: &[u8]) -> Result<u8> {
     }
 }
 
+/// `write_stdout` for output built in parts (each generated document), without joining them.
+fn write_stdout_parts(parts: &[String]) -> Result<u8> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let result = parts
+        .iter()
+        .try_for_each(|p| out.write_all(p.as_bytes()))
+        .and_then(|_| out.flush());
+    match result {
+        Ok(()) => Ok(EXIT_OK),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_OK),
+        Err(e) => Err(e).context("writing to stdout"),
+    }
+}
+
 fn print_warnings(warnings: &[crate::error::Problem]) {
     let mut stderr = std::io::stderr().lock();
     for w in warnings {
@@ -303,6 +317,16 @@ fn render(args: RenderArgs) -> Result<u8> {
         },
         ..Default::default()
     };
+    if args.output == OutputFormat::Yaml && args.output_dir.is_none() && args.check.is_none() {
+        // The fast path: objects go straight to YAML text, no JSON trees (see docs/benchmarks.md).
+        let (docs, warnings) = crate::render::render_yaml(&merged, &options)?;
+        print_warnings(&warnings);
+        let code = write_stdout_parts(&docs);
+        // Freeing a large values tree and output costs more than the process exit does.
+        std::mem::forget(merged);
+        std::mem::forget(docs);
+        return code;
+    }
     let rendered = crate::render::render(&merged, &options)?;
     print_warnings(&rendered.warnings);
     if let Some(dir) = &args.output_dir {

@@ -1,7 +1,8 @@
 //! Properties over random inputs (proptest; `PROPTEST_CASES` sets the number of cases, default 64,
 //! so CI stays fast and a longer local run means more):
 //! - the fast YAML emitter writes exactly serde_yaml's bytes whenever it accepts a tree;
-//! - `render` is deterministic and independent of the order of registrations;
+//! - `render` is deterministic and independent of the order of registrations, and the CLI's direct
+//!   path (`render_yaml`) writes the same bytes as the JSON-tree path;
 //! - every rendered object passes structural validation: valid names and labels, ConfigMap keys and
 //!   sizes, every repository value one Argo ArtifactRepository with known keys, every WorkflowTemplate
 //!   ref resolvable the way Argo resolves it, every credential Secret produced or declared.
@@ -130,6 +131,9 @@ proptest! {
         prop_assert_eq!(&text, &to_yaml_stream(&render(&v, &Options::default()).unwrap()));
         let b = render(&shuffled(&v, seed), &Options::default()).unwrap();
         prop_assert_eq!(&text, &to_yaml_stream(&b));
+        // The CLI's direct path (typed objects straight to YAML) writes the same bytes.
+        let (docs, _) = artifact_repos::render::render_yaml(&v, &Options::default()).unwrap();
+        prop_assert_eq!(&text, &docs.concat());
         // The JSON output is the same objects.
         let json = artifact_repos::render::to_json_list(&a);
         let parsed: Value = serde_json::from_str(&json).unwrap();

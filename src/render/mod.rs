@@ -102,24 +102,53 @@ pub fn to_json_list(rendered: &Rendered) -> String {
     crate::yaml::to_json(&serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}))
 }
 
-fn object<T: Serialize>(
+/// How a typed object becomes output: a JSON tree for `Rendered`, or YAML text written directly
+/// for `render_yaml` (the CLI path: no tree is built or kept, which halves the time and the memory
+/// of large renders; see docs/benchmarks.md).
+pub trait Sink {
+    type Out;
+    fn make<T: Serialize>(&mut self, typed: &T) -> Self::Out;
+}
+
+/// Objects as `serde_json::Value` trees, `apiVersion`, `kind`, `metadata` first.
+pub struct ValueSink;
+
+impl Sink for ValueSink {
+    type Out = serde_json::Value;
+    fn make<T: Serialize>(&mut self, typed: &T) -> serde_json::Value {
+        metadata_first(serde_json::to_value(typed).expect("generated objects always serialize"))
+    }
+}
+
+/// Objects as YAML documents introduced by `---`, the bytes `to_yaml_stream` writes for them.
+pub struct YamlSink;
+
+impl Sink for YamlSink {
+    type Out = String;
+    fn make<T: Serialize>(&mut self, typed: &T) -> String {
+        let mut doc = String::from("---\n");
+        doc.push_str(&crate::yaml::object_to_yaml(typed));
+        doc
+    }
+}
+
+fn object<S: Sink, T: Serialize>(
+    sink: &mut S,
     group: &str,
     kind: &str,
     namespace: Option<&str>,
     name: &str,
     typed: &T,
-) -> Object {
-    Object {
-        identity: Identity {
+) -> (Identity, S::Out) {
+    (
+        Identity {
             group: group.into(),
             kind: kind.into(),
             namespace: namespace.unwrap_or_default().into(),
             name: name.into(),
         },
-        value: metadata_first(
-            serde_json::to_value(typed).expect("generated objects always serialize"),
-        ),
-    }
+        sink.make(typed),
+    )
 }
 
 /// `apiVersion`, `kind`, `metadata` first, as people write manifests (k8s-openapi sorts fields).
@@ -141,6 +170,30 @@ const RBAC: &str = "rbac.authorization.k8s.io";
 
 /// Renders the checked model: every object, sorted in Helm's install order, then namespace and name.
 pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Problems> {
+    Ok(render_with(model, options, &mut ValueSink)?
+        .into_iter()
+        .map(|(identity, value)| Object { identity, value })
+        .collect())
+}
+
+/// Validates merged values and renders every object straight to YAML: one document per object,
+/// each starting with `---`, which concatenated are the bytes of `to_yaml_stream(&render(..))`;
+/// with the warnings for stderr.
+pub fn render_yaml(
+    values: &Node,
+    options: &Options,
+) -> Result<(Vec<String>, Vec<Problem>), Problems> {
+    let (model, warnings) = crate::values::validate::validate(values)?;
+    let docs = render_with(&model, options, &mut YamlSink)?;
+    Ok((docs.into_iter().map(|(_, doc)| doc).collect(), warnings))
+}
+
+/// Every object of the model through `sink`, in output order.
+pub fn render_with<S: Sink>(
+    model: &Model,
+    options: &Options,
+    sink: &mut S,
+) -> Result<Vec<(Identity, S::Out)>, Problems> {
     let ctx = Ctx {
         model,
         release: &options.release.name,
@@ -171,11 +224,19 @@ pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Pro
             true,
             &mut problems,
         );
-        out.push(object("", "ConfigMap", Some(cns), &s.config_map_name, &cm));
+        out.push(object(
+            &mut *sink,
+            "",
+            "ConfigMap",
+            Some(cns),
+            &s.config_map_name,
+            &cm,
+        ));
     }
     if let Some(role) = &s.reader_role_name {
         if !by_tenant.is_empty() {
             out.push(object(
+                &mut *sink,
                 RBAC,
                 "Role",
                 Some(cns),
@@ -190,6 +251,7 @@ pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Pro
         let ns = Some(tenant);
         if s.create_namespaces {
             out.push(object(
+                &mut *sink,
                 "",
                 "Namespace",
                 None,
@@ -198,6 +260,7 @@ pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Pro
             ));
         }
         out.push(object(
+            &mut *sink,
             "",
             "ServiceAccount",
             ns,
@@ -212,9 +275,17 @@ pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Pro
                 false,
                 &mut problems,
             );
-            out.push(object("", "ConfigMap", ns, &s.config_map_name, &cm));
+            out.push(object(
+                &mut *sink,
+                "",
+                "ConfigMap",
+                ns,
+                &s.config_map_name,
+                &cm,
+            ));
         }
         out.push(object(
+            &mut *sink,
             RBAC,
             "Role",
             ns,
@@ -222,6 +293,7 @@ pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Pro
             &ctx.executor_role(tenant),
         ));
         out.push(object(
+            &mut *sink,
             RBAC,
             "RoleBinding",
             ns,
@@ -231,13 +303,21 @@ pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Pro
         if let Some(role) = &s.reader_role_name {
             let rb = ctx.reader_binding(role, tenant);
             let name = rb.metadata.name.clone().unwrap_or_default();
-            out.push(object(RBAC, "RoleBinding", Some(cns), &name, &rb));
+            out.push(object(
+                &mut *sink,
+                RBAC,
+                "RoleBinding",
+                Some(cns),
+                &name,
+                &rb,
+            ));
         }
         if let Some(Credentials::Vault { path, secret_name }) =
             model.default_repository.as_ref().map(|d| &d.credentials)
         {
             let es = ctx.external_secret(secret_name, path, tenant, None);
             out.push(object(
+                &mut *sink,
                 "external-secrets.io",
                 "ExternalSecret",
                 ns,
@@ -251,6 +331,7 @@ pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Pro
             {
                 let es = ctx.external_secret(secret_name, path, tenant, Some(&r.name));
                 out.push(object(
+                    &mut *sink,
                     "external-secrets.io",
                     "ExternalSecret",
                     ns,
@@ -259,25 +340,30 @@ pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Pro
                 ));
             }
             if let Some(wt) = ctx.workflow_template(r) {
-                out.push(object("argoproj.io", "WorkflowTemplate", ns, &r.name, &wt));
+                out.push(object(
+                    &mut *sink,
+                    "argoproj.io",
+                    "WorkflowTemplate",
+                    ns,
+                    &r.name,
+                    &wt,
+                ));
             }
         }
     }
     problems.into_result()?;
-    out.sort_by(|a, b| {
-        let ka = (
-            order::kind_rank(&a.identity.kind),
-            &a.identity.namespace,
-            &a.identity.name,
-        );
-        let kb = (
-            order::kind_rank(&b.identity.kind),
-            &b.identity.namespace,
-            &b.identity.name,
-        );
-        ka.cmp(&kb)
+    // The kind's rank is looked up once per object, not once per comparison.
+    let mut keyed: Vec<((usize, String), (Identity, S::Out))> = out
+        .into_iter()
+        .map(|o| {
+            let (rank, unknown) = order::kind_rank(&o.0.kind);
+            ((rank, unknown.to_string()), o)
+        })
+        .collect();
+    keyed.sort_by(|(ra, a), (rb, b)| {
+        (ra, &a.0.namespace, &a.0.name).cmp(&(rb, &b.0.namespace, &b.0.name))
     });
-    Ok(out)
+    Ok(keyed.into_iter().map(|(_, o)| o).collect())
 }
 
 /// Refuses a ConfigMap that the API server would refuse, before it gets there.

@@ -258,3 +258,470 @@ fn block_plain_allowed(b: &[u8]) -> bool {
     }
     true
 }
+
+/// A typed object written straight to YAML, without building a `serde_json::Value` first: the same
+/// bytes as `to_yaml(&to_value(value))` with `apiVersion`, `kind` and `metadata` moved to the front
+/// of the top-level map (as `render` orders objects). `None` when a shape is not handled.
+pub fn object_to_yaml<T: serde::Serialize + ?Sized>(value: &T) -> Option<String> {
+    typed_to_yaml(value, true)
+}
+
+/// A typed value written straight to YAML: the bytes of `to_yaml(&to_value(value))`, with the
+/// top-level keys `apiVersion`, `kind`, `metadata` moved first when `reorder` is set.
+pub fn typed_to_yaml<T: serde::Serialize + ?Sized>(value: &T, reorder: bool) -> Option<String> {
+    let mut w = Writer {
+        out: String::with_capacity(2048),
+        next: Pos::Top,
+        stack: Vec::with_capacity(8),
+        top: Vec::new(),
+    };
+    value.serialize(&mut w).ok()?;
+    if !w.stack.is_empty() {
+        return None;
+    }
+    if !reorder {
+        return Some(w.out);
+    }
+    Some(w.finish())
+}
+
+#[derive(Clone, Copy)]
+enum Pos {
+    Top,
+    /// After `key:`, the key at this column.
+    MapValue(usize),
+    /// After `- `, the dash at this column.
+    SeqItem(usize),
+}
+
+struct Frame {
+    is_map: bool,
+    pos: Pos,
+    ind: usize,
+    count: usize,
+}
+
+struct Writer {
+    out: String,
+    next: Pos,
+    stack: Vec<Frame>,
+    /// Start offsets of the top-level map's entries, with their keys.
+    top: Vec<(String, usize)>,
+}
+
+#[derive(Debug)]
+pub struct Unsupported;
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("shape not handled by the fast emitter")
+    }
+}
+impl std::error::Error for Unsupported {}
+impl serde::ser::Error for Unsupported {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        Unsupported
+    }
+}
+
+type R = Result<(), Unsupported>;
+
+impl Writer {
+    fn finish(self) -> String {
+        let Writer { out, top, .. } = self;
+        if top.is_empty() {
+            return out;
+        }
+        let segment = |i: usize| {
+            let end = top.get(i + 1).map_or(out.len(), |e| e.1);
+            &out[top[i].1..end]
+        };
+        let mut order: Vec<usize> = Vec::with_capacity(top.len());
+        for key in ["apiVersion", "kind", "metadata"] {
+            if let Some(i) = top.iter().position(|(k, _)| k == key) {
+                order.push(i);
+            }
+        }
+        if order.iter().enumerate().all(|(n, i)| n == *i) {
+            return out;
+        }
+        for i in 0..top.len() {
+            if !order.contains(&i) {
+                order.push(i);
+            }
+        }
+        let mut sorted = String::with_capacity(out.len());
+        sorted.push_str(&out[..top[0].1]);
+        for i in order {
+            sorted.push_str(segment(i));
+        }
+        sorted
+    }
+
+    fn scalar_line(&mut self, text: &str) -> R {
+        match self.next {
+            Pos::MapValue(_) => self.out.push(' '),
+            Pos::Top | Pos::SeqItem(_) => {}
+        }
+        self.out.push_str(text);
+        self.out.push('\n');
+        Ok(())
+    }
+
+    fn string(&mut self, v: &str) -> R {
+        if v.contains('\n') {
+            let Pos::MapValue(k) = self.next else {
+                return Err(Unsupported);
+            };
+            self.out.push(' ');
+            return literal(v, k + 2, &mut self.out).ok_or(Unsupported);
+        }
+        if let Pos::MapValue(_) = self.next {
+            self.out.push(' ');
+        }
+        single_line(v, &mut self.out).ok_or(Unsupported)?;
+        self.out.push('\n');
+        Ok(())
+    }
+
+    fn open(&mut self, is_map: bool) -> R {
+        let pos = self.next;
+        let ind = match (pos, is_map) {
+            (Pos::Top, _) => 0,
+            (Pos::MapValue(k), true) => k + 2,
+            (Pos::MapValue(k), false) => k,
+            (Pos::SeqItem(s), true) => s + 2,
+            (Pos::SeqItem(_), false) => return Err(Unsupported),
+        };
+        self.stack.push(Frame {
+            is_map,
+            pos,
+            ind,
+            count: 0,
+        });
+        Ok(())
+    }
+
+    /// Before an entry or item: the opening line break, or the indentation of a later entry.
+    fn entry(&mut self) -> R {
+        let f = self.stack.last_mut().ok_or(Unsupported)?;
+        if f.count == 0 {
+            if let Pos::MapValue(_) = f.pos {
+                self.out.push('\n');
+                indent(f.ind, &mut self.out);
+            }
+        } else {
+            indent(f.ind, &mut self.out);
+        }
+        f.count += 1;
+        Ok(())
+    }
+
+    fn close(&mut self) -> R {
+        let f = self.stack.pop().ok_or(Unsupported)?;
+        if f.count == 0 {
+            self.next = f.pos;
+            self.scalar_line(if f.is_map { "{}" } else { "[]" })?;
+        }
+        Ok(())
+    }
+
+    fn key(&mut self, k: &str) -> R {
+        self.entry()?;
+        if self.stack.len() == 1 {
+            let start = self.out.len();
+            self.top.push((k.to_string(), start));
+        }
+        if k.is_empty() || k.len() > 128 || k.contains('\n') {
+            return Err(Unsupported);
+        }
+        single_line(k, &mut self.out).ok_or(Unsupported)?;
+        self.out.push(':');
+        self.next = Pos::MapValue(self.stack.last().map_or(0, |f| f.ind));
+        Ok(())
+    }
+
+    fn item(&mut self) -> R {
+        self.entry()?;
+        self.out.push_str("- ");
+        self.next = Pos::SeqItem(self.stack.last().map_or(0, |f| f.ind));
+        Ok(())
+    }
+}
+
+/// Map keys: strings only.
+struct KeyWriter<'a>(&'a mut Writer);
+
+macro_rules! unsupported {
+    ($($name:ident($($arg:ty),*)),* $(,)?) => {
+        $(fn $name(self, $(_: $arg),*) -> Result<Self::Ok, Self::Error> { Err(Unsupported) })*
+    };
+}
+
+impl serde::Serializer for KeyWriter<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    type SerializeSeq = serde::ser::Impossible<(), Unsupported>;
+    type SerializeTuple = serde::ser::Impossible<(), Unsupported>;
+    type SerializeTupleStruct = serde::ser::Impossible<(), Unsupported>;
+    type SerializeTupleVariant = serde::ser::Impossible<(), Unsupported>;
+    type SerializeMap = serde::ser::Impossible<(), Unsupported>;
+    type SerializeStruct = serde::ser::Impossible<(), Unsupported>;
+    type SerializeStructVariant = serde::ser::Impossible<(), Unsupported>;
+
+    fn serialize_str(self, v: &str) -> R {
+        self.0.key(v)
+    }
+    unsupported!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    );
+    fn serialize_some<T: serde::Serialize + ?Sized>(self, _: &T) -> R {
+        Err(Unsupported)
+    }
+    fn serialize_newtype_struct<T: serde::Serialize + ?Sized>(self, _: &'static str, _: &T) -> R {
+        Err(Unsupported)
+    }
+    fn serialize_newtype_variant<T: serde::Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> R {
+        Err(Unsupported)
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Unsupported> {
+        Err(Unsupported)
+    }
+}
+
+impl<'a> serde::Serializer for &'a mut Writer {
+    type Ok = ();
+    type Error = Unsupported;
+    type SerializeSeq = Self;
+    type SerializeTuple = Self;
+    type SerializeTupleStruct = Self;
+    type SerializeTupleVariant = serde::ser::Impossible<(), Unsupported>;
+    type SerializeMap = Self;
+    type SerializeStruct = Self;
+    type SerializeStructVariant = serde::ser::Impossible<(), Unsupported>;
+
+    fn serialize_bool(self, v: bool) -> R {
+        self.scalar_line(if v { "true" } else { "false" })
+    }
+    fn serialize_i8(self, v: i8) -> R {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> R {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> R {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> R {
+        self.scalar_line(&v.to_string())
+    }
+    fn serialize_u8(self, v: u8) -> R {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> R {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> R {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> R {
+        self.scalar_line(&v.to_string())
+    }
+    fn serialize_f32(self, _: f32) -> R {
+        Err(Unsupported)
+    }
+    fn serialize_f64(self, _: f64) -> R {
+        Err(Unsupported)
+    }
+    fn serialize_char(self, v: char) -> R {
+        self.string(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> R {
+        self.string(v)
+    }
+    fn serialize_bytes(self, _: &[u8]) -> R {
+        Err(Unsupported)
+    }
+    fn serialize_none(self) -> R {
+        self.scalar_line("null")
+    }
+    fn serialize_some<T: serde::Serialize + ?Sized>(self, v: &T) -> R {
+        v.serialize(self)
+    }
+    fn serialize_unit(self) -> R {
+        self.scalar_line("null")
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> R {
+        self.scalar_line("null")
+    }
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> R {
+        self.string(variant)
+    }
+    fn serialize_newtype_struct<T: serde::Serialize + ?Sized>(self, _: &'static str, v: &T) -> R {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: serde::Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> R {
+        Err(Unsupported)
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self, Unsupported> {
+        self.open(false)?;
+        Ok(self)
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self, Unsupported> {
+        self.serialize_seq(None)
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self, Unsupported> {
+        self.serialize_seq(None)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self, Unsupported> {
+        self.open(true)?;
+        Ok(self)
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, Unsupported> {
+        self.serialize_map(None)
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Unsupported> {
+        Err(Unsupported)
+    }
+}
+
+impl serde::ser::SerializeSeq for &mut Writer {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_element<T: serde::Serialize + ?Sized>(&mut self, v: &T) -> R {
+        self.item()?;
+        v.serialize(&mut **self)
+    }
+    fn end(self) -> R {
+        self.close()
+    }
+}
+
+impl serde::ser::SerializeTuple for &mut Writer {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_element<T: serde::Serialize + ?Sized>(&mut self, v: &T) -> R {
+        serde::ser::SerializeSeq::serialize_element(self, v)
+    }
+    fn end(self) -> R {
+        self.close()
+    }
+}
+
+impl serde::ser::SerializeTupleStruct for &mut Writer {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_field<T: serde::Serialize + ?Sized>(&mut self, v: &T) -> R {
+        serde::ser::SerializeSeq::serialize_element(self, v)
+    }
+    fn end(self) -> R {
+        self.close()
+    }
+}
+
+impl serde::ser::SerializeMap for &mut Writer {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_key<T: serde::Serialize + ?Sized>(&mut self, k: &T) -> R {
+        k.serialize(KeyWriter(self))
+    }
+    fn serialize_value<T: serde::Serialize + ?Sized>(&mut self, v: &T) -> R {
+        v.serialize(&mut **self)
+    }
+    fn end(self) -> R {
+        self.close()
+    }
+}
+
+impl serde::ser::SerializeStruct for &mut Writer {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_field<T: serde::Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> R {
+        self.key(key)?;
+        v.serialize(&mut **self)
+    }
+    fn end(self) -> R {
+        self.close()
+    }
+}
