@@ -382,8 +382,11 @@ class Checker:
 
     # -- reporting
 
-    def error(self, obj, message):
-        self.errors.append(f"{obj.ident}: {message}" if obj is not None else message)
+    def error(self, obj, message, index=None):
+        """Records a problem of `obj` (or of document `index` when there is no object)."""
+        text = f"{obj.ident}: {message}" if obj is not None else message
+        position = obj.index if obj is not None else (index if index is not None else -1)
+        self.errors.append((position, len(self.errors), text))
 
     def version_label(self, version):
         return f" (argo {version[0]}.{version[1]})" if len(self.argo) > 1 else ""
@@ -395,44 +398,55 @@ class Checker:
         counts = collections.Counter()
         for index, (line, body) in enumerate(documents):
             if not isinstance(body, dict):
-                self.errors.append(
-                    f"document {index + 1} (line {line}): not a mapping but `{short(body, 40)}`")
+                self.error(None, f"document {index + 1} (line {line}): not a mapping but `{short(body, 40)}`",
+                           index)
                 continue
             obj = Obj(index, line, body, self.args.default_namespace)
             counts[obj.kind if isinstance(obj.kind, str) else "(no kind)"] += 1
             if self.check_basics(obj):
                 objs.append(obj)
         self.check_duplicates(objs)
-        core = []
+        core, custom = [], []
         for obj in objs:
-            self.check_metadata(obj)
-            if is_core_group(obj.group):
-                if obj.meta.get("name"):
-                    core.append(obj)
-                else:
-                    self.warnings.append(f"{obj.ident}: not checked by kubernetes-validate (no metadata.name)")
-            elif obj.group == "external-secrets.io" and obj.kind == "ExternalSecret":
-                self.check_external_secret(obj)
-            elif obj.group == "argoproj.io" and obj.kind in ARGO_KINDS:
-                self.check_argo_object(obj)
+            if not is_core_group(obj.group):
+                custom.append(obj)
+            elif obj.meta.get("name"):
+                core.append(obj)
             else:
-                self.warnings.append(
-                    f"{obj.ident}: not checked: no schema for `{obj.kind}` in `{obj.api_version}`")
-        self.run_kubernetes_validate(core)
-        index = Index(objs)
-        for obj in index.configmaps.values():
-            self.check_data_map(obj, "data")
-            if obj.name == self.args.configmap_name:
-                self.check_repositories_configmap(obj)
-        for obj in index.secrets.values():
-            self.check_data_map(obj, "data")
-            self.check_data_map(obj, "stringData")
-        for obj in objs:
-            if obj.group == "argoproj.io" and obj.kind in WORKFLOW_LIKE:
-                self.resolve(obj, index)
+                self.warnings.append(f"{obj.ident}: not checked by kubernetes-validate (no metadata.name)")
+        running = self.start_kubernetes_validate(core)
+        try:
+            for obj in objs:
+                self.check_metadata(obj)
+            for obj in custom:
+                if obj.group == "external-secrets.io" and obj.kind == "ExternalSecret":
+                    self.check_external_secret(obj)
+                elif obj.group == "argoproj.io" and obj.kind in ARGO_KINDS:
+                    self.check_argo_object(obj)
+                else:
+                    self.warnings.append(
+                        f"{obj.ident}: not checked: no schema for `{obj.kind}` in `{obj.api_version}`")
+            index = Index(objs)
+            for obj in index.configmaps.values():
+                self.check_data_map(obj, "data")
+                if obj.name == self.args.configmap_name:
+                    self.check_repositories_configmap(obj)
+            for obj in index.secrets.values():
+                self.check_data_map(obj, "data")
+                self.check_data_map(obj, "stringData")
+            for obj in objs:
+                if obj.group == "argoproj.io" and obj.kind in WORKFLOW_LIKE:
+                    self.resolve(obj, index)
+        except BaseException:
+            if running is not None:
+                running[2].kill()
+            raise
+        self.finish_kubernetes_validate(running)
+        # Problems are listed in document order, whichever check found them.
+        errors = [message for _, _, message in sorted(self.errors, key=lambda e: (e[0], e[1]))]
         return {
-            "ok": not self.errors,
-            "errors": self.errors,
+            "ok": not errors,
+            "errors": errors,
             "warnings": self.warnings,
             "resolutions": self.resolutions,
             "counts": dict(sorted(counts.items())),
@@ -515,31 +529,49 @@ class Checker:
 
     # -- a. core kinds
 
-    def run_kubernetes_validate(self, core):
+    def start_kubernetes_validate(self, core):
+        """Starts the one kubernetes-validate run in the background; finish_kubernetes_validate reads it.
+
+        Output goes to temporary files rather than pipes so the run overlaps with the other checks
+        without blocking on a full pipe.
+        """
         if not core:
-            return
+            return None
         fd, path = tempfile.mkstemp(prefix="validate-stream-", suffix=".yaml")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for obj in core:
+                f.write("---\n")
+                f.write(json.dumps(obj.body, default=str))
+                f.write("\n")
+        out, err = tempfile.TemporaryFile("w+", encoding="utf-8"), tempfile.TemporaryFile("w+", encoding="utf-8")
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KUBERNETES_VALIDATE_MAIN, "-k", self.args.kube_version, "--strict", path],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=err, text=True)
+        return (core, path, proc, out, err)
+
+    def finish_kubernetes_validate(self, running):
+        if running is None:
+            return
+        core, path, proc, out, err = running
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                for obj in core:
-                    f.write("---\n")
-                    f.write(json.dumps(obj.body, default=str))
-                    f.write("\n")
-            proc = subprocess.run(
-                [sys.executable, "-c", KUBERNETES_VALIDATE_MAIN, "-k", self.args.kube_version, "--strict", path],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            returncode = proc.wait()
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(), err.read()
         finally:
+            out.close()
+            err.close()
             os.unlink(path)
         results = []
-        for line in proc.stdout.splitlines():
+        for line in stdout.splitlines():
             if line.startswith(("INFO ", "ERROR ", "WARN ", "FATAL ")):
                 results.append(line)
             elif results:
                 results[-1] += "\n" + line
-        if proc.returncode not in (0, 1) or len(results) != len(core):
+        if returncode not in (0, 1) or len(results) != len(core):
             raise UsageError(
-                f"kubernetes-validate exited {proc.returncode} with {len(results)} results for "
-                f"{len(core)} documents: {short(proc.stderr.strip() or proc.stdout.strip(), 2000)}")
+                f"kubernetes-validate exited {returncode} with {len(results)} results for "
+                f"{len(core)} documents: {short(stderr.strip() or stdout.strip(), 2000)}")
         marker = f" {path} "
         for obj, line in zip(core, results):
             level, _, rest = line.partition(" ")
@@ -663,6 +695,8 @@ class Checker:
         for version, schema in self.argo.items():
             label = self.version_label(version)
             for problem in schema.check(DEF + "ArtifactRepository", repo):
+                if "unknown field `pathStyle`" in problem:
+                    problem += "; Argo has no pathStyle (from 4.1: addressingStyle: path)"
                 problems.append(f"{problem} (ArtifactRepository, {schema.name}{label})")
             s3 = repo.get("s3")
             if isinstance(s3, dict) and "addressingStyle" in s3 and version < (4, 1):
@@ -926,7 +960,7 @@ class Index:
             described = "; ".join(
                 f"{producer} has keys {', '.join(sorted(keys)) or '(none)'}" for producer, keys in candidates)
             return None, f"secret `{name}` in namespace `{ns}` has no key `{key}` ({described})"
-        elsewhere = sorted(self.namespaces_by_secret.get(name, ()) - {ns}, key=str)
+        elsewhere = sorted(self.namespaces_by_secret.get(name, set()) - {ns}, key=str)
         if elsewhere:
             return None, (f"secret `{name}` is produced only in namespace(s) "
                           f"{', '.join(f'`{n}`' for n in elsewhere)}, but Argo mounts it from the "
@@ -1064,8 +1098,13 @@ def main(argv=None):
     except UsageError as e:
         print(f"validate_stream.py: {e}", file=sys.stderr)
         return EXIT_USAGE
-    json.dump(report, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    try:
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # A reader that stopped early (`| head`) is not a failure of the check.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_OK if report["ok"] else EXIT_PROBLEMS
 
 
