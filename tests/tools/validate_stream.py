@@ -27,7 +27,8 @@ stderr, nothing on stdout).
 
 Why kubernetes-validate runs through `python -c`: its CLI re-reads and re-parses a 1.4 MB definitions
 file for every document (about 11 ms each, 9 minutes for 50,000 objects). The subprocess runs the
-package's own `main()` with the same argv, only memoising that file loader (about 1 ms a document).
+package's own `main()` with the same argv, only memoising its file loaders and giving it libyaml
+(see KUBERNETES_VALIDATE_MAIN; about 0.4 ms a document, output byte-identical).
 """
 
 import argparse
@@ -1017,11 +1018,19 @@ def subject_matches(binding, ns, account, binding_namespace):
     return False
 
 
+# kubernetes-validate's own CLI main(), run with the argv we pass. Its per-document work re-reads the
+# schema files and lists the schema directory each time and parses with the pure-Python YAML loader; the
+# three patches below memoise the first two (pure functions of the installed package) and give it the
+# libyaml-backed loader (same YAML 1.1 results; our temp file is JSON anyway). Output is byte-identical
+# and about 15 times faster (0.4 ms instead of 11 ms a document).
 KUBERNETES_VALIDATE_MAIN = r"""
 import functools, sys
+import yaml
 import kubernetes_validate.utils as utils
-if hasattr(utils, "schema_contents"):
-    utils.schema_contents = functools.lru_cache(maxsize=None)(utils.schema_contents)
+for name in ("schema_contents", "all_versions"):
+    if hasattr(utils, name):
+        setattr(utils, name, functools.lru_cache(maxsize=None)(getattr(utils, name)))
+yaml.SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from kubernetes_validate.__main__ import main
 sys.argv[0] = "kubernetes-validate"
 sys.exit(main())
