@@ -582,3 +582,28 @@ def test_cli_needs_schemas_or_the_environment():
     proc = subprocess.run([sys.executable, SCRIPT, "-"], input="", capture_output=True, text=True, env=env)
     assert proc.returncode == 2
     assert "ARTIFACT_REPOS_SHARED is not set" in proc.stderr
+
+
+def test_rbac_is_checked_even_when_the_repository_does_not_resolve():
+    docs = good_docs()
+    find(docs, "WorkflowTemplate", TENANT, REG)["spec"]["artifactRepositoryRef"]["key"] = "nope"
+    remove(docs, "RoleBinding", TENANT, "wf-runner-executor")
+    report = check(docs)
+    assert_error(report, "WorkflowTemplate research-team/genomics-pipeline", "resolves nowhere")
+    assert_error(report, "WorkflowTemplate research-team/genomics-pipeline", "workflowtaskresults")
+
+
+def test_cron_workflow_resolves_through_its_workflow_spec():
+    docs = good_docs()
+    docs.append({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "CronWorkflow",
+        "metadata": {"name": "nightly", "namespace": TENANT},
+        "spec": {"schedules": ["0 2 * * *"], "workflowSpec": {
+            "serviceAccountName": "wf-runner", "workflowTemplateRef": {"name": REG},
+            "artifactRepositoryRef": {"key": "artifactRepositories.default"}}},
+    })
+    report = check(docs)
+    assert report["ok"], report["errors"]
+    entry = resolution(report, "CronWorkflow", TENANT, "nightly")
+    assert (entry["key"], entry["bucket"]) == ("artifactRepositories.default", "default-bucket")
+    assert {s["producedBy"] for s in entry["secrets"]} == {"ExternalSecret research-team/s3-credentials-default"}

@@ -563,9 +563,12 @@ class Checker:
             out.close()
             err.close()
             os.unlink(path)
+        # One record per document, in order: `LEVEL <file> ...`; a line that does not start so continues
+        # the record before it (a message with a newline in a value).
+        starts = tuple(f"{level} {path} " for level in ("INFO", "ERROR", "WARN")) + ("FATAL ",)
         results = []
         for line in stdout.splitlines():
-            if line.startswith(("INFO ", "ERROR ", "WARN ", "FATAL ")):
+            if line.startswith(starts):
                 results.append(line)
             elif results:
                 results[-1] += "\n" + line
@@ -573,10 +576,10 @@ class Checker:
             raise UsageError(
                 f"kubernetes-validate exited {returncode} with {len(results)} results for "
                 f"{len(core)} documents: {short(stderr.strip() or stdout.strip(), 2000)}")
-        marker = f" {path} "
         for obj, line in zip(core, results):
             level, _, rest = line.partition(" ")
-            rest = rest.replace(marker.strip() + " ", "", 1)
+            if rest.startswith(path + " "):
+                rest = rest[len(path) + 1:]
             if level == "INFO":
                 continue
             if level == "ERROR" and " against version " in rest:
@@ -721,9 +724,10 @@ class Checker:
     def resolve(self, obj, index):
         spec = effective_spec(obj, index)
         if spec is None:
-            self.error(obj, f"{ARGO_KINDS[obj.kind] if obj.kind == 'CronWorkflow' else 'spec'}: missing")
+            self.error(obj, f"{'spec.workflowSpec' if obj.kind == 'CronWorkflow' else 'spec'}: missing")
             return
         ns = obj.namespace
+        self.check_service_account(obj, spec, index)
         ref = spec.get("artifactRepositoryRef")
         entry = {
             "kind": obj.kind, "namespace": ns, "name": obj.name, "source": None,
@@ -761,6 +765,9 @@ class Checker:
         _, cm_ns, cm_name, key, text = found
         entry.update(configMap=cm_name, configMapNamespace=cm_ns, key=key)
         where = f"configmap {cm_ns}/{cm_name} key `{key}`"
+        if not isinstance(text, str):
+            self.error(obj, f"spec.artifactRepositoryRef: {where} is not a string")
+            return
         try:
             repo = load_value(text)
         except yaml.YAMLError as e:
@@ -781,7 +788,6 @@ class Checker:
             self.check_s3_secrets(obj, s3, where, entry, index)
         elif not storages:
             self.error(obj, f"spec.artifactRepositoryRef: {where} names no storage (s3, gcs, ...)")
-        self.check_service_account(obj, spec, index)
 
     def check_s3_secrets(self, obj, s3, where, entry, index):
         ns = obj.namespace
