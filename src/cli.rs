@@ -320,7 +320,43 @@ fn render(args: RenderArgs) -> Result<u8> {
     write_stdout(text.as_bytes())
 }
 
+/// Reads the whole stream Helm sends, runs the post-renderer, and writes the result at once.
+/// Errors and warnings also go to the log file when one is set, because Helm 4 never shows a
+/// plugin's stderr; the record has no timestamps, so the same run appends the same lines.
 fn post_render(args: PostRenderArgs) -> Result<u8> {
-    let _ = args;
-    anyhow::bail!("`post-render` is not implemented yet")
+    let input = read_input(Path::new("-"))?;
+    let result = crate::postrender::post_render(&input);
+    let mut record = String::new();
+    match &result {
+        Ok(output) => {
+            print_warnings(&output.warnings);
+            for w in &output.warnings {
+                record.push_str(&format!("artifact-repos post-render: warning: {w}\n"));
+            }
+        }
+        Err(problems) => {
+            record.push_str(&format!("artifact-repos post-render: error: {problems}\n"));
+        }
+    }
+    if let Some(path) = &args.log_file {
+        if !record.is_empty() {
+            if let Err(e) = append_log(path, &record) {
+                // The run's own outcome matters more than its log: say so and carry on.
+                eprintln!(
+                    "warning: cannot write the log file `{}`: {e}",
+                    path.display()
+                );
+            }
+        }
+    }
+    let output = result?;
+    write_stdout(&output.bytes)
+}
+
+fn append_log(path: &Path, record: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(record.as_bytes())
 }

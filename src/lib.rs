@@ -9,7 +9,9 @@
 pub mod cli;
 pub mod error;
 pub mod model;
+pub mod postrender;
 pub mod render;
 pub mod schema;
+pub mod stream;
 pub mod values;
 pub mod yaml;
