@@ -537,4 +537,188 @@ mod tests {
             "{e}"
         );
     }
+
+    use crate::render::{Object, Rendered};
+    use serde_json::json;
+
+    /// Stands in for the generator: for each name in `values.tenants`, a Namespace, a ConfigMap
+    /// and a WorkflowTemplate, in install order, with the extra annotations applied.
+    fn fake(values: &Node, options: &Options) -> Result<Rendered, Problems> {
+        let mut ns = Vec::new();
+        let mut cm = Vec::new();
+        let mut wt = Vec::new();
+        let annotations: serde_json::Map<String, serde_json::Value> = options
+            .extra_annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        let Some(Node::Seq(tenants)) = values.get("tenants") else {
+            return Err(problem("tenants", "expected a list"));
+        };
+        for t in tenants {
+            let t = t.as_str().unwrap();
+            let mut meta =
+                json!({"name": t, "labels": {"app.kubernetes.io/instance": options.release.name}});
+            if !annotations.is_empty() {
+                meta["annotations"] = json!(annotations);
+            }
+            let id = |group: &str, kind: &str, namespace: &str, name: &str| Identity {
+                group: group.into(),
+                kind: kind.into(),
+                namespace: namespace.into(),
+                name: name.into(),
+            };
+            ns.push(Object {
+                identity: id("", "Namespace", "", t),
+                value: json!({"apiVersion": "v1", "kind": "Namespace", "metadata": meta}),
+            });
+            let mut m = meta.clone();
+            m["name"] = json!("artifact-repositories");
+            m["namespace"] = json!(t);
+            cm.push(Object {
+                identity: id("", "ConfigMap", t, "artifact-repositories"),
+                value: json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": m, "data": {"k": "v"}}),
+            });
+            let mut m = meta.clone();
+            m["name"] = json!("wt");
+            m["namespace"] = json!(t);
+            wt.push(Object {
+                identity: id("argoproj.io", "WorkflowTemplate", t, "wt"),
+                value: json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate", "metadata": m}),
+            });
+        }
+        let objects = ns.into_iter().chain(cm).chain(wt).collect();
+        Ok(Rendered {
+            objects,
+            warnings: Vec::new(),
+        })
+    }
+
+    const H3_CARRIER: &str = "---\n# Source: c/templates/carrier.yaml\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: rel-values\nrelease:\n  name: \"rel\"\n  namespace: \"argo\"\nvalues: {\"tenants\":[\"team-a\",\"team-b\"]}\n";
+    const H4_CARRIER: &str = "---\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: rel-values\n  annotations:\n    postrenderer.helm.sh/postrender-filename: 'c/templates/carrier.yaml'\nrelease:\n  name: \"rel\"\n  namespace: \"argo\"\nvalues: {\"tenants\":[\"team-a\"]}\n";
+
+    fn run(input: &str) -> Result<String, Problems> {
+        post_render_with(input.as_bytes(), fake).map(|o| String::from_utf8(o.bytes).unwrap())
+    }
+
+    /// Asserts that `pieces` occur in `out` in this order, each byte for byte.
+    fn assert_in_order(out: &str, pieces: &[&str]) {
+        let mut at = 0;
+        for p in pieces {
+            let found = out[at..]
+                .find(p)
+                .unwrap_or_else(|| panic!("missing or out of order: {p:?}\nin:\n{out}"));
+            at += found + p.len();
+        }
+    }
+
+    #[test]
+    fn helm3_generated_documents_merge_in_install_order() {
+        let sa = "---\n# Source: c/templates/sa.yaml\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s # kept\n";
+        let cm = "---\n# Source: c/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\n";
+        let dep = "---\n# Source: c/templates/dep.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n";
+        let es = "---\n# Source: c/templates/es.yaml\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: e\n";
+        let input = format!("{sa}{cm}{dep}{es}{H3_CARRIER}");
+        let out = run(&input).unwrap();
+        assert!(!out.contains("ValuesCarrier"));
+        let src = "---\n# Source: c/templates/carrier.yaml\n";
+        let ns_a = format!("{src}apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n");
+        let ns_b = format!("{src}apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-b\n");
+        let cm_a = format!("{src}apiVersion: v1\nkind: ConfigMap\n");
+        let wt = format!("{src}apiVersion: argoproj.io/v1alpha1\nkind: WorkflowTemplate\n");
+        assert!(out.starts_with(&ns_a), "{out}");
+        assert_in_order(
+            &out,
+            &[&ns_a, &ns_b, sa, cm, &cm_a, &cm_a, dep, es, &wt, &wt],
+        );
+        assert_eq!(out.matches("# Source: c/templates/carrier.yaml").count(), 6);
+        assert_eq!(out.matches("\n---\n").count() + 1, 10, "{out}");
+    }
+
+    #[test]
+    fn helm4_first_document_without_marker_gets_one() {
+        let first = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s\n  annotations:\n    postrenderer.helm.sh/postrender-filename: 'c/templates/sa.yaml'\n";
+        let hook = "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n  annotations:\n    helm.sh/hook: pre-install\n    postrenderer.helm.sh/postrender-filename: 'c/templates/job.yaml'\n";
+        let input = format!("{first}{H4_CARRIER}{hook}");
+        let out = run(&input).unwrap();
+        assert!(
+            out.starts_with("---\napiVersion: v1\nkind: Namespace\n"),
+            "{out}"
+        );
+        assert_in_order(
+            &out,
+            &[
+                "---\napiVersion: v1\nkind: Namespace\n",
+                &format!("---\n{first}"),
+                hook,
+            ],
+        );
+        assert_eq!(
+            out.matches("postrenderer.helm.sh/postrender-filename: c/templates/carrier.yaml")
+                .count(),
+            3,
+            "{out}"
+        );
+        assert!(!out.contains("# Source"));
+    }
+
+    #[test]
+    fn missing_final_newline_and_end_marker() {
+        let input = format!("{H3_CARRIER}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: x");
+        let out = run(&input).unwrap();
+        assert!(
+            out.contains(
+                "  name: x\n---\n# Source: c/templates/carrier.yaml\napiVersion: argoproj.io"
+            ),
+            "{out}"
+        );
+        // A bare document after `...` that loses its predecessor gets a marker.
+        let input = format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n{}...\nkind: Job\n",
+            &H3_CARRIER[..]
+        );
+        let out = run(&input).unwrap();
+        assert!(out.contains("  name: x\n---\nkind: Job\n"), "{out}");
+    }
+
+    #[test]
+    fn running_twice_does_not_duplicate() {
+        let input =
+            format!("---\n# Source: c/templates/sa.yaml\nkind: ServiceAccount\n{H3_CARRIER}");
+        let once = run(&input).unwrap();
+        let again = run(&format!("{once}{H3_CARRIER}")).unwrap();
+        assert_eq!(again, once);
+        let again = run(&format!("{H3_CARRIER}{once}")).unwrap();
+        assert_eq!(again, once);
+    }
+
+    #[test]
+    fn collision_names_both() {
+        let mine = "---\n# Source: c/templates/mine.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: artifact-repositories\n  namespace: team-b\ndata: {}\n";
+        let e = run(&format!("{mine}{H3_CARRIER}")).unwrap_err().to_string();
+        assert!(
+            e.contains("`c/templates/mine.yaml`: ConfigMap team-b/artifact-repositories is also generated by artifact-repos from the values carrier `c/templates/carrier.yaml`"),
+            "{e}"
+        );
+        // Without a namespace the object lands in the release namespace: no collision with team-b.
+        let elsewhere = mine.replace("  namespace: team-b\n", "");
+        assert!(run(&format!("{elsewhere}{H3_CARRIER}")).is_ok());
+        // A JSON document is found too.
+        let json = "---\n{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"team-a\"}}\n";
+        let e = run(&format!("{json}{H3_CARRIER}")).unwrap_err().to_string();
+        assert!(
+            e.contains("document 1: Namespace team-a is also generated"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn generator_errors_pass_through() {
+        let input = H3_CARRIER.replace(
+            "values: {\"tenants\":[\"team-a\",\"team-b\"]}",
+            "values: {}",
+        );
+        let e = run(&input).unwrap_err().to_string();
+        assert_eq!(e, "1 problem found\n  tenants: expected a list");
+    }
 }
