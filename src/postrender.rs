@@ -36,55 +36,10 @@ pub const CARRIER_KIND: &str = "ValuesCarrier";
 /// The annotation Helm 4 puts on every document it hands a post-renderer.
 pub const HELM4_FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-filename";
 
-/// Helm's install order by kind (helm/helm pkg/release/util/kind_sorter.go `InstallOrder`, v3.18).
-/// Kinds not listed come after all of these, sorted by kind name.
-const INSTALL_ORDER: &[&str] = &[
-    "PriorityClass",
-    "Namespace",
-    "NetworkPolicy",
-    "ResourceQuota",
-    "LimitRange",
-    "PodSecurityPolicy",
-    "PodDisruptionBudget",
-    "ServiceAccount",
-    "Secret",
-    "SecretList",
-    "ConfigMap",
-    "StorageClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "CustomResourceDefinition",
-    "ClusterRole",
-    "ClusterRoleList",
-    "ClusterRoleBinding",
-    "ClusterRoleBindingList",
-    "Role",
-    "RoleList",
-    "RoleBinding",
-    "RoleBindingList",
-    "Service",
-    "DaemonSet",
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "HorizontalPodAutoscaler",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-    "IngressClass",
-    "Ingress",
-    "APIService",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-];
-
-/// Where a kind sorts in Helm's install order: listed kinds by position, then the rest by name.
-fn rank(kind: &[u8]) -> (usize, &[u8]) {
-    match INSTALL_ORDER.iter().position(|k| k.as_bytes() == kind) {
-        Some(i) => (i, b""),
-        None => (INSTALL_ORDER.len(), kind),
-    }
+/// Where a kind sorts in Helm's install order (the order `render` emits in).
+fn rank(kind: &[u8]) -> (usize, &str) {
+    // Kind names are ASCII; anything else sorts with the unknown kinds.
+    crate::render::order::kind_rank(std::str::from_utf8(kind).unwrap_or("\u{10ffff}"))
 }
 
 /// What `post_render` produced: the whole output stream, and warnings for the user.
@@ -423,7 +378,9 @@ pub fn post_render_with(
     let mut cursor = 0;
     for g in generated.iter().filter(|g| !g.present) {
         let r = rank(g.identity.kind.as_bytes());
-        while cursor < pieces.len() && kinds[cursor].is_none_or(|k| rank(k) <= r) {
+        while cursor < pieces.len()
+            && (cursor == carrier || kinds[cursor].is_none_or(|k| rank(k) <= r))
+        {
             out.input(&pieces, cursor, carrier);
             cursor += 1;
         }
@@ -679,6 +636,23 @@ mod tests {
         );
         let out = run(&input).unwrap();
         assert!(out.contains("  name: x\n---\nkind: Job\n"), "{out}");
+    }
+
+    #[test]
+    fn carrier_first_does_not_hold_back_the_stream() {
+        let sa = "---\nkind: ServiceAccount\n";
+        let dep = "---\nkind: Deployment\n";
+        let out = run(&format!("{H3_CARRIER}{sa}{dep}")).unwrap();
+        assert_in_order(
+            &out,
+            &[
+                "kind: Namespace",
+                sa,
+                "kind: ConfigMap",
+                dep,
+                "kind: WorkflowTemplate",
+            ],
+        );
     }
 
     #[test]
