@@ -324,7 +324,12 @@ fn render(args: RenderArgs) -> Result<u8> {
 /// Errors and warnings also go to the log file when one is set, because Helm 4 never shows a
 /// plugin's stderr; the record has no timestamps, so the same run appends the same lines.
 fn post_render(args: PostRenderArgs) -> Result<u8> {
-    let input = read_input(Path::new("-"))?;
+    // Helm's streams are megabytes: start big to skip most of the regrowing.
+    let mut input = Vec::with_capacity(1 << 20);
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut input)
+        .context("reading stdin")?;
     let result = crate::postrender::post_render(&input);
     let mut record = String::new();
     match &result {
@@ -350,7 +355,18 @@ fn post_render(args: PostRenderArgs) -> Result<u8> {
         }
     }
     let output = result?;
-    write_stdout(&output.bytes)
+    // Written part by part: the input's slices are not copied into one buffer first.
+    let mut out = std::io::stdout().lock();
+    let written = output
+        .parts
+        .iter()
+        .try_for_each(|part| out.write_all(part))
+        .and_then(|_| out.flush());
+    match written {
+        Ok(()) => Ok(EXIT_OK),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_OK),
+        Err(e) => Err(e).context("writing to stdout"),
+    }
 }
 
 fn append_log(path: &Path, record: &str) -> std::io::Result<()> {

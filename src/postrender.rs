@@ -26,6 +26,7 @@ use crate::render::{Identity, Options, Release};
 use crate::stream::{Piece, split};
 use crate::yaml::Node;
 use memchr::memmem;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The carrier's apiVersion: a group no cluster serves, so a carrier that reaches a cluster without
@@ -44,11 +45,20 @@ fn rank(kind: &[u8]) -> (usize, &str) {
 
 /// What `post_render` produced: the whole output stream, and warnings for the user.
 #[derive(Debug, Clone, Default)]
-pub struct Output {
-    pub bytes: Vec<u8>,
+pub struct Output<'a> {
+    /// The output stream in consecutive parts: slices of the input (the whole input when there
+    /// was nothing to do) and generated documents. Nothing is copied that need not be.
+    pub parts: Vec<Cow<'a, [u8]>>,
     pub warnings: Vec<Problem>,
     /// How many documents were generated (0 when no carrier was found).
     pub generated: usize,
+}
+
+impl Output<'_> {
+    /// The whole output as one buffer.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.parts.concat()
+    }
 }
 
 /// Which Helm handed us the stream, read off the carrier.
@@ -223,6 +233,17 @@ fn check_collisions(
         k.dedup();
         k
     };
+    // Parsing is what costs: only documents that mention a generated name can collide. A name
+    // hidden behind escapes in a double-quoted string would not show, so a backslash also counts.
+    let names: Vec<memmem::Finder> = {
+        let mut n: Vec<&str> = generated.iter().map(|g| g.identity.name.as_str()).collect();
+        n.sort_unstable();
+        n.dedup();
+        n.into_iter().map(memmem::Finder::new).collect()
+    };
+    let mentions_a_name = |bytes: &[u8]| {
+        memchr::memchr(b'\\', bytes).is_some() || names.iter().any(|f| f.find(bytes).is_some())
+    };
     let mut hits: Vec<(usize, usize)> = Vec::new();
     let mut problems = Problems::default();
     for (i, piece) in pieces.iter().enumerate() {
@@ -239,7 +260,7 @@ fn check_collisions(
                         .any(|g| memmem::find(piece.bytes, g.as_bytes()).is_some())
             }
         };
-        if !maybe_ours {
+        if !maybe_ours || !mentions_a_name(piece.bytes) {
             continue;
         }
         let Ok(Some(node)) = parse_piece(piece) else {
@@ -281,7 +302,7 @@ fn check_collisions(
 }
 
 /// Runs the post-renderer over one stream.
-pub fn post_render(input: &[u8]) -> Result<Output, Problems> {
+pub fn post_render(input: &[u8]) -> Result<Output<'_>, Problems> {
     post_render_with(input, crate::render::render)
 }
 
@@ -289,18 +310,18 @@ pub fn post_render(input: &[u8]) -> Result<Output, Problems> {
 pub fn post_render_with(
     input: &[u8],
     render: impl Fn(&Node, &Options) -> Result<crate::render::Rendered, Problems>,
-) -> Result<Output, Problems> {
+) -> Result<Output<'_>, Problems> {
     // Fast path: no carrier's apiVersion anywhere, nothing to do.
     if memmem::find(input, CARRIER_API_VERSION.as_bytes()).is_none() {
         return Ok(Output {
-            bytes: input.to_vec(),
+            parts: vec![Cow::Borrowed(input)],
             ..Default::default()
         });
     }
     let pieces = split(input);
     let Some((carrier, node)) = find_carrier(input, &pieces)? else {
         return Ok(Output {
-            bytes: input.to_vec(),
+            parts: vec![Cow::Borrowed(input)],
             ..Default::default()
         });
     };
@@ -370,13 +391,9 @@ pub fn post_render_with(
         ));
     }
 
-    let extra: usize = generated.iter().map(|g| g.bytes.len() + 5).sum();
-    let mut out = Writer {
-        bytes: Vec::with_capacity(input.len() + extra),
-        last: Last::Nothing,
-    };
+    let mut out = Writer::new(input);
     let mut cursor = 0;
-    for g in generated.iter().filter(|g| !g.present) {
+    for g in generated.iter_mut().filter(|g| !g.present) {
         let r = rank(g.identity.kind.as_bytes());
         while cursor < pieces.len()
             && (cursor == carrier || kinds[cursor].is_none_or(|k| rank(k) <= r))
@@ -384,14 +401,14 @@ pub fn post_render_with(
             out.input(&pieces, cursor, carrier);
             cursor += 1;
         }
-        out.generated(&g.bytes);
+        out.generated(std::mem::take(&mut g.bytes));
     }
     while cursor < pieces.len() {
         out.input(&pieces, cursor, carrier);
         cursor += 1;
     }
     Ok(Output {
-        bytes: out.bytes,
+        parts: out.finish(),
         warnings,
         generated: generated.len(),
     })
@@ -405,12 +422,48 @@ enum Last {
     Generated,
 }
 
-struct Writer {
-    bytes: Vec<u8>,
+/// Builds the output as parts: runs of consecutive input pieces stay one borrowed slice of the
+/// input, so a 50 MB stream is never copied.
+struct Writer<'a> {
+    input: &'a [u8],
+    parts: Vec<Cow<'a, [u8]>>,
+    /// Input bytes `[start, end)` waiting to become one part.
+    run: Option<(usize, usize)>,
     last: Last,
+    /// The last byte written, if any.
+    last_byte: Option<u8>,
+    /// Only the stream's BOM has been written.
+    only_bom: bool,
 }
 
-impl Writer {
+impl<'a> Writer<'a> {
+    fn new(input: &'a [u8]) -> Self {
+        Writer {
+            input,
+            parts: Vec::new(),
+            run: None,
+            last: Last::Nothing,
+            last_byte: None,
+            only_bom: false,
+        }
+    }
+
+    fn flush_run(&mut self) {
+        if let Some((start, end)) = self.run.take() {
+            self.parts.push(Cow::Borrowed(&self.input[start..end]));
+        }
+    }
+
+    fn owned(&mut self, bytes: Vec<u8>) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.flush_run();
+        self.last_byte = bytes.last().copied();
+        self.only_bom = false;
+        self.parts.push(Cow::Owned(bytes));
+    }
+
     /// Copies input piece `i` unchanged (the carrier is dropped). A piece without its own `---`
     /// gets one when what precedes it in the output is not what preceded it in the input, so that
     /// it does not merge into the document before it.
@@ -426,24 +479,42 @@ impl Writer {
                 Last::Input(j) => j + 1 != i && !pieces[j].ends_with_end_marker(),
             };
         if needs_marker {
-            self.newline();
-            self.bytes.extend_from_slice(b"---\n");
+            let mut sep = self.newline();
+            sep.extend_from_slice(b"---\n");
+            self.owned(sep);
         }
-        self.bytes.extend_from_slice(piece.bytes);
+        let (start, end) = (piece.offset, piece.offset + piece.bytes.len());
+        match &mut self.run {
+            Some((_, run_end)) if *run_end == start => *run_end = end,
+            _ => {
+                self.flush_run();
+                self.run = Some((start, end));
+            }
+        }
+        self.only_bom = self.last == Last::Nothing && piece.bytes == b"\xef\xbb\xbf";
+        self.last_byte = piece.bytes.last().copied();
         self.last = Last::Input(i);
     }
 
-    fn generated(&mut self, bytes: &[u8]) {
-        self.newline();
-        self.bytes.extend_from_slice(bytes);
+    fn generated(&mut self, bytes: Vec<u8>) {
+        let sep = self.newline();
+        self.owned(sep);
+        self.owned(bytes);
         self.last = Last::Generated;
     }
 
-    /// Ends an unterminated last line (an input without a final newline) before adding a document.
-    fn newline(&mut self) {
-        if !self.bytes.is_empty() && !self.bytes.ends_with(b"\n") && self.bytes != b"\xef\xbb\xbf" {
-            self.bytes.push(b'\n');
+    /// A newline ending an unterminated last line (an input without a final newline), if needed
+    /// before adding a document.
+    fn newline(&self) -> Vec<u8> {
+        match self.last_byte {
+            Some(b) if b != b'\n' && !self.only_bom => b"\n".to_vec(),
+            _ => Vec::new(),
         }
+    }
+
+    fn finish(mut self) -> Vec<Cow<'a, [u8]>> {
+        self.flush_run();
+        self.parts
     }
 }
 
@@ -463,11 +534,11 @@ mod tests {
     #[test]
     fn no_carrier_is_identity() {
         for s in ["", "a: 1", "---\nkind: A\n", "\u{feff}x"] {
-            assert_eq!(post_render(s.as_bytes()).unwrap().bytes, s.as_bytes());
+            assert_eq!(post_render(s.as_bytes()).unwrap().to_bytes(), s.as_bytes());
         }
         // The apiVersion mentioned without a carrier.
         let s = "---\nkind: ConfigMap\ndata:\n  x: artifact-repos/v1\n";
-        assert_eq!(post_render(s.as_bytes()).unwrap().bytes, s.as_bytes());
+        assert_eq!(post_render(s.as_bytes()).unwrap().to_bytes(), s.as_bytes());
     }
 
     #[test]
@@ -555,7 +626,7 @@ mod tests {
     const H4_CARRIER: &str = "---\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: rel-values\n  annotations:\n    postrenderer.helm.sh/postrender-filename: 'c/templates/carrier.yaml'\nrelease:\n  name: \"rel\"\n  namespace: \"argo\"\nvalues: {\"tenants\":[\"team-a\"]}\n";
 
     fn run(input: &str) -> Result<String, Problems> {
-        post_render_with(input.as_bytes(), fake).map(|o| String::from_utf8(o.bytes).unwrap())
+        post_render_with(input.as_bytes(), fake).map(|o| String::from_utf8(o.to_bytes()).unwrap())
     }
 
     /// Asserts that `pieces` occur in `out` in this order, each byte for byte.
@@ -677,6 +748,18 @@ mod tests {
         // Without a namespace the object lands in the release namespace: no collision with team-b.
         let elsewhere = mine.replace("  namespace: team-b\n", "");
         assert!(run(&format!("{elsewhere}{H3_CARRIER}")).is_ok());
+        // A name spelled with escapes is found too.
+        let escaped = mine.replace(
+            "name: artifact-repositories",
+            "name: \"artifact\\x2drepositories\"",
+        );
+        let e = run(&format!("{escaped}{H3_CARRIER}"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("ConfigMap team-b/artifact-repositories is also generated"),
+            "{e}"
+        );
         // A JSON document is found too.
         let json = "---\n{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"team-a\"}}\n";
         let e = run(&format!("{json}{H3_CARRIER}")).unwrap_err().to_string();
