@@ -1,37 +1,29 @@
-//! Golden cases: every directory `fixtures/<command>/<case>/` is one run of the real binary.
-//!
-//! A case holds its input files, `cmd` (the arguments, one per line; lines starting with `#` are
-//! comments), optionally `stdin` (piped to the binary; otherwise stdin is empty) and the expected
-//! `stdout`, `stderr` and `code` (the exit code). The binary runs in a scratch copy of the case
-//! directory, so relative paths in `cmd` and in messages are stable and a case may write files.
-//!
-//! `ARTIFACT_REPOS_BLESS=1 cargo test --test golden` rewrites the expected files from the actual
-//! output; review the result with `git diff`. The variable accepts only `0` or `1`.
+//! Golden tests as data: every directory `fixtures/<command>/<case>/` holds a `cmd` file (the
+//! arguments, one per line), optionally a `stdin` file, and the expected `stdout`, `stderr` and `code`
+//! of the real binary run with the case directory as its working directory. Set
+//! `ARTIFACT_REPOS_BLESS=1` to rewrite the expected files through the same code that checks them,
+//! then review with `git diff`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const EXPECTED: [&str; 3] = ["stdout", "stderr", "code"];
-
 fn bless() -> bool {
-    match std::env::var("ARTIFACT_REPOS_BLESS") {
-        Err(std::env::VarError::NotPresent) => false,
-        Ok(v) if v == "0" => false,
-        Ok(v) if v == "1" => true,
-        Ok(v) => panic!("ARTIFACT_REPOS_BLESS must be unset, `0` or `1`, got `{v}`"),
-        Err(e) => panic!("ARTIFACT_REPOS_BLESS is not valid: {e}"),
+    match std::env::var("ARTIFACT_REPOS_BLESS").as_deref() {
+        Err(_) | Ok("") | Ok("0") => false,
+        Ok("1") => true,
+        Ok(other) => panic!("ARTIFACT_REPOS_BLESS must be unset, `0` or `1`, not `{other}`"),
     }
 }
 
-fn cases() -> Vec<PathBuf> {
+pub fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut out = Vec::new();
-    for cmd in std::fs::read_dir(&root).expect("fixtures/ exists") {
-        let cmd = cmd.unwrap().path();
-        if !cmd.is_dir() {
+    for group in std::fs::read_dir(&root).expect("fixtures/ exists") {
+        let group = group.unwrap().path();
+        if !group.is_dir() {
             continue;
         }
-        for case in std::fs::read_dir(&cmd).unwrap() {
+        for case in std::fs::read_dir(&group).unwrap() {
             let case = case.unwrap().path();
             if case.join("cmd").is_file() {
                 out.push(case);
@@ -42,99 +34,82 @@ fn cases() -> Vec<PathBuf> {
     out
 }
 
-fn copy_inputs(from: &Path, to: &Path, top: bool) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        let name_s = name.to_string_lossy();
-        if top && (EXPECTED.contains(&name_s.as_ref()) || name_s == "cmd" || name_s == "stdin") {
-            continue;
-        }
-        let src = entry.path();
-        if entry.file_type().unwrap().is_dir() {
-            copy_inputs(&src, &to.join(&name), false);
-        } else {
-            std::fs::copy(&src, to.join(&name)).unwrap();
-        }
-    }
-}
-
 struct Outcome {
-    stdout: String,
-    stderr: String,
-    code: String,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    code: i32,
 }
 
-fn run(case: &Path, scratch: &Path) -> Outcome {
+fn run_case(case: &Path) -> Outcome {
     let cmd = std::fs::read_to_string(case.join("cmd")).unwrap();
-    let args: Vec<&str> = cmd
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .collect();
-    let _ = std::fs::remove_dir_all(scratch);
-    copy_inputs(case, scratch, true);
-    let stdin = std::fs::read(case.join("stdin")).ok();
+    let args: Vec<&str> = cmd.lines().filter(|l| !l.is_empty()).collect();
+    let stdin_path = case.join("stdin");
     let mut child = Command::new(env!("CARGO_BIN_EXE_artifact-repos"))
         .args(&args)
-        .current_dir(scratch)
+        .current_dir(case)
         .env_remove("ARTIFACT_REPOS_LOG")
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
+        .env("NO_COLOR", "1")
+        .stdin(if stdin_path.is_file() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
-    {
-        use std::io::Write;
-        let mut pipe = child.stdin.take().unwrap();
-        if let Some(bytes) = &stdin {
-            pipe.write_all(bytes).unwrap();
-        }
+    if stdin_path.is_file() {
+        let input = std::fs::read(&stdin_path).unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(&input);
+        });
     }
     let out = child.wait_with_output().unwrap();
-    let _ = std::fs::remove_dir_all(scratch);
     Outcome {
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-        code: format!("{}\n", out.status.code().expect("exited, not killed")),
+        stdout: out.stdout,
+        stderr: out.stderr,
+        code: out.status.code().unwrap_or(-1),
     }
 }
 
 #[test]
-fn golden() {
+fn golden_cases() {
     let bless = bless();
-    let cases = cases();
-    assert!(!cases.is_empty(), "no golden cases under fixtures/");
-    let scratch_root = std::env::temp_dir().join(format!("artifact-repos-golden-{}", std::process::id()));
     let mut failures = Vec::new();
+    let cases = cases();
+    assert!(!cases.is_empty(), "no golden cases found under fixtures/");
     for case in &cases {
-        let rel = case.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().display().to_string();
-        let scratch = scratch_root.join(rel.replace('/', "_"));
-        let got = run(case, &scratch);
-        for (name, actual) in [("stdout", &got.stdout), ("stderr", &got.stderr), ("code", &got.code)] {
+        let got = run_case(case);
+        let files: [(&str, Vec<u8>); 3] = [
+            ("stdout", got.stdout),
+            ("stderr", got.stderr),
+            ("code", format!("{}\n", got.code).into_bytes()),
+        ];
+        for (name, actual) in files {
             let path = case.join(name);
             if bless {
-                std::fs::write(&path, actual).unwrap();
+                std::fs::write(&path, &actual).unwrap();
                 continue;
             }
-            match std::fs::read_to_string(&path) {
-                Ok(expected) if &expected == actual => {}
-                Ok(expected) => failures.push(format!(
-                    "{rel}/{name} differs\n--- expected\n{expected}\n--- actual\n{actual}"
-                )),
-                Err(_) => failures.push(format!(
-                    "{rel}/{name} is missing (run with ARTIFACT_REPOS_BLESS=1 to create it)\n--- actual\n{actual}"
-                )),
+            let expected = std::fs::read(&path).unwrap_or_default();
+            if expected != actual {
+                let diff = similar::TextDiff::from_lines(
+                    &String::from_utf8_lossy(&expected).into_owned(),
+                    &String::from_utf8_lossy(&actual).into_owned(),
+                )
+                .unified_diff()
+                .header("expected", "actual")
+                .to_string();
+                failures.push(format!("{}/{name} differs:\n{diff}", case.display()));
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&scratch_root);
     assert!(
         failures.is_empty(),
-        "{} of {} golden cases differ:\n\n{}",
+        "{} golden mismatches (rerun with ARTIFACT_REPOS_BLESS=1 and review with git diff):\n{}",
         failures.len(),
-        cases.len(),
-        failures.join("\n\n")
+        failures.join("\n")
     );
 }
