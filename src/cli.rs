@@ -676,18 +676,23 @@ pub fn check_output_dir(
     lines.sort();
     let mut text = lines.join("\n");
     text.push_str(&format!(
-        "\n`{}` is stale: run `artifact-repos render --output-dir {}` and commit the result\n\n",
+        "\n`{}` is stale: run `artifact-repos render` with the same values and `--output-dir {}`, then commit the result\n\n",
         dir.display(),
         dir.display()
     ));
+    // Files that are not manifests (hand-written notes in YAML) are left out of the object diff.
     let mut old_sources = Vec::new();
     for rel in &present {
         let path = dir.join(rel);
-        old_sources.push((path.display().to_string(), std::fs::read(&path)?));
+        let bytes = std::fs::read(&path)?;
+        match crate::manifests::parse(&path.display().to_string(), &bytes) {
+            Ok(_) => old_sources.push((path.display().to_string(), bytes)),
+            Err(p) => text.push_str(&format!("not compared: {p}\n")),
+        }
     }
     let new_sources: Vec<(String, Vec<u8>)> = files
         .iter()
-        .map(|(p, c)| (dir.join(p).display().to_string(), c.as_bytes().to_vec()))
+        .map(|(p, c)| (format!("rendered/{p}"), c.as_bytes().to_vec()))
         .collect();
     match (
         crate::manifests::load(&old_sources),

@@ -758,3 +758,41 @@ pub fn check(manifests: &[Manifest], options: &Options) -> Report {
         configmaps,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn configmap(bytes: usize) -> Vec<Manifest> {
+        let doc = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: artifact-repositories\n  namespace: argo-workflows\ndata:\n  a: {}\n",
+            "x".repeat(bytes)
+        );
+        crate::manifests::parse("cm.yaml", doc.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn configmap_limit_is_exactly_one_mib() {
+        let at_limit = check(&configmap(MAX_CONFIGMAP_BYTES), &Options::default());
+        assert!(at_limit.findings.is_empty(), "{:?}", at_limit.findings);
+        let over = check(&configmap(MAX_CONFIGMAP_BYTES + 1), &Options::default());
+        assert_eq!(over.findings.len(), 1);
+        assert_eq!(over.findings[0].code, "configmap-too-large");
+        assert!(over.to_text().contains("1048577 bytes"));
+    }
+
+    #[test]
+    fn argo_versions_are_parsed_strictly() {
+        assert_eq!(
+            parse_argo_version("4.1").unwrap(),
+            ArgoVersion { major: 4, minor: 1 }
+        );
+        assert_eq!(
+            parse_argo_version("v3.7.18").unwrap(),
+            ArgoVersion { major: 3, minor: 7 }
+        );
+        for bad in ["", "4", "5.0", "4.x", "4.1.2.3", "2.9"] {
+            assert!(parse_argo_version(bad).is_err(), "{bad}");
+        }
+    }
+}
