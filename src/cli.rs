@@ -475,12 +475,12 @@ fn check(args: CheckArgs) -> Result<u8> {
 
 fn explain(args: ExplainArgs) -> Result<u8> {
     let options = check_options(&args.controller_namespace, &args.argo_version)?;
-    if let Some(ns) = &args.namespace {
-        if !crate::manifests::is_dns1123_label(ns) {
-            let mut p = Problems::default();
-            p.push("--namespace", format!("`{ns}` is not a valid namespace: lowercase letters, digits and `-`, at most 63 characters"));
-            return Err(p.into());
-        }
+    if let Some(ns) = &args.namespace
+        && !crate::manifests::is_dns1123_label(ns)
+    {
+        let mut p = Problems::default();
+        p.push("--namespace", format!("`{ns}` is not a valid namespace: lowercase letters, digits and `-`, at most 63 characters"));
+        return Err(p.into());
     }
     let workflows = load_manifests(&[&args.workflow])?;
     let paths: Vec<&Path> = args.manifests.iter().map(PathBuf::as_path).collect();

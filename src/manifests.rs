@@ -185,13 +185,14 @@ fn collect(
         );
         return;
     }
-    if kind.ends_with("List") && api_version == "v1" {
-        if let Some(Node::Seq(items)) = node.get("items") {
-            for item in items.clone() {
-                collect(source, line, item, out, problems);
-            }
-            return;
+    if kind.ends_with("List")
+        && api_version == "v1"
+        && let Some(Node::Seq(items)) = node.get("items")
+    {
+        for item in items.clone() {
+            collect(source, line, item, out, problems);
         }
+        return;
     }
     let group = match api_version.rsplit_once('/') {
         Some((g, _)) => g.to_string(),
@@ -262,16 +263,15 @@ pub fn load(sources: &[(String, Vec<u8>)]) -> Result<Vec<Manifest>, Problems> {
 /// never count as a difference.
 pub fn canonical(m: &Manifest) -> Node {
     let mut node = sorted(&m.value);
-    if m.is("", "ConfigMap") {
-        if let Node::Map(top) = &mut node {
-            if let Some(Node::Map(data)) = top.get_mut("data") {
-                for value in data.values_mut() {
-                    if let Node::Str(s) = value {
-                        if let Some(c) = canonical_yaml_text(s) {
-                            *s = c;
-                        }
-                    }
-                }
+    if m.is("", "ConfigMap")
+        && let Node::Map(top) = &mut node
+        && let Some(Node::Map(data)) = top.get_mut("data")
+    {
+        for value in data.values_mut() {
+            if let Node::Str(s) = value
+                && let Some(c) = canonical_yaml_text(s)
+            {
+                *s = c;
             }
         }
     }

@@ -73,15 +73,15 @@ pub fn build(req: &Request) -> Result<String, Problems> {
             ),
         );
     }
-    if let Some(ns) = &req.namespace {
-        if !is_dns1123_label(ns) {
-            p.push(
+    if let Some(ns) = &req.namespace
+        && !is_dns1123_label(ns)
+    {
+        p.push(
                 "--namespace",
                 format!(
                     "`{ns}` is not a valid namespace: lowercase letters, digits and `-`, at most 63 characters"
                 ),
             );
-        }
     }
     if !is_dns1123_subdomain(&req.configmap) {
         p.push(
@@ -92,15 +92,15 @@ pub fn build(req: &Request) -> Result<String, Problems> {
             ),
         );
     }
-    if let Some(sa) = &req.service_account {
-        if !is_dns1123_subdomain(sa) {
-            p.push(
+    if let Some(sa) = &req.service_account
+        && !is_dns1123_subdomain(sa)
+    {
+        p.push(
                 "--serviceaccount",
                 format!(
                     "`{sa}` is not a valid service account name: lowercase letters, digits, `-` and `.`, at most 253 characters"
                 ),
             );
-        }
     }
     let generate_name = match &req.generate_name {
         Some(g) => g.clone(),

@@ -367,9 +367,10 @@ impl<'a> Checker<'a, '_> {
                 "the workflow errors: failed to find any artifact repository (Argo does not fall back to the controller's default when a ref is set)".into(),
                 fix,
             );
-        } else if let Some(ctrl) = res.controller_default {
-            if ctrl.is_none() {
-                let central = self
+        } else if let Some(ctrl) = res.controller_default
+            && ctrl.is_none()
+        {
+            let central = self
                     .index
                     .configmap(&self.index.controller_namespace, resolve::DEFAULT_CONFIGMAP)
                     .filter(|_| self.index.controller_namespace != w.namespace)
@@ -381,7 +382,7 @@ impl<'a> Checker<'a, '_> {
                         )
                     })
                     .unwrap_or_default();
-                self.add(
+            self.add(
                     None,
                     "no-default-repository",
                     m,
@@ -396,7 +397,6 @@ impl<'a> Checker<'a, '_> {
                         resolve::DEFAULT_KEY_ANNOTATION
                     ),
                 );
-            }
         }
         false
     }
@@ -534,9 +534,10 @@ impl<'a> Checker<'a, '_> {
             }
             let tenant = w.tenant();
             for p in &creating {
-                if let Some(t) = p.object.label(TENANT_LABEL) {
-                    if t != tenant {
-                        self.add(
+                if let Some(t) = p.object.label(TENANT_LABEL)
+                    && t != tenant
+                {
+                    self.add(
                             Some(format!("tenant-secret|{}|{}", m.identity, p.object.identity)),
                             "cross-tenant-credentials",
                             m,
@@ -545,7 +546,6 @@ impl<'a> Checker<'a, '_> {
                             "the workflow reads and writes with another tenant's bucket credentials".into(),
                             "point the workflow at its own tenant's repository (artifactRepositories.<registration of this tenant>)".into(),
                         );
-                    }
                 }
             }
         }

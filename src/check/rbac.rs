@@ -72,10 +72,8 @@ fn rules_of<'a>(index: &Index<'a>, role: &'a Manifest) -> Vec<&'a Node> {
                 let ok = want
                     .iter()
                     .all(|(k, v)| v.as_str().is_some_and(|v| other.label(k) == Some(v)));
-                if ok {
-                    if let Some(Node::Seq(v)) = other.get(&["rules"]) {
-                        rules.extend(v.iter());
-                    }
+                if ok && let Some(Node::Seq(v)) = other.get(&["rules"]) {
+                    rules.extend(v.iter());
                 }
             }
         }
