@@ -14,14 +14,14 @@ use indexmap::IndexMap;
 /// The top-level sections this tool owns.
 pub const SECTIONS: [&str; 3] = ["repoRegistrations", "s3", "artifactRepos"];
 
-const REGISTRATION_KEYS: &[&str] = &[
+pub const REGISTRATION_KEYS: &[&str] = &[
     "name",
     "repoUrl",
     "defaultBranch",
     "tenant",
     "artifactBucket",
 ];
-const BUCKET_KEYS: &[&str] = &[
+pub const BUCKET_KEYS: &[&str] = &[
     "hostname",
     "bucket",
     "region",
@@ -36,7 +36,7 @@ const BUCKET_KEYS: &[&str] = &[
     "roleARN",
     "secretName",
 ];
-const S3_KEYS: &[&str] = &[
+pub const S3_KEYS: &[&str] = &[
     "enabled",
     "endpoint",
     "bucket",
@@ -52,7 +52,7 @@ const S3_KEYS: &[&str] = &[
     "roleARN",
     "secretName",
 ];
-const SETTINGS_KEYS: &[&str] = &[
+pub const SETTINGS_KEYS: &[&str] = &[
     "controllerNamespace",
     "configMapName",
     "defaultKey",
