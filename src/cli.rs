@@ -374,16 +374,15 @@ fn post_render(args: PostRenderArgs) -> Result<u8> {
             record.push_str(&format!("artifact-repos post-render: error: {problems}\n"));
         }
     }
-    if let Some(path) = &args.log_file {
-        if !record.is_empty() {
-            if let Err(e) = append_log(path, &record) {
-                // The run's own outcome matters more than its log: say so and carry on.
-                eprintln!(
-                    "warning: cannot write the log file `{}`: {e}",
-                    path.display()
-                );
-            }
-        }
+    if let Some(path) = &args.log_file
+        && !record.is_empty()
+        && let Err(e) = append_log(path, &record)
+    {
+        // The run's own outcome matters more than its log: say so and carry on.
+        eprintln!(
+            "warning: cannot write the log file `{}`: {e}",
+            path.display()
+        );
     }
     let output = result?;
     // Written part by part: the input's slices are not copied into one buffer first.

@@ -702,8 +702,7 @@ mod tests {
         );
         // A bare document after `...` that loses its predecessor gets a marker.
         let input = format!(
-            "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n{}...\nkind: Job\n",
-            &H3_CARRIER[..]
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n{H3_CARRIER}...\nkind: Job\n"
         );
         let out = run(&input).unwrap();
         assert!(out.contains("  name: x\n---\nkind: Job\n"), "{out}");

@@ -117,10 +117,11 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 fn unquote(value: &[u8]) -> &[u8] {
     let v = value.trim_ascii();
     for q in [b'"', b'\''] {
-        if v.len() >= 2 && v[0] == q {
-            if let Some(close) = v[1..].iter().position(|&b| b == q) {
-                return &v[1..1 + close];
-            }
+        if v.len() >= 2
+            && v[0] == q
+            && let Some(close) = v[1..].iter().position(|&b| b == q)
+        {
+            return &v[1..1 + close];
         }
     }
     // A plain scalar ends at ` #`.
@@ -162,13 +163,13 @@ impl<'a> Piece<'a> {
                 at + memmem::find(&bytes[at..], &needle)? + 1
             };
             let after = &bytes[found + key.len()..];
-            if let Some(rest) = after.strip_prefix(b":") {
-                if marker_ends(rest) {
-                    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-                    let line = &rest[..end];
-                    let line = line.strip_suffix(b"\r").unwrap_or(line);
-                    return Some(unquote(line));
-                }
+            if let Some(rest) = after.strip_prefix(b":")
+                && marker_ends(rest)
+            {
+                let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                let line = &rest[..end];
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                return Some(unquote(line));
             }
             at = found + 1;
         }
@@ -202,13 +203,13 @@ impl<'a> Piece<'a> {
             if let Some(r) = rest.strip_prefix(b"\"").or_else(|| rest.strip_prefix(b"'")) {
                 rest = r;
             }
-            if let Some(rest) = rest.strip_prefix(b":") {
-                if marker_ends(rest) {
-                    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-                    let line = &rest[..end];
-                    let line = line.strip_suffix(b"\r").unwrap_or(line);
-                    return std::str::from_utf8(unquote(line)).ok();
-                }
+            if let Some(rest) = rest.strip_prefix(b":")
+                && marker_ends(rest)
+            {
+                let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                let line = &rest[..end];
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                return std::str::from_utf8(unquote(line)).ok();
             }
         }
         None
