@@ -233,23 +233,11 @@ pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Pro
             let name = rb.metadata.name.clone().unwrap_or_default();
             out.push(object(RBAC, "RoleBinding", Some(cns), &name, &rb));
         }
-        if let Some(Credentials::Vault { path, secret_name }) =
-            model.default_repository.as_ref().map(|d| &d.credentials)
-        {
-            let es = ctx.external_secret(secret_name, path, tenant, None);
-            out.push(object(
-                "external-secrets.io",
-                "ExternalSecret",
-                ns,
-                secret_name,
-                &es,
-            ));
-        }
-        for r in regs {
-            if let Some(Credentials::Vault { path, secret_name }) =
-                r.repository.as_ref().map(|x| &x.credentials)
-            {
-                let es = ctx.external_secret(secret_name, path, tenant, Some(&r.name));
+        // The ExternalSecret behind a repository whose credentials come from Vault.
+        let mut vault_secret = |repo: Option<&crate::model::Repository>,
+                                registration: Option<&str>| {
+            if let Some(Credentials::Vault { path, secret_name }) = repo.map(|x| &x.credentials) {
+                let es = ctx.external_secret(secret_name, path, tenant, registration);
                 out.push(object(
                     "external-secrets.io",
                     "ExternalSecret",
@@ -258,6 +246,12 @@ pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Pro
                     &es,
                 ));
             }
+        };
+        vault_secret(model.default_repository.as_ref(), None);
+        for r in regs {
+            vault_secret(r.repository.as_ref(), Some(&r.name));
+        }
+        for r in regs {
             if let Some(wt) = ctx.workflow_template(r) {
                 out.push(object("argoproj.io", "WorkflowTemplate", ns, &r.name, &wt));
             }
