@@ -119,9 +119,18 @@ fn from_yaml(v: serde_yaml::Value, path: &str, problems: &mut Vec<Problem>) -> N
 
 /// Turns a serde_yaml error into "line L column C: message" without echoing input text.
 fn describe(err: &serde_yaml::Error) -> String {
+    // serde_yaml appends " at line L column C" itself for most errors; keep its wording and explain
+    // the two limits that guard against hostile input.
     let msg = err.to_string();
-    // serde_yaml appends " at line L column C" itself for most errors; keep its wording.
-    msg
+    if msg.contains("repetition limit exceeded") {
+        format!(
+            "{msg}: aliases expand to far more nodes than the document holds (a YAML alias bomb); expand the anchors by hand"
+        )
+    } else if msg.contains("recursion limit exceeded") {
+        format!("{msg}: nesting is deeper than 128 levels")
+    } else {
+        msg
+    }
 }
 
 /// Checks the size and encoding limits shared by every YAML input.

@@ -2,8 +2,18 @@
 //! stream in Helm's install order. Pure: no I/O, no failure on user input except the size limits
 //! that only the rendered bytes can reveal (a ConfigMap over 1 MiB).
 
+pub mod custom;
+pub mod objects;
+pub mod order;
+
 use crate::error::{Problem, Problems};
+use crate::model::{Credentials, Layout, Model, Registration};
 use crate::yaml::Node;
+use objects::Ctx;
+use serde::Serialize;
+
+/// Kubernetes refuses a ConfigMap whose data values add up to more than 1 MiB.
+pub const CONFIGMAP_LIMIT: usize = 1024 * 1024;
 
 /// Who is rendering: labels name the release.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,11 +82,8 @@ pub struct Rendered {
 /// Validates merged values and renders every object.
 pub fn render(values: &Node, options: &Options) -> Result<Rendered, Problems> {
     let (model, warnings) = crate::values::validate::validate(values)?;
-    let _ = (model, options);
-    Ok(Rendered {
-        objects: Vec::new(),
-        warnings,
-    })
+    let objects = render_model(&model, options)?;
+    Ok(Rendered { objects, warnings })
 }
 
 /// One YAML document per object, each introduced by `---`.
@@ -93,4 +100,203 @@ pub fn to_yaml_stream(rendered: &Rendered) -> String {
 pub fn to_json_list(rendered: &Rendered) -> String {
     let items: Vec<&serde_json::Value> = rendered.objects.iter().map(|o| &o.value).collect();
     crate::yaml::to_json(&serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}))
+}
+
+fn object<T: Serialize>(
+    group: &str,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+    typed: &T,
+) -> Object {
+    Object {
+        identity: Identity {
+            group: group.into(),
+            kind: kind.into(),
+            namespace: namespace.unwrap_or_default().into(),
+            name: name.into(),
+        },
+        value: metadata_first(
+            serde_json::to_value(typed).expect("generated objects always serialize"),
+        ),
+    }
+}
+
+/// `apiVersion`, `kind`, `metadata` first, as people write manifests (k8s-openapi sorts fields).
+fn metadata_first(value: serde_json::Value) -> serde_json::Value {
+    let serde_json::Value::Object(mut map) = value else {
+        return value;
+    };
+    let mut out = serde_json::Map::with_capacity(map.len());
+    for key in ["apiVersion", "kind", "metadata"] {
+        if let Some(v) = map.shift_remove(key) {
+            out.insert(key.into(), v);
+        }
+    }
+    out.extend(map);
+    serde_json::Value::Object(out)
+}
+
+const RBAC: &str = "rbac.authorization.k8s.io";
+
+/// Renders the checked model: every object, sorted in Helm's install order, then namespace and name.
+pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Problems> {
+    let ctx = Ctx {
+        model,
+        release: &options.release.name,
+        annotations: &options.extra_annotations,
+    };
+    let s = &model.settings;
+    let cns = s.controller_namespace.as_str();
+    let mut out = Vec::new();
+    let mut problems = Problems::default();
+
+    let mut by_tenant: std::collections::BTreeMap<&str, Vec<&Registration>> = Default::default();
+    for r in &model.registrations {
+        by_tenant.entry(&r.tenant).or_default().push(r);
+    }
+    for regs in by_tenant.values_mut() {
+        regs.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    let mut all: Vec<&Registration> = model.registrations.iter().collect();
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let has_repositories =
+        model.default_repository.is_some() || all.iter().any(|r| r.repository.is_some());
+    if s.layout == Layout::Central && has_repositories {
+        let cm = ctx.config_map(cns, None, &all, true);
+        check_size(
+            &cm,
+            &format!("{} registrations", all.len()),
+            true,
+            &mut problems,
+        );
+        out.push(object("", "ConfigMap", Some(cns), &s.config_map_name, &cm));
+    }
+    if let Some(role) = &s.reader_role_name {
+        if !by_tenant.is_empty() {
+            out.push(object(
+                RBAC,
+                "Role",
+                Some(cns),
+                role,
+                &ctx.reader_role(role),
+            ));
+        }
+    }
+
+    for (tenant, regs) in &by_tenant {
+        let tenant = *tenant;
+        let ns = Some(tenant);
+        if s.create_namespaces {
+            out.push(object(
+                "",
+                "Namespace",
+                None,
+                tenant,
+                &ctx.namespace(tenant),
+            ));
+        }
+        out.push(object(
+            "",
+            "ServiceAccount",
+            ns,
+            &s.service_account_name,
+            &ctx.service_account(tenant),
+        ));
+        if model.default_repository.is_some() || regs.iter().any(|r| r.repository.is_some()) {
+            let cm = ctx.config_map(tenant, Some(tenant), regs, false);
+            check_size(
+                &cm,
+                &format!("tenant `{tenant}` with {} registrations", regs.len()),
+                false,
+                &mut problems,
+            );
+            out.push(object("", "ConfigMap", ns, &s.config_map_name, &cm));
+        }
+        out.push(object(
+            RBAC,
+            "Role",
+            ns,
+            &s.executor_role_name,
+            &ctx.executor_role(tenant),
+        ));
+        out.push(object(
+            RBAC,
+            "RoleBinding",
+            ns,
+            &s.executor_role_name,
+            &ctx.executor_binding(tenant),
+        ));
+        if let Some(role) = &s.reader_role_name {
+            let rb = ctx.reader_binding(role, tenant);
+            let name = rb.metadata.name.clone().unwrap_or_default();
+            out.push(object(RBAC, "RoleBinding", Some(cns), &name, &rb));
+        }
+        // The ExternalSecret behind a repository whose credentials come from Vault.
+        let mut vault_secret = |repo: Option<&crate::model::Repository>,
+                                registration: Option<&str>| {
+            if let Some(Credentials::Vault { path, secret_name }) = repo.map(|x| &x.credentials) {
+                let es = ctx.external_secret(secret_name, path, tenant, registration);
+                out.push(object(
+                    "external-secrets.io",
+                    "ExternalSecret",
+                    ns,
+                    secret_name,
+                    &es,
+                ));
+            }
+        };
+        vault_secret(model.default_repository.as_ref(), None);
+        for r in regs {
+            vault_secret(r.repository.as_ref(), Some(&r.name));
+        }
+        for r in regs {
+            if let Some(wt) = ctx.workflow_template(r) {
+                out.push(object("argoproj.io", "WorkflowTemplate", ns, &r.name, &wt));
+            }
+        }
+    }
+    problems.into_result()?;
+    out.sort_by(|a, b| {
+        let ka = (
+            order::kind_rank(&a.identity.kind),
+            &a.identity.namespace,
+            &a.identity.name,
+        );
+        let kb = (
+            order::kind_rank(&b.identity.kind),
+            &b.identity.namespace,
+            &b.identity.name,
+        );
+        ka.cmp(&kb)
+    });
+    Ok(out)
+}
+
+/// Refuses a ConfigMap that the API server would refuse, before it gets there.
+fn check_size(
+    cm: &k8s_openapi::api::core::v1::ConfigMap,
+    what: &str,
+    central: bool,
+    problems: &mut Problems,
+) {
+    let size: usize = cm
+        .data
+        .as_ref()
+        .map_or(0, |d| d.values().map(String::len).sum());
+    if size <= CONFIGMAP_LIMIT {
+        return;
+    }
+    let name = cm.metadata.name.as_deref().unwrap_or_default();
+    let ns = cm.metadata.namespace.as_deref().unwrap_or_default();
+    let fix = if central {
+        "set `artifactRepos.layout: tenant` to keep repositories only in tenant ConfigMaps (Argo looks in the workflow's namespace first), which scales with registrations per tenant"
+    } else {
+        "spread these registrations over more tenants"
+    };
+    problems.push(
+        "repoRegistrations",
+        format!("ConfigMap {ns}/{name} would hold {size} bytes of data for {what}, over Kubernetes' limit of {CONFIGMAP_LIMIT} bytes (1 MiB); {fix}"),
+    );
 }

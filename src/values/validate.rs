@@ -1,12 +1,1056 @@
-//! Validation: turns the merged values tree into the checked `Model`, reporting every problem at once.
+//! Validation: turns the merged values tree into the checked `Model`. It reads only the top-level
+//! sections the tool owns (`repoRegistrations`, `s3`, `artifactRepos`) and ignores every other key,
+//! so a whole umbrella chart's values can be passed; inside its sections it is strict. Every problem
+//! is collected, never just the first, each as `path: what is wrong, `value`, what is valid`.
+//! Values that look like credentials are never echoed.
 
+use super::names;
+use super::path::{index, join};
 use crate::error::{Problem, Problems};
-use crate::model::Model;
+use crate::model::*;
 use crate::yaml::Node;
+use indexmap::IndexMap;
 
+/// The top-level sections this tool owns.
+pub const SECTIONS: [&str; 3] = ["repoRegistrations", "s3", "artifactRepos"];
+
+pub const REGISTRATION_KEYS: &[&str] = &[
+    "name",
+    "repoUrl",
+    "defaultBranch",
+    "tenant",
+    "artifactBucket",
+];
+pub const BUCKET_KEYS: &[&str] = &[
+    "hostname",
+    "bucket",
+    "region",
+    "keyPrefix",
+    "keyFormat",
+    "insecure",
+    "pathStyle",
+    "archiveLogs",
+    "externalSecretPath",
+    "existingSecret",
+    "useSDKCreds",
+    "roleARN",
+    "secretName",
+];
+pub const S3_KEYS: &[&str] = &[
+    "enabled",
+    "endpoint",
+    "bucket",
+    "region",
+    "keyPrefix",
+    "keyFormat",
+    "insecure",
+    "pathStyle",
+    "archiveLogs",
+    "externalSecretPath",
+    "existingSecret",
+    "useSDKCreds",
+    "roleARN",
+    "secretName",
+];
+pub const SETTINGS_KEYS: &[&str] = &[
+    "controllerNamespace",
+    "configMapName",
+    "defaultKey",
+    "argoVersion",
+    "layout",
+    "createNamespaces",
+    "serviceAccountName",
+    "executorRoleName",
+    "readerRole",
+    "externalSecrets",
+    "credentialKeys",
+    "workflowTemplates",
+    "commonLabels",
+];
+
+/// Oldest Argo release supported: 3.4 introduced `workflowtaskresults`, which the generated RBAC grants.
+const OLDEST_ARGO: ArgoVersion = ArgoVersion { major: 3, minor: 4 };
+/// Kubernetes' limit for a name prefix plus the registration name in an ExternalSecret / Secret.
+const SECRET_NAME_MAX: usize = 63;
+
+/// Defaults, shared with the chart's values.yaml and the schema.
+pub mod defaults {
+    pub const CONTROLLER_NAMESPACE: &str = "argo-workflows";
+    pub const CONFIG_MAP_NAME: &str = "artifact-repositories";
+    pub const DEFAULT_KEY: &str = "default-v1";
+    pub const ARGO_VERSION: &str = "3.7";
+    pub const SERVICE_ACCOUNT: &str = "wf-runner";
+    pub const READER_ROLE: &str = "artifact-repository-reader";
+    pub const STORE_KIND: &str = "ClusterSecretStore";
+    pub const STORE_NAME: &str = "vault";
+    pub const REFRESH_INTERVAL: &str = "1h";
+    pub const ACCESS_KEY_PROPERTY: &str = "access_key";
+    pub const SECRET_KEY_PROPERTY: &str = "secret_key";
+    pub const ACCESS_KEY_KEY: &str = "AWS_ACCESS_KEY_ID";
+    pub const SECRET_KEY_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+    pub const ENDPOINT: &str = "s3.amazonaws.com";
+    pub const DEFAULT_BRANCH: &str = "main";
+    pub const SECRET_PREFIX: &str = "s3-credentials-";
+    pub const RUNNER_IMAGE: &str = "nextflow/nextflow:24.10.4";
+    pub const RUNNER_COMMAND: &[&str] = &["nextflow"];
+    pub const RUNNER_ARGS: &[&str] = &[
+        "run",
+        "{{inputs.parameters.repo-url}}",
+        "-r",
+        "{{inputs.parameters.revision}}",
+        "-with-report",
+        "/tmp/outputs/report.html",
+        "-with-trace",
+        "/tmp/outputs/trace.txt",
+    ];
+    pub const OUTPUT_PATH: &str = "/tmp/outputs";
+    /// Argo's own default key layout, kept when only a prefix is given.
+    pub const ARGO_KEY_FORMAT: &str = "{{workflow.name}}/{{pod.name}}";
+}
+
+/// Collects problems and warnings while reading the tree.
+#[derive(Default)]
+struct Reader {
+    problems: Problems,
+    warnings: Vec<Problem>,
+}
+
+/// A value for a message: backticked, escaped, cut to a readable length, or withheld when it looks
+/// like a credential.
+pub fn show(s: &str) -> String {
+    if names::looks_like_credential(s) {
+        return "(value not shown: it looks like a credential)".into();
+    }
+    let escaped: String = s.escape_debug().collect();
+    if escaped.chars().count() > 80 {
+        let cut: String = escaped.chars().take(77).collect();
+        format!("`{cut}...`")
+    } else {
+        format!("`{escaped}`")
+    }
+}
+
+fn show_node(n: &Node) -> String {
+    match n {
+        Node::Str(s) => format!("{} {}", n.type_name(), show(s)),
+        Node::Bool(b) => format!("a boolean `{b}`"),
+        Node::Int(i) => format!("a number `{i}`"),
+        Node::Float(f) => format!("a number `{f}`"),
+        other => other.type_name().to_string(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn did_you_mean(key: &str, known: &[&str]) -> Option<String> {
+    known
+        .iter()
+        .map(|k| (edit_distance(key, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min()
+        .map(|(_, k)| k.to_string())
+}
+
+type Map = IndexMap<String, Node>;
+
+impl Reader {
+    fn err(&mut self, path: &str, msg: impl Into<String>) {
+        self.problems.push(path, msg);
+    }
+    fn warn(&mut self, path: &str, msg: impl Into<String>) {
+        self.warnings.push(Problem::new(path, msg));
+    }
+
+    /// A map at `path`: `None` when absent or null; a problem when of another type.
+    fn map<'a>(&mut self, node: Option<&'a Node>, path: &str) -> Option<&'a Map> {
+        match node {
+            None | Some(Node::Null) => None,
+            Some(Node::Map(m)) => Some(m),
+            Some(other) => {
+                self.err(path, format!("expected a map, got {}", show_node(other)));
+                None
+            }
+        }
+    }
+
+    /// Reports keys not in `known`, with a hint; credential-looking keys get their own message and
+    /// their values are never shown.
+    fn keys(&mut self, map: &Map, path: &str, known: &[&str], credential_hint: &str) {
+        for key in map.keys() {
+            if known.contains(&key.as_str()) {
+                continue;
+            }
+            let p = join(path, key);
+            if names::is_credential_key(key) {
+                let credential_hint = if credential_hint.is_empty() {
+                    "credentials are only ever referenced: store them in Vault and set `externalSecretPath`"
+                } else {
+                    credential_hint
+                };
+                self.err(
+                    &p,
+                    format!(
+                        "inline credentials are refused (the value is not shown); {credential_hint}"
+                    ),
+                );
+                continue;
+            }
+            let hint = match did_you_mean(key, known) {
+                Some(k) => format!("did you mean `{k}`?"),
+                None => format!(
+                    "expected one of {}",
+                    known
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            self.err(&p, format!("unknown key `{}`; {hint}", key.escape_debug()));
+        }
+    }
+
+    fn string(&mut self, map: &Map, path: &str, key: &str) -> Option<String> {
+        match map.get(key) {
+            None | Some(Node::Null) => None,
+            Some(Node::Str(s)) => {
+                if names::looks_like_credential(s) {
+                    self.err(
+                        &join(path, key),
+                        "this looks like an inline credential (the value is not shown); credentials are only ever referenced: store them in Vault and set `externalSecretPath`",
+                    );
+                    return None;
+                }
+                Some(s.clone())
+            }
+            Some(other) => {
+                self.err(
+                    &join(path, key),
+                    format!("expected a string, got {}", show_node(other)),
+                );
+                None
+            }
+        }
+    }
+
+    fn required_string(
+        &mut self,
+        map: &Map,
+        path: &str,
+        key: &str,
+        example: &str,
+    ) -> Option<String> {
+        if matches!(map.get(key), None | Some(Node::Null)) {
+            self.err(
+                &join(path, key),
+                format!("is required; expected a string like `{example}`"),
+            );
+            return None;
+        }
+        self.string(map, path, key)
+    }
+
+    fn bool(&mut self, map: &Map, path: &str, key: &str) -> Option<bool> {
+        match map.get(key) {
+            None | Some(Node::Null) => None,
+            Some(Node::Bool(b)) => Some(*b),
+            Some(other) => {
+                self.err(
+                    &join(path, key),
+                    format!("expected `true` or `false`, got {}", show_node(other)),
+                );
+                None
+            }
+        }
+    }
+
+    fn string_list(&mut self, map: &Map, path: &str, key: &str) -> Option<Vec<String>> {
+        match map.get(key) {
+            None | Some(Node::Null) => None,
+            Some(Node::Seq(items)) => {
+                let mut out = Vec::new();
+                let p = join(path, key);
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Node::Str(s) => out.push(s.clone()),
+                        other => self.err(
+                            &index(&p, i),
+                            format!("expected a string, got {}", show_node(other)),
+                        ),
+                    }
+                }
+                Some(out)
+            }
+            Some(other) => {
+                self.err(
+                    &join(path, key),
+                    format!("expected a list of strings, got {}", show_node(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// Runs a name rule on a value and reports `path: <value> <what is wrong>`.
+    fn rule(&mut self, path: &str, value: &str, check: Result<(), String>) -> bool {
+        match check {
+            Ok(()) => true,
+            Err(e) => {
+                self.err(path, format!("{} {e}", show(value)));
+                false
+            }
+        }
+    }
+}
+
+/// Validates merged values into the checked model, or returns every problem found.
 pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
-    let _ = values;
-    let mut p = Problems::default();
-    p.push("", "not implemented yet");
-    Err(p)
+    let mut r = Reader::default();
+    let settings = read_settings(&mut r, values.get("artifactRepos"));
+    let default_repository = read_default(&mut r, values.get("s3"), settings.as_ref());
+    let registrations =
+        read_registrations(&mut r, values.get("repoRegistrations"), settings.as_ref());
+    if !r.problems.is_empty() {
+        return Err(r.problems);
+    }
+    let model = Model {
+        settings: settings.expect("settings are valid when no problem was found"),
+        default_repository,
+        registrations,
+    };
+    Ok((model, r.warnings))
+}
+
+fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
+    let path = "artifactRepos";
+    let empty = Map::new();
+    let map = r.map(node, path).unwrap_or(&empty);
+    r.keys(
+        map,
+        path,
+        SETTINGS_KEYS,
+        "the tool only references credentials",
+    );
+    let before = r.problems.len();
+
+    let controller_namespace = r
+        .string(map, path, "controllerNamespace")
+        .unwrap_or_else(|| defaults::CONTROLLER_NAMESPACE.into());
+    r.rule(
+        &join(path, "controllerNamespace"),
+        &controller_namespace,
+        names::dns_label(&controller_namespace),
+    );
+    let config_map_name = r
+        .string(map, path, "configMapName")
+        .unwrap_or_else(|| defaults::CONFIG_MAP_NAME.into());
+    r.rule(
+        &join(path, "configMapName"),
+        &config_map_name,
+        names::dns_subdomain(&config_map_name),
+    );
+    let default_key = r
+        .string(map, path, "defaultKey")
+        .unwrap_or_else(|| defaults::DEFAULT_KEY.into());
+    if r.rule(
+        &join(path, "defaultKey"),
+        &default_key,
+        names::data_key(&default_key),
+    ) && default_key.starts_with("artifactRepositories")
+    {
+        r.err(
+            &join(path, "defaultKey"),
+            format!("{} collides with the repository keys `artifactRepositories.*`; choose another key like `default-v1`", show(&default_key)),
+        );
+    }
+
+    let argo_version = read_argo_version(r, map, path);
+    let layout = match r.string(map, path, "layout").as_deref() {
+        None | Some("central") => Layout::Central,
+        Some("tenant") => Layout::Tenant,
+        Some(other) => {
+            r.err(
+                &join(path, "layout"),
+                format!(
+                    "{} is not a layout; expected `central` or `tenant`",
+                    show(other)
+                ),
+            );
+            Layout::Central
+        }
+    };
+    let create_namespaces = r.bool(map, path, "createNamespaces").unwrap_or(true);
+    let service_account_name = r
+        .string(map, path, "serviceAccountName")
+        .unwrap_or_else(|| defaults::SERVICE_ACCOUNT.into());
+    r.rule(
+        &join(path, "serviceAccountName"),
+        &service_account_name,
+        names::dns_subdomain(&service_account_name),
+    );
+    let executor_role_name = r
+        .string(map, path, "executorRoleName")
+        .unwrap_or_else(|| format!("{service_account_name}-executor"));
+    r.rule(
+        &join(path, "executorRoleName"),
+        &executor_role_name,
+        names::dns_subdomain(&executor_role_name),
+    );
+
+    let reader_path = join(path, "readerRole");
+    let reader_role_name = match r.map(map.get("readerRole"), &reader_path) {
+        None => Some(defaults::READER_ROLE.to_string()),
+        Some(m) => {
+            r.keys(m, &reader_path, &["enabled", "name"], "");
+            let enabled = r.bool(m, &reader_path, "enabled").unwrap_or(true);
+            let name = r
+                .string(m, &reader_path, "name")
+                .unwrap_or_else(|| defaults::READER_ROLE.into());
+            r.rule(
+                &join(&reader_path, "name"),
+                &name,
+                names::dns_subdomain(&name),
+            );
+            enabled.then_some(name)
+        }
+    };
+
+    let external_secrets = read_eso(
+        r,
+        map.get("externalSecrets"),
+        &join(path, "externalSecrets"),
+    );
+
+    let ck_path = join(path, "credentialKeys");
+    let (access_key_key, secret_key_key) = match r.map(map.get("credentialKeys"), &ck_path) {
+        None => (
+            defaults::ACCESS_KEY_KEY.to_string(),
+            defaults::SECRET_KEY_KEY.to_string(),
+        ),
+        Some(m) => {
+            r.keys(
+                m,
+                &ck_path,
+                &["accessKey", "secretKey"],
+                "these are the names of the Secret's keys, not their values",
+            );
+            let a = r
+                .string(m, &ck_path, "accessKey")
+                .unwrap_or_else(|| defaults::ACCESS_KEY_KEY.into());
+            let s = r
+                .string(m, &ck_path, "secretKey")
+                .unwrap_or_else(|| defaults::SECRET_KEY_KEY.into());
+            r.rule(&join(&ck_path, "accessKey"), &a, names::data_key(&a));
+            r.rule(&join(&ck_path, "secretKey"), &s, names::data_key(&s));
+            if a == s {
+                r.err(
+                    &ck_path,
+                    format!(
+                        "`accessKey` and `secretKey` are both {}; they must differ",
+                        show(&a)
+                    ),
+                );
+            }
+            (a, s)
+        }
+    };
+
+    let runner = read_runner(
+        r,
+        map.get("workflowTemplates"),
+        &join(path, "workflowTemplates"),
+    );
+
+    let labels_path = join(path, "commonLabels");
+    let mut common_labels = IndexMap::new();
+    if let Some(m) = r.map(map.get("commonLabels"), &labels_path) {
+        for (k, v) in m {
+            let p = join(&labels_path, k);
+            r.rule(&p, k, names::label_key(k));
+            if k.starts_with("app.kubernetes.io/") || k.starts_with("artifact-repos/") {
+                r.err(&p, format!("{} is set by the tool itself; choose a key outside `app.kubernetes.io/` and `artifact-repos/`", show(k)));
+            }
+            match v {
+                Node::Str(s) => {
+                    r.rule(&p, s, names::label_value(s));
+                    common_labels.insert(k.clone(), s.clone());
+                }
+                other => r.err(
+                    &p,
+                    format!("expected a string label value, got {}", show_node(other)),
+                ),
+            }
+        }
+    }
+
+    if r.problems.len() > before {
+        return None;
+    }
+    Some(Settings {
+        controller_namespace,
+        config_map_name,
+        default_key,
+        argo_version: argo_version?,
+        layout,
+        create_namespaces,
+        service_account_name,
+        executor_role_name,
+        reader_role_name,
+        external_secrets: external_secrets?,
+        access_key_key,
+        secret_key_key,
+        runner: runner?,
+        common_labels,
+    })
+}
+
+fn read_argo_version(r: &mut Reader, map: &Map, path: &str) -> Option<ArgoVersion> {
+    let p = join(path, "argoVersion");
+    let text = match map.get("argoVersion") {
+        None | Some(Node::Null) => defaults::ARGO_VERSION.to_string(),
+        Some(Node::Str(s)) => s.clone(),
+        Some(Node::Float(f)) => f.to_string(),
+        Some(Node::Int(i)) => i.to_string(),
+        Some(other) => {
+            r.err(
+                &p,
+                format!(
+                    "expected a version like `\"3.7\"`, got {}",
+                    show_node(other)
+                ),
+            );
+            return None;
+        }
+    };
+    let trimmed = text.trim_start_matches('v');
+    let mut parts = trimmed.split('.');
+    let major = parts.next().and_then(|s| s.parse::<u32>().ok());
+    let minor = parts.next().map_or(Some(0), |s| s.parse::<u32>().ok());
+    let patch_ok = parts.next().is_none_or(|s| s.parse::<u32>().is_ok()) && parts.next().is_none();
+    match (major, minor) {
+        (Some(major), Some(minor)) if patch_ok => {
+            let v = ArgoVersion { major, minor };
+            if v < OLDEST_ARGO {
+                r.err(&p, format!("{} is older than Argo Workflows 3.4, the first release with `workflowtaskresults`; expected 3.4 or later", show(&text)));
+                return None;
+            }
+            Some(v)
+        }
+        _ => {
+            r.err(&p, format!("{} is not a version; expected `\"3.7\"` or `\"4.1\"` (quote it: YAML reads 3.10 as 3.1)", show(&text)));
+            None
+        }
+    }
+}
+
+fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalSecretSettings> {
+    let empty = Map::new();
+    let map = r.map(node, path).unwrap_or(&empty);
+    r.keys(
+        map,
+        path,
+        &[
+            "storeRef",
+            "refreshInterval",
+            "accessKeyProperty",
+            "secretKeyProperty",
+        ],
+        "credentials stay in Vault",
+    );
+    let before = r.problems.len();
+    let store_path = join(path, "storeRef");
+    let (store_kind, store_name) = match r.map(map.get("storeRef"), &store_path) {
+        None => (
+            StoreKind::ClusterSecretStore,
+            defaults::STORE_NAME.to_string(),
+        ),
+        Some(m) => {
+            r.keys(m, &store_path, &["kind", "name"], "");
+            let kind = match r.string(m, &store_path, "kind").as_deref() {
+                None | Some("ClusterSecretStore") => StoreKind::ClusterSecretStore,
+                Some("SecretStore") => StoreKind::SecretStore,
+                Some(other) => {
+                    r.err(&join(&store_path, "kind"), format!("{} is not a store kind; expected `ClusterSecretStore` or `SecretStore`", show(other)));
+                    StoreKind::ClusterSecretStore
+                }
+            };
+            let name = r
+                .string(m, &store_path, "name")
+                .unwrap_or_else(|| defaults::STORE_NAME.into());
+            r.rule(
+                &join(&store_path, "name"),
+                &name,
+                names::dns_subdomain(&name),
+            );
+            (kind, name)
+        }
+    };
+    let refresh_interval = r
+        .string(map, path, "refreshInterval")
+        .unwrap_or_else(|| defaults::REFRESH_INTERVAL.into());
+    r.rule(
+        &join(path, "refreshInterval"),
+        &refresh_interval,
+        names::go_duration(&refresh_interval),
+    );
+    let access_key_property = r
+        .string(map, path, "accessKeyProperty")
+        .unwrap_or_else(|| defaults::ACCESS_KEY_PROPERTY.into());
+    let secret_key_property = r
+        .string(map, path, "secretKeyProperty")
+        .unwrap_or_else(|| defaults::SECRET_KEY_PROPERTY.into());
+    for (k, v) in [
+        ("accessKeyProperty", &access_key_property),
+        ("secretKeyProperty", &secret_key_property),
+    ] {
+        if v.is_empty() || v.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            r.err(
+                &join(path, k),
+                format!(
+                    "{} is not a Vault property name; expected a field name like `access_key`",
+                    show(v)
+                ),
+            );
+        }
+    }
+    (r.problems.len() == before).then_some(ExternalSecretSettings {
+        store_kind,
+        store_name,
+        refresh_interval,
+        access_key_property,
+        secret_key_property,
+    })
+}
+
+/// `Some(None)` when WorkflowTemplates are disabled; `None` on problems.
+fn read_runner(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<Option<RunnerSettings>> {
+    let empty = Map::new();
+    let map = r.map(node, path).unwrap_or(&empty);
+    r.keys(
+        map,
+        path,
+        &["enabled", "image", "command", "args", "outputPath"],
+        "pass credentials to the runner through a Secret it mounts",
+    );
+    let before = r.problems.len();
+    let enabled = r.bool(map, path, "enabled").unwrap_or(true);
+    let image = r
+        .string(map, path, "image")
+        .unwrap_or_else(|| defaults::RUNNER_IMAGE.into());
+    if image.is_empty() || image.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        r.err(
+            &join(path, "image"),
+            format!(
+                "{} is not an image reference; expected `registry/name:tag`",
+                show(&image)
+            ),
+        );
+    }
+    let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let command = r
+        .string_list(map, path, "command")
+        .unwrap_or_else(|| owned(defaults::RUNNER_COMMAND));
+    let args = r
+        .string_list(map, path, "args")
+        .unwrap_or_else(|| owned(defaults::RUNNER_ARGS));
+    let output_path = r
+        .string(map, path, "outputPath")
+        .unwrap_or_else(|| defaults::OUTPUT_PATH.into());
+    if !output_path.starts_with('/') || output_path.chars().any(|c| c.is_control()) {
+        r.err(
+            &join(path, "outputPath"),
+            format!(
+                "{} is not an absolute path; expected `/tmp/outputs`",
+                show(&output_path)
+            ),
+        );
+    }
+    if r.problems.len() > before {
+        return None;
+    }
+    Some(enabled.then_some(RunnerSettings {
+        image,
+        command,
+        args,
+        output_path,
+    }))
+}
+
+/// What differs between `s3` and `repoRegistrations[].artifactBucket`.
+struct BucketKind<'a> {
+    endpoint_key: &'static str,
+    known: &'static [&'static str],
+    default_secret_name: &'a str,
+}
+
+fn read_bucket(
+    r: &mut Reader,
+    map: &Map,
+    path: &str,
+    kind: &BucketKind,
+    settings: Option<&Settings>,
+) -> Option<Repository> {
+    let cred_hint = "credentials are only ever referenced: store them in Vault and set `externalSecretPath`, name an `existingSecret`, or set `useSDKCreds: true`";
+    r.keys(map, path, kind.known, cred_hint);
+    let before = r.problems.len();
+
+    let endpoint = r
+        .string(map, path, kind.endpoint_key)
+        .unwrap_or_else(|| defaults::ENDPOINT.into());
+    r.rule(
+        &join(path, kind.endpoint_key),
+        &endpoint,
+        names::endpoint(&endpoint),
+    );
+    let bucket = r.required_string(map, path, "bucket", "my-team-artifacts");
+    if let Some(b) = &bucket {
+        r.rule(&join(path, "bucket"), b, names::s3_bucket(b));
+    }
+    let region = r.string(map, path, "region");
+    if let Some(reg) = &region {
+        let ok = !reg.is_empty()
+            && reg.len() <= 64
+            && reg
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+        if !ok {
+            r.err(
+                &join(path, "region"),
+                format!(
+                    "{} is not a region; expected something like `us-west-2`",
+                    show(reg)
+                ),
+            );
+        }
+    }
+    let insecure = r.bool(map, path, "insecure");
+    let archive_logs = r.bool(map, path, "archiveLogs").unwrap_or(true);
+
+    let key_prefix = r.string(map, path, "keyPrefix");
+    let key_format = r.string(map, path, "keyFormat");
+    for (k, v) in [("keyPrefix", &key_prefix), ("keyFormat", &key_format)] {
+        if let Some(v) = v {
+            if v.starts_with('/')
+                || v.chars().any(|c| c.is_control())
+                || v.matches("{{").count() != v.matches("}}").count()
+            {
+                r.err(&join(path, k), format!("{} is not a key layout; expected a relative path like `workflows/` or `{{{{workflow.name}}}}/{{{{pod.name}}}}`, without a leading `/`", show(v)));
+            }
+        }
+    }
+    let key_format = match (key_prefix, key_format) {
+        (None, None) => None,
+        (None, Some(f)) => Some(f),
+        (Some(p), f) => {
+            let p = p.trim_end_matches('/');
+            let f = f.unwrap_or_else(|| defaults::ARGO_KEY_FORMAT.into());
+            if p.is_empty() {
+                Some(f)
+            } else {
+                Some(format!("{p}/{f}"))
+            }
+        }
+    };
+
+    let argo = settings.map(|s| s.argo_version);
+    let addressing_style = match (r.bool(map, path, "pathStyle"), argo) {
+        (Some(ps), Some(v)) if v.has_addressing_style() => {
+            Some(if ps { "path" } else { "virtual-hosted" })
+        }
+        (Some(_), Some(v)) => {
+            r.warn(
+                &join(path, "pathStyle"),
+                format!("dropped: Argo Workflows has no `pathStyle` field, and Argo {v} cannot express it (`addressingStyle` exists from 4.1); Argo {v} uses path-style addressing by itself for every endpoint that is not AWS, Google or Aliyun. Set `artifactRepos.argoVersion: \"4.1\"` to write `addressingStyle`"),
+            );
+            None
+        }
+        _ => None,
+    };
+
+    let role_arn = r.string(map, path, "roleARN");
+    if let Some(a) = &role_arn {
+        r.rule(&join(path, "roleARN"), a, names::role_arn(a));
+    }
+
+    let vault = r.string(map, path, "externalSecretPath");
+    let existing = r.string(map, path, "existingSecret");
+    let sdk = r.bool(map, path, "useSDKCreds").unwrap_or(false);
+    let secret_name = r.string(map, path, "secretName");
+    let given: Vec<&str> = [
+        vault.as_ref().map(|_| "externalSecretPath"),
+        existing.as_ref().map(|_| "existingSecret"),
+        sdk.then_some("useSDKCreds"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if given.len() > 1 {
+        r.err(
+            path,
+            format!(
+                "more than one credential source ({}); set exactly one of `externalSecretPath`, `existingSecret`, `useSDKCreds: true`",
+                given.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+    if given.is_empty() && r.problems.len() == before {
+        r.err(path, "has no credential source; set one of `externalSecretPath` (Vault, through an ExternalSecret), `existingSecret` (a Secret already in the tenant namespace) or `useSDKCreds: true` (the pod's cloud identity)");
+    }
+    if secret_name.is_some() && vault.is_none() {
+        r.err(&join(path, "secretName"), "applies only with `externalSecretPath` (it names the Secret the ExternalSecret creates); for a Secret you manage use `existingSecret`");
+    }
+    let credentials = if let Some(p) = vault {
+        if r.rule(&join(path, "externalSecretPath"), &p, names::vault_path(&p))
+            && p.starts_with("data/")
+        {
+            r.warn(&join(path, "externalSecretPath"), format!("{} starts with `data/`: with a Vault KV v2 store whose `path` is the mount, `remoteRef.key` is relative to the mount and without `data/`", show(&p)));
+        }
+        let name = match secret_name {
+            Some(n) => {
+                r.rule(&join(path, "secretName"), &n, names::dns_label(&n).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
+                n
+            }
+            None => kind.default_secret_name.to_string(),
+        };
+        Some(Credentials::Vault {
+            path: p,
+            secret_name: name,
+        })
+    } else if let Some(s) = existing {
+        r.rule(&join(path, "existingSecret"), &s, names::dns_label(&s).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
+        Some(Credentials::ExistingSecret { secret_name: s })
+    } else if sdk {
+        Some(Credentials::Sdk)
+    } else {
+        None
+    };
+
+    if r.problems.len() > before {
+        return None;
+    }
+    Some(Repository {
+        archive_logs,
+        endpoint,
+        bucket: bucket?,
+        region,
+        insecure,
+        key_format,
+        addressing_style,
+        role_arn,
+        credentials: credentials?,
+    })
+}
+
+fn read_default(
+    r: &mut Reader,
+    node: Option<&Node>,
+    settings: Option<&Settings>,
+) -> Option<Repository> {
+    let path = "s3";
+    let map = r.map(node, path)?;
+    let enabled = r.bool(map, path, "enabled").unwrap_or(false);
+    if !enabled {
+        r.keys(map, path, S3_KEYS, "");
+        return None;
+    }
+    let default_secret_name = format!("{}default", defaults::SECRET_PREFIX);
+    let kind = BucketKind {
+        endpoint_key: "endpoint",
+        known: S3_KEYS,
+        default_secret_name: &default_secret_name,
+    };
+    read_bucket(r, map, path, &kind, settings)
+}
+
+fn read_registrations(
+    r: &mut Reader,
+    node: Option<&Node>,
+    settings: Option<&Settings>,
+) -> Vec<Registration> {
+    let path = "repoRegistrations";
+    let items = match node {
+        None | Some(Node::Null) => return Vec::new(),
+        Some(Node::Seq(items)) => items,
+        Some(other) => {
+            r.err(
+                path,
+                format!("expected a list of registrations, got {}", show_node(other)),
+            );
+            return Vec::new();
+        }
+    };
+    let mut seen: IndexMap<String, String> = IndexMap::new();
+    let mut secrets: IndexMap<(String, String), String> = IndexMap::new();
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let p = index(path, i);
+        let map = match item {
+            Node::Map(m) => m,
+            other => {
+                r.err(
+                    &p,
+                    format!(
+                        "expected a registration map with `name`, `repoUrl`, `tenant`, got {}",
+                        show_node(other)
+                    ),
+                );
+                continue;
+            }
+        };
+        r.keys(
+            map,
+            &p,
+            REGISTRATION_KEYS,
+            "credentials belong in Vault: set `artifactBucket.externalSecretPath`",
+        );
+        let before = r.problems.len();
+        let name = r.required_string(map, &p, "name", "genomics-pipeline");
+        if let Some(n) = &name {
+            let np = join(&p, "name");
+            if r.rule(&np, n, names::dns_label(n)) {
+                if n == "default" {
+                    r.err(&np, "`default` is reserved for the platform default repository (`artifactRepositories.default`); choose another name");
+                } else if let Some(first) = seen.get(n) {
+                    r.err(&np, format!("duplicate registration name {}, first used at {first}; registration names are unique because each one is a key of the repositories ConfigMap", show(n)));
+                } else {
+                    seen.insert(n.clone(), np.clone());
+                }
+            }
+        }
+        let repo_url = r.required_string(map, &p, "repoUrl", "https://github.com/org/repo.git");
+        if let Some(u) = &repo_url {
+            r.rule(&join(&p, "repoUrl"), u, names::repo_url(u));
+        }
+        let default_branch = r
+            .string(map, &p, "defaultBranch")
+            .unwrap_or_else(|| defaults::DEFAULT_BRANCH.into());
+        r.rule(
+            &join(&p, "defaultBranch"),
+            &default_branch,
+            names::git_ref(&default_branch),
+        );
+        let tenant = r.required_string(map, &p, "tenant", "research-team");
+        if let Some(t) = &tenant {
+            let tp = join(&p, "tenant");
+            if r.rule(
+                &tp,
+                t,
+                names::dns_label(t).map_err(|e| format!("{e}: the tenant is a namespace name")),
+            ) {
+                if settings.is_some_and(|s| &s.controller_namespace == t) {
+                    r.err(&tp, format!("{} is the controller namespace (`artifactRepos.controllerNamespace`); a tenant needs a namespace of its own", show(t)));
+                } else if t.starts_with("kube-") {
+                    r.err(&tp, format!("{} is a namespace reserved for Kubernetes; choose a tenant namespace not starting with `kube-`", show(t)));
+                }
+            }
+        }
+        let bucket_path = join(&p, "artifactBucket");
+        let repository = match (r.map(map.get("artifactBucket"), &bucket_path), &name) {
+            (Some(b), Some(n)) => {
+                let default_secret = names::shorten(defaults::SECRET_PREFIX, n, SECRET_NAME_MAX);
+                let kind = BucketKind {
+                    endpoint_key: "hostname",
+                    known: BUCKET_KEYS,
+                    default_secret_name: &default_secret,
+                };
+                read_bucket(r, b, &bucket_path, &kind, settings)
+            }
+            (Some(b), None) => {
+                let kind = BucketKind {
+                    endpoint_key: "hostname",
+                    known: BUCKET_KEYS,
+                    default_secret_name: "x",
+                };
+                read_bucket(r, b, &bucket_path, &kind, settings);
+                None
+            }
+            (None, _) => None,
+        };
+        // Two registrations of one tenant must not produce the same Secret.
+        if let (Some(t), Some(Some(sn))) = (
+            &tenant,
+            repository.as_ref().map(|x| x.credentials.secret_name()),
+        ) {
+            if let Credentials::Vault { .. } = repository.as_ref().unwrap().credentials {
+                let key = (t.clone(), sn.to_string());
+                if sn == format!("{}default", defaults::SECRET_PREFIX) {
+                    r.err(&bucket_path, format!("its Secret name {} is the one the default repository uses in every tenant namespace; set `secretName`", show(sn)));
+                } else if let Some(first) = secrets.get(&key) {
+                    r.err(&bucket_path, format!("its Secret name {} in namespace {} is already produced by {first}; set a distinct `secretName`", show(sn), show(t)));
+                } else {
+                    secrets.insert(key, bucket_path.clone());
+                }
+            }
+        }
+        if r.problems.len() > before {
+            continue;
+        }
+        out.push(Registration {
+            name: name.unwrap(),
+            repo_url: repo_url.unwrap(),
+            default_branch,
+            tenant: tenant.unwrap(),
+            repository,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(yaml: &str) -> Result<(Model, Vec<Problem>), Problems> {
+        validate(&crate::yaml::parse_values("t", yaml.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn empty_values_are_valid_with_defaults() {
+        let (m, w) = check("").unwrap();
+        assert!(m.registrations.is_empty() && m.default_repository.is_none() && w.is_empty());
+        assert_eq!(m.settings.controller_namespace, "argo-workflows");
+        assert_eq!(m.settings.argo_version, ArgoVersion { major: 3, minor: 7 });
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let err = check(
+            "repoRegistrations:\n- name: A\n  tenant: t\n  repoUrl: x\n  artifactBucket: {bucket: ab, hostname: 'https://h'}\n- name: b\n  tenant: t\n  repoUrl: https://g/r\n  tenantt: x\n",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        for want in [
+            "repoRegistrations[0].name: `A` is not a valid DNS-1123 label",
+            "repoRegistrations[0].repoUrl: `x` is not a git URL",
+            "repoRegistrations[0].artifactBucket.hostname: `https://h` has a scheme",
+            "repoRegistrations[0].artifactBucket.bucket: `ab` is 2 characters",
+            "repoRegistrations[1].tenantt: unknown key `tenantt`; did you mean `tenant`?",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn inline_credentials_are_never_echoed() {
+        let err = check("repoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: https://g/r\n  artifactBucket:\n    bucket: abc\n    secretAccessKey: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n    externalSecretPath: AKIAIOSFODNN7EXAMPLE\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("inline credentials are refused"), "{text}");
+        assert!(
+            !text.contains("wJalr") && !text.contains("AKIAIOSF"),
+            "{text}"
+        );
+    }
 }

@@ -1,0 +1,169 @@
+//! Typed shapes of the custom resources we generate (ExternalSecret, WorkflowTemplate) and of the
+//! ArtifactRepository documents stored in ConfigMaps. Only the fields we write are modelled; field
+//! names follow the upstream JSON names exactly, and tests validate them against the upstream CRDs
+//! and Argo's schema. Core kinds come from k8s-openapi instead.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One value of an `artifact-repositories` ConfigMap key (Argo's `ArtifactRepository`).
+#[derive(Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactRepository<'a> {
+    pub archive_logs: bool,
+    pub s3: S3Repository<'a>,
+}
+
+/// Argo's `S3ArtifactRepository`, the keys we write (facts.md section 2).
+#[derive(Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct S3Repository<'a> {
+    pub endpoint: &'a str,
+    pub bucket: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<&'a str>,
+    pub insecure: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_format: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addressing_style: Option<&'a str>,
+    #[serde(rename = "useSDKCreds", skip_serializing_if = "Option::is_none")]
+    pub use_sdk_creds: Option<bool>,
+    #[serde(rename = "roleARN", skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key_secret: Option<SecretKeyRef<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_key_secret: Option<SecretKeyRef<'a>>,
+}
+
+#[derive(Serialize, Debug, Clone, Copy)]
+pub struct SecretKeyRef<'a> {
+    pub name: &'a str,
+    pub key: &'a str,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecret {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: ObjectMeta,
+    pub spec: ExternalSecretSpec,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecretSpec {
+    pub refresh_interval: String,
+    pub secret_store_ref: StoreRef,
+    pub target: Target,
+    pub data: Vec<ExternalSecretData>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct StoreRef {
+    pub kind: &'static str,
+    pub name: String,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    pub name: String,
+    pub creation_policy: &'static str,
+    pub deletion_policy: &'static str,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecretData {
+    pub secret_key: String,
+    pub remote_ref: RemoteRef,
+}
+
+#[derive(Serialize, Debug)]
+pub struct RemoteRef {
+    pub key: String,
+    pub property: String,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowTemplate {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: ObjectMeta,
+    pub spec: WorkflowTemplateSpec,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowTemplateSpec {
+    pub service_account_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact_repository_ref: Option<ArtifactRepositoryRef>,
+    pub workflow_metadata: WorkflowMetadata,
+    pub entrypoint: &'static str,
+    pub arguments: Arguments,
+    pub templates: Vec<Template>,
+}
+
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactRepositoryRef {
+    pub config_map: String,
+    pub key: String,
+}
+
+#[derive(Serialize, Debug)]
+pub struct WorkflowMetadata {
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Arguments {
+    pub parameters: Vec<Parameter>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Parameter {
+    pub name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'static str>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Template {
+    pub name: &'static str,
+    pub inputs: Inputs,
+    pub container: Container,
+    pub outputs: Outputs,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Inputs {
+    pub parameters: Vec<Parameter>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Container {
+    pub name: &'static str,
+    pub image: String,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Outputs {
+    pub artifacts: Vec<OutputArtifact>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct OutputArtifact {
+    pub name: &'static str,
+    pub path: String,
+}

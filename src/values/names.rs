@@ -1,0 +1,467 @@
+//! Name and value rules that Kubernetes, S3, Argo and Vault impose (facts.md section 9), as pure
+//! predicates returning what is wrong. Validation calls them; they never see the values tree.
+
+/// DNS-1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
+pub fn dns_label(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("is empty; expected a DNS-1123 label like `team-a`".into());
+    }
+    if s.len() > 63 {
+        return Err(format!(
+            "is {} characters, more than 63; expected a DNS-1123 label",
+            s.len()
+        ));
+    }
+    label_chars(
+        s,
+        "DNS-1123 label (lowercase letters, digits and `-`, starting and ending with a letter or digit)",
+    )
+}
+
+fn label_chars(s: &str, what: &str) -> Result<(), String> {
+    let b = s.as_bytes();
+    let ok_inner = b
+        .iter()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
+    let ok_ends = b[0].is_ascii_alphanumeric() && b[b.len() - 1].is_ascii_alphanumeric();
+    if ok_inner && ok_ends {
+        Ok(())
+    } else {
+        Err(format!("is not a valid {what}"))
+    }
+}
+
+/// DNS-1123 subdomain: dot-separated labels, at most 253 characters.
+pub fn dns_subdomain(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("is empty; expected a DNS-1123 subdomain like `artifact-repositories`".into());
+    }
+    if s.len() > 253 {
+        return Err(format!(
+            "is {} characters, more than 253; expected a DNS-1123 subdomain",
+            s.len()
+        ));
+    }
+    for part in s.split('.') {
+        if part.is_empty() || label_chars(part, "").is_err() {
+            return Err(
+                "is not a valid DNS-1123 subdomain (lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit)"
+                    .into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// ConfigMap and Secret data keys: `[-._a-zA-Z0-9]+`, at most 253.
+pub fn data_key(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 253 {
+        return Err(
+            "must be 1 to 253 characters; expected a data key like `AWS_ACCESS_KEY_ID`".into(),
+        );
+    }
+    if s == "." || s == ".." {
+        return Err("may not be `.` or `..`".into());
+    }
+    if s.bytes()
+        .all(|c| c.is_ascii_alphanumeric() || b"-._".contains(&c))
+    {
+        Ok(())
+    } else {
+        Err("is not a valid data key (letters, digits, `-`, `_` and `.`)".into())
+    }
+}
+
+/// Label values: at most 63, `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`.
+pub fn label_value(s: &str) -> Result<(), String> {
+    if s.len() > 63 {
+        return Err(format!(
+            "is {} characters, more than 63 allowed in a label value",
+            s.len()
+        ));
+    }
+    if s.is_empty() {
+        return Ok(());
+    }
+    let b = s.as_bytes();
+    let inner = b
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c));
+    if inner && b[0].is_ascii_alphanumeric() && b[b.len() - 1].is_ascii_alphanumeric() {
+        Ok(())
+    } else {
+        Err("is not a valid label value (letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit)".into())
+    }
+}
+
+/// Label keys: optional DNS subdomain prefix and `/`, then a name of at most 63 characters.
+pub fn label_key(s: &str) -> Result<(), String> {
+    let (prefix, name) = match s.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    if let Some(p) = prefix {
+        dns_subdomain(p).map_err(|e| format!("has a prefix that {e}"))?;
+    }
+    if name.is_empty() {
+        return Err(
+            "has an empty name; expected a label key like `team` or `example.com/team`".into(),
+        );
+    }
+    label_value(name).map_err(|e| format!("has a name that {e}"))
+}
+
+/// S3 bucket naming rules (facts.md section 9).
+pub fn s3_bucket(s: &str) -> Result<(), String> {
+    let n = s.len();
+    if !(3..=63).contains(&n) {
+        return Err(format!("is {n} characters; an S3 bucket name has 3 to 63"));
+    }
+    if !s
+        .bytes()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-')
+    {
+        return Err("may hold only lowercase letters, digits, `.` and `-`".into());
+    }
+    let b = s.as_bytes();
+    if !b[0].is_ascii_alphanumeric() || !b[n - 1].is_ascii_alphanumeric() {
+        return Err("must start and end with a letter or digit".into());
+    }
+    if s.contains("..") {
+        return Err("may not contain `..`".into());
+    }
+    if is_ipv4(s) {
+        return Err("may not be formatted as an IP address".into());
+    }
+    for p in ["xn--", "sthree-", "amzn-s3-demo-"] {
+        if s.starts_with(p) {
+            return Err(format!("may not start with `{p}` (reserved by AWS)"));
+        }
+    }
+    for suf in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
+        if s.ends_with(suf) {
+            return Err(format!("may not end with `{suf}` (reserved by AWS)"));
+        }
+    }
+    Ok(())
+}
+
+fn is_ipv4(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// An S3 endpoint as Argo takes it: `host[:port]`, no scheme, no path.
+pub fn endpoint(s: &str) -> Result<(), String> {
+    if let Some(i) = s.find("://") {
+        let host = s[i + 3..].split('/').next().unwrap_or("");
+        return Err(format!(
+            "has a scheme (`{}`); Argo takes host[:port] only, like `{host}`; for plain HTTP set `insecure: true`",
+            &s[..i + 3]
+        ));
+    }
+    if s.contains('/') {
+        return Err(format!(
+            "has a path; Argo takes host[:port] only, like `{}`; put a key prefix in `keyPrefix`",
+            s.split('/').next().unwrap_or("")
+        ));
+    }
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((h, p)) => (h, p.strip_prefix(':')),
+            None => return Err("has `[` without `]`; expected `[::1]:9000`".into()),
+        }
+    } else {
+        match s.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (s, None),
+        }
+    };
+    if let Some(p) = port {
+        match p.parse::<u32>() {
+            Ok(n) if (1..=65535).contains(&n) => {}
+            _ => return Err(format!("has port `{p}`; expected a number from 1 to 65535")),
+        }
+    }
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    let ipv6_ok = s.starts_with('[') && host.bytes().all(|c| c.is_ascii_hexdigit() || c == b':');
+    if host_ok || ipv6_ok {
+        Ok(())
+    } else {
+        Err(
+            "is not a host name or IP address; expected host[:port] like `minio.storage:9000`"
+                .into(),
+        )
+    }
+}
+
+/// A git branch or tag name that `git check-ref-format` would accept (the parts that matter here).
+pub fn git_ref(s: &str) -> Result<(), String> {
+    let bad = s.is_empty()
+        || s.starts_with('-')
+        || s.starts_with('/')
+        || s.ends_with('/')
+        || s.ends_with('.')
+        || s.ends_with(".lock")
+        || s.contains("..")
+        || s.contains("@{")
+        || s.contains("//")
+        || s.chars()
+            .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c));
+    if bad {
+        Err(
+            "is not a valid git branch name; expected something like `main` or `release/1.2`"
+                .into(),
+        )
+    } else {
+        Ok(())
+    }
+}
+
+/// A repository URL a runner can clone: https, http, ssh, git, file URLs or scp-like `git@host:path`.
+pub fn repo_url(s: &str) -> Result<(), String> {
+    if s.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("contains white space or control characters; expected a URL like `https://github.com/org/repo.git`".into());
+    }
+    let scheme_ok = ["https://", "http://", "ssh://", "git://", "file://"]
+        .iter()
+        .any(|p| s.len() > p.len() && s.starts_with(p));
+    let scp_ok = s.split_once(':').is_some_and(|(user_host, path)| {
+        user_host.contains('@') && !user_host.contains('/') && !path.is_empty()
+    });
+    if scheme_ok || scp_ok {
+        Ok(())
+    } else {
+        Err(
+            "is not a git URL; expected `https://host/org/repo.git` or `git@host:org/repo.git`"
+                .into(),
+        )
+    }
+}
+
+/// A Vault KV path relative to the store's mount.
+pub fn vault_path(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.starts_with('/') || s.ends_with('/') || s.contains("//") {
+        return Err(
+            "is not a Vault path; expected `team/app/s3` without leading or trailing `/`".into(),
+        );
+    }
+    if s.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("contains white space or control characters; expected a Vault path like `argo/apps/app/s3`".into());
+    }
+    Ok(())
+}
+
+/// A Go duration as ESO parses `refreshInterval`: `1h`, `15m`, `1h30m`, `0`.
+pub fn go_duration(s: &str) -> Result<(), String> {
+    if s == "0" {
+        return Ok(());
+    }
+    let mut rest = s;
+    let mut any = false;
+    while !rest.is_empty() {
+        let digits = rest
+            .bytes()
+            .take_while(|c| c.is_ascii_digit() || *c == b'.')
+            .count();
+        if digits == 0 {
+            return Err(
+                "is not a Go duration; expected something like `1h`, `15m` or `1h30m`".into(),
+            );
+        }
+        rest = &rest[digits..];
+        let unit = ["ns", "us", "µs", "ms", "s", "m", "h"]
+            .iter()
+            .filter(|u| rest.starts_with(**u))
+            .max_by_key(|u| u.len());
+        match unit {
+            Some(u) => rest = &rest[u.len()..],
+            None => {
+                return Err(
+                    "is not a Go duration; expected something like `1h`, `15m` or `1h30m`".into(),
+                );
+            }
+        }
+        any = true;
+    }
+    if any {
+        Ok(())
+    } else {
+        Err("is empty; expected a Go duration like `1h`".into())
+    }
+}
+
+/// An IAM role ARN.
+pub fn role_arn(s: &str) -> Result<(), String> {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|c| c.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > 5
+        && !s.chars().any(|c| c.is_control() || c.is_whitespace());
+    if ok {
+        Ok(())
+    } else {
+        Err("is not an IAM role ARN; expected `arn:aws:iam::123456789012:role/name`".into())
+    }
+}
+
+/// A deterministic short name: `prefix + name` when it fits in `max`, else the name cut and
+/// suffixed with 8 hex digits of a hash of the whole, so distinct inputs stay distinct.
+pub fn shorten(prefix: &str, name: &str, max: usize) -> String {
+    let full = format!("{prefix}{name}");
+    if full.len() <= max {
+        return full;
+    }
+    let hash = fnv1a(full.as_bytes());
+    let keep = max - 9;
+    let mut cut = full[..keep].to_string();
+    while cut.ends_with('-') || cut.ends_with('.') {
+        cut.pop();
+    }
+    format!("{cut}-{:08x}", (hash ^ (hash >> 32)) as u32)
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// True when a string looks like a credential value (an AWS access key id, or a long
+/// secret-looking token), so messages never echo it.
+pub fn looks_like_credential(s: &str) -> bool {
+    let b = s.as_bytes();
+    let aws_id = b.len() == 20
+        && (s.starts_with("AKIA") || s.starts_with("ASIA"))
+        && b.iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    let aws_secret = b.len() == 40
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"+/".contains(c))
+        && b.iter().any(|c| c.is_ascii_uppercase())
+        && b.iter().any(|c| c.is_ascii_lowercase())
+        && b.iter().any(|c| c.is_ascii_digit());
+    aws_id || aws_secret || s.contains("-----BEGIN")
+}
+
+/// Key names that mean someone is trying to put a credential inline.
+pub fn is_credential_key(key: &str) -> bool {
+    let k: String = key
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    [
+        "accesskey",
+        "secretkey",
+        "secretaccesskey",
+        "password",
+        "passwd",
+        "token",
+        "sessiontoken",
+        "privatekey",
+        "credential",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_follow_aws_rules() {
+        for ok in ["genomics-artifacts", "a.b-c", "abc", "my-project-artifacts"] {
+            assert!(s3_bucket(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "Genomics",
+            "a..b",
+            "192.168.1.1",
+            "xn--abc",
+            "abc-s3alias",
+            "-abc",
+            "abc_d",
+            "sthree-x",
+        ] {
+            assert!(s3_bucket(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoints_are_host_port_only() {
+        for ok in [
+            "s3.amazonaws.com",
+            "minio:9000",
+            "10.0.0.1:9000",
+            "[::1]:9000",
+            "minio.storage.svc",
+        ] {
+            assert!(endpoint(ok).is_ok(), "{ok}");
+        }
+        assert!(
+            endpoint("https://s3.amazonaws.com")
+                .unwrap_err()
+                .contains("scheme")
+        );
+        assert!(
+            endpoint("s3.amazonaws.com/bucket")
+                .unwrap_err()
+                .contains("path")
+        );
+        assert!(endpoint("minio:0").unwrap_err().contains("port"));
+        assert!(endpoint("bad_host").is_err());
+    }
+
+    #[test]
+    fn shorten_is_deterministic_and_bounded() {
+        let long = "x".repeat(80);
+        let a = shorten("s3-credentials-", &long, 63);
+        assert_eq!(a.len(), 63);
+        assert_eq!(a, shorten("s3-credentials-", &long, 63));
+        assert_ne!(a, shorten("s3-credentials-", &format!("{long}y"), 63));
+        assert!(dns_label(&a).is_ok());
+        assert_eq!(
+            shorten("s3-credentials-", "short", 63),
+            "s3-credentials-short"
+        );
+    }
+
+    #[test]
+    fn durations_refs_and_credentials() {
+        assert!(
+            go_duration("1h30m").is_ok() && go_duration("0").is_ok() && go_duration("1d").is_err()
+        );
+        assert!(
+            git_ref("release/1.2").is_ok() && git_ref("a..b").is_err() && git_ref("-x").is_err()
+        );
+        assert!(looks_like_credential("AKIAIOSFODNN7EXAMPLE"));
+        assert!(looks_like_credential(
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        ));
+        assert!(!looks_like_credential("genomics-artifacts"));
+        assert!(is_credential_key("secretAccessKey") && is_credential_key("AWS_SECRET_ACCESS_KEY"));
+        assert!(!is_credential_key("externalSecretPath"));
+    }
+}
