@@ -6,10 +6,17 @@
 //! stream as bytes; `manifests`, `diff`, `check`, `explain` and `workflow` read manifest streams for
 //! CI. `cli` is the only module that does I/O; `yaml` is the only one that knows the YAML library.
 
+pub mod check;
 pub mod cli;
+pub mod diff;
 pub mod error;
+pub mod explain;
+pub mod manifests;
 pub mod model;
+pub mod postrender;
 pub mod render;
 pub mod schema;
+pub mod stream;
 pub mod values;
+pub mod workflow;
 pub mod yaml;

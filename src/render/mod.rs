@@ -312,24 +312,11 @@ pub fn render_with<S: Sink>(
                 &rb,
             ));
         }
-        if let Some(Credentials::Vault { path, secret_name }) =
-            model.default_repository.as_ref().map(|d| &d.credentials)
-        {
-            let es = ctx.external_secret(secret_name, path, tenant, None);
-            out.push(object(
-                &mut *sink,
-                "external-secrets.io",
-                "ExternalSecret",
-                ns,
-                secret_name,
-                &es,
-            ));
-        }
-        for r in regs {
-            if let Some(Credentials::Vault { path, secret_name }) =
-                r.repository.as_ref().map(|x| &x.credentials)
-            {
-                let es = ctx.external_secret(secret_name, path, tenant, Some(&r.name));
+        // The ExternalSecret behind a repository whose credentials come from Vault.
+        let mut vault_secret = |repo: Option<&crate::model::Repository>,
+                                registration: Option<&str>| {
+            if let Some(Credentials::Vault { path, secret_name }) = repo.map(|x| &x.credentials) {
+                let es = ctx.external_secret(secret_name, path, tenant, registration);
                 out.push(object(
                     &mut *sink,
                     "external-secrets.io",
@@ -339,6 +326,12 @@ pub fn render_with<S: Sink>(
                     &es,
                 ));
             }
+        };
+        vault_secret(model.default_repository.as_ref(), None);
+        for r in regs {
+            vault_secret(r.repository.as_ref(), Some(&r.name));
+        }
+        for r in regs {
             if let Some(wt) = ctx.workflow_template(r) {
                 out.push(object(
                     &mut *sink,

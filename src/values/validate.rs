@@ -986,7 +986,9 @@ fn read_registrations(
         ) {
             if let Credentials::Vault { .. } = repository.as_ref().unwrap().credentials {
                 let key = (t.clone(), sn.to_string());
-                if sn == format!("{}default", defaults::SECRET_PREFIX) {
+                if name.as_deref() == Some("default") {
+                    // already refused above; its derived Secret name says nothing new
+                } else if sn == format!("{}default", defaults::SECRET_PREFIX) {
                     r.err(&bucket_path, format!("its Secret name {} is the one the default repository uses in every tenant namespace; set `secretName`", show(sn)));
                 } else if let Some(first) = secrets.get(&key) {
                     r.err(&bucket_path, format!("its Secret name {} in namespace {} is already produced by {first}; set a distinct `secretName`", show(sn), show(t)));

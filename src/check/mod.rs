@@ -1,0 +1,798 @@
+//! `artifact-repos check`: a static verifier that reads a manifest stream the way Argo Workflows
+//! and Kubernetes would and reports, per finding, the object and field, what Argo would do, and how
+//! to fix it. Checks, for every Workflow, WorkflowTemplate, CronWorkflow (its `spec.workflowSpec`) and
+//! Workflow made from a ClusterWorkflowTemplate:
+//! - `artifactRepositoryRef` resolves (`resolve`), and without one a default exists in the
+//!   workflow's own namespace (else the finding says the controller's default applies);
+//! - the value found is one ArtifactRepository with only keys Argo knows (`repository`);
+//! - every Secret it names is produced in the workflow's namespace (a Secret, or an ExternalSecret
+//!   whose target yields the key), under a name that is a valid volume name;
+//! - the service account exists and may create and patch workflowtaskresults (`rbac`);
+//! - no tenant uses another tenant's registration or credentials (labels `artifact-repos/tenant` and
+//!   `artifact-repos/registration`, the namespace where a tenant label is absent).
+//!
+//! and that every ConfigMap fits in 1 MiB. A ClusterWorkflowTemplate runs in the namespace of
+//! whoever submits it: on its own only its ref is checked (it must resolve somewhere: in the
+//! controller namespace or in some namespace of the stream); its credentials and service account
+//! are checked through each Workflow or CronWorkflow in the stream that uses it. A Workflow made
+//! from a namespaced WorkflowTemplate without overriding the ref or the service account is covered
+//! by the template's own checks. Pure: manifests in, a report out.
+
+pub mod rbac;
+pub mod repository;
+pub mod resolve;
+
+use crate::manifests::{Manifest, is_dns1123_label};
+use crate::model::ArgoVersion;
+use crate::yaml::Node;
+use resolve::{
+    Index, REGISTRATION_LABEL, Resolution, StepResult, TENANT_LABEL, TemplateLink, Workload,
+    namespace_of,
+};
+use std::collections::{BTreeSet, HashMap};
+
+/// Largest ConfigMap the API server stores: all data values together (facts.md section 9).
+pub const MAX_CONFIGMAP_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub controller_namespace: String,
+    pub argo_version: ArgoVersion,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            controller_namespace: "argo-workflows".into(),
+            argo_version: ArgoVersion { major: 3, minor: 7 },
+        }
+    }
+}
+
+/// Parses `--argo-version`: `MAJOR.MINOR` (a patch part is accepted and ignored).
+pub fn parse_argo_version(s: &str) -> Result<ArgoVersion, String> {
+    let t = s.strip_prefix('v').unwrap_or(s);
+    let mut parts = t.split('.');
+    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
+    let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
+    let patch_ok = parts.next().is_none_or(|p| p.parse::<u32>().is_ok()) && parts.next().is_none();
+    match (major, minor) {
+        (Some(major @ 3..=4), Some(minor)) if patch_ok => Ok(ArgoVersion { major, minor }),
+        _ => Err(format!(
+            "`{s}` is not a supported Argo Workflows version: expected MAJOR.MINOR between 3.0 and 4.x, like `3.7` or `4.1`"
+        )),
+    }
+}
+
+/// One thing Argo or Kubernetes would trip over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Short stable name of the rule: `unresolved-ref`, `missing-secret`, ...
+    pub code: &'static str,
+    /// `WorkflowTemplate.argoproj.io my-tenant/my-project`.
+    pub object: String,
+    /// `file:line` of the object.
+    pub location: String,
+    /// The field at fault, as a path (through the ConfigMap value where that is the place).
+    pub field: String,
+    pub problem: String,
+    /// What Argo (or Kubernetes) would do.
+    pub argo: String,
+    pub fix: String,
+    /// Other objects with the same finding.
+    pub also: Vec<String>,
+}
+
+/// Everything `check` found.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub workflows: usize,
+    pub configmaps: usize,
+}
+
+impl Report {
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for f in &self.findings {
+            out.push_str(&format!(
+                "finding[{}]: {} ({})\n",
+                f.code, f.object, f.location
+            ));
+            out.push_str(&format!("  field: {}\n", f.field));
+            out.push_str(&format!("  problem: {}\n", f.problem));
+            out.push_str(&format!("  argo: {}\n", f.argo));
+            out.push_str(&format!("  fix: {}\n", f.fix));
+            if !f.also.is_empty() {
+                out.push_str(&format!("  also: {}\n", f.also.join(", ")));
+            }
+            out.push('\n');
+        }
+        let n = self.findings.len();
+        out.push_str(&format!(
+            "checked {} workflow object{} and {} ConfigMap{}: {}\n",
+            self.workflows,
+            plural(self.workflows),
+            self.configmaps,
+            plural(self.configmaps),
+            if n == 0 {
+                "no findings".to_string()
+            } else {
+                format!("{n} finding{}", plural(n))
+            }
+        ));
+        out
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// What produces a Secret in a namespace.
+#[derive(Debug, Clone)]
+pub struct Producer<'a> {
+    pub object: &'a Manifest,
+    /// Keys it yields; `None` when they cannot be known statically (`dataFrom`, `templateFrom`).
+    pub keys: Option<BTreeSet<String>>,
+    /// False for an ExternalSecret with `creationPolicy` `Merge` or `None`: it creates nothing.
+    pub creates: bool,
+}
+
+/// Every Secret or ExternalSecret that yields Secret `name` in `ns`.
+pub fn producers<'a>(index: &Index<'a>, ns: &str, name: &str) -> Vec<Producer<'a>> {
+    let mut out = Vec::new();
+    if let Some(s) = index.find("", "Secret", ns, name) {
+        let mut keys = BTreeSet::new();
+        for field in ["data", "stringData"] {
+            if let Some(m) = s.get(&[field]).and_then(Node::as_map) {
+                keys.extend(m.keys().cloned());
+            }
+        }
+        out.push(Producer {
+            object: s,
+            keys: Some(keys),
+            creates: true,
+        });
+    }
+    for es in index.of_kind("external-secrets.io", "ExternalSecret") {
+        if namespace_of(es) != ns {
+            continue;
+        }
+        let target = es
+            .get(&["spec", "target", "name"])
+            .and_then(Node::as_str)
+            .filter(|t| !t.is_empty())
+            .unwrap_or(&es.identity.name);
+        if target != name {
+            continue;
+        }
+        let policy = es
+            .get(&["spec", "target", "creationPolicy"])
+            .and_then(Node::as_str)
+            .unwrap_or("Owner");
+        let non_empty = |p: &[&str]| matches!(es.get(p), Some(Node::Seq(v)) if !v.is_empty());
+        let keys = if non_empty(&["spec", "dataFrom"])
+            || non_empty(&["spec", "target", "template", "templateFrom"])
+        {
+            None
+        } else {
+            let mut keys = BTreeSet::new();
+            if let Some(Node::Seq(items)) = es.get(&["spec", "data"]) {
+                keys.extend(
+                    items
+                        .iter()
+                        .filter_map(|i| i.get("secretKey").and_then(Node::as_str))
+                        .map(str::to_string),
+                );
+            }
+            if let Some(m) = es
+                .get(&["spec", "target", "template", "data"])
+                .and_then(Node::as_map)
+            {
+                // A template replaces the data keys unless its mergePolicy is Merge.
+                if es
+                    .get(&["spec", "target", "template", "mergePolicy"])
+                    .and_then(Node::as_str)
+                    != Some("Merge")
+                {
+                    keys.clear();
+                }
+                keys.extend(m.keys().cloned());
+            }
+            Some(keys)
+        };
+        out.push(Producer {
+            object: es,
+            keys,
+            creates: matches!(policy, "Owner" | "Orphan"),
+        });
+    }
+    out
+}
+
+/// The tenant an object belongs to: its label, else its namespace.
+fn tenant_of(m: &Manifest) -> String {
+    m.label(TENANT_LABEL)
+        .map(str::to_string)
+        .unwrap_or_else(|| namespace_of(m))
+}
+
+fn list(keys: &[String]) -> String {
+    if keys.is_empty() {
+        return "none".into();
+    }
+    let mut shown: Vec<String> = keys.iter().take(8).map(|k| format!("`{k}`")).collect();
+    if keys.len() > 8 {
+        shown.push(format!("and {} more", keys.len() - 8));
+    }
+    shown.join(", ")
+}
+
+struct Checker<'a, 'o> {
+    index: Index<'a>,
+    options: &'o Options,
+    findings: Vec<Finding>,
+    /// Dedup key -> position in `findings`.
+    seen: HashMap<String, usize>,
+}
+
+impl<'a> Checker<'a, '_> {
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        dedup: Option<String>,
+        code: &'static str,
+        m: &Manifest,
+        field: String,
+        problem: String,
+        argo: String,
+        fix: String,
+    ) {
+        if let Some(k) = &dedup {
+            if let Some(&i) = self.seen.get(k) {
+                let name = m.identity.to_string();
+                let f = &mut self.findings[i];
+                if f.object != name && !f.also.contains(&name) {
+                    f.also.push(name);
+                }
+                return;
+            }
+            self.seen.insert(k.clone(), self.findings.len());
+        }
+        self.findings.push(Finding {
+            code,
+            object: m.identity.to_string(),
+            location: m.location(),
+            field,
+            problem,
+            argo,
+            fix,
+            also: Vec::new(),
+        });
+    }
+
+    fn workload(&mut self, w: &Workload<'a>) {
+        let m = w.object;
+        if let TemplateLink::Missing { kind, name, field } = &w.template {
+            let scope = if *kind == "WorkflowTemplate" {
+                format!(" in namespace `{}`", w.namespace)
+            } else {
+                String::new()
+            };
+            self.add(
+                None,
+                "missing-template",
+                m,
+                field.clone(),
+                format!("{kind} `{name}` is not in these manifests{scope}, so its artifactRepositoryRef and service account cannot be checked"),
+                format!("the workflow errors unless `{name}` exists in the cluster: {}.argoproj.io \"{name}\" not found", kind.to_lowercase() + "s"),
+                format!("add the {kind} to the manifests checked, or correct the name"),
+            );
+        }
+        let res = resolve::resolve(&self.index, &w.namespace, w.repo_ref.as_ref());
+        if !self.resolution(w, &res) {
+            return;
+        }
+        let Some(found) = res.found.clone() else {
+            return;
+        };
+        let repo = self.repository(w, &found);
+        let via = format!(
+            "ConfigMap {}/{} data.{}",
+            found.namespace, found.configmap.identity.name, found.key
+        );
+        if let Some(repo) = repo {
+            self.secrets(w, &repo, &via);
+        }
+        self.tenancy(w, &found, &via);
+    }
+
+    /// Reports an unresolved search; true when a ConfigMap value was found.
+    fn resolution(&mut self, w: &Workload<'a>, res: &Resolution<'a>) -> bool {
+        let m = w.object;
+        let describe = |res: &Resolution| {
+            res.steps
+                .iter()
+                .map(|s| match &s.result {
+                    StepResult::NoConfigMap => format!(
+                        "namespace `{}` has no ConfigMap `{}`",
+                        s.namespace, s.configmap
+                    ),
+                    StepResult::NoKey { key, keys } if key.is_empty() => format!(
+                        "ConfigMap {}/{} has no `{}` annotation to name a key",
+                        s.namespace,
+                        s.configmap,
+                        resolve::DEFAULT_KEY_ANNOTATION
+                    ),
+                    StepResult::NoKey { key, keys } => format!(
+                        "ConfigMap {}/{} has no key `{key}` (it has {})",
+                        s.namespace,
+                        s.configmap,
+                        list(keys)
+                    ),
+                    StepResult::Found { .. } => String::new(),
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        if res.found.is_some() {
+            return true;
+        }
+        if let Some(r) = &w.repo_ref {
+            let key = r.key.clone().unwrap_or_default();
+            let field = if std::ptr::eq(r.from, m) {
+                format!("{}.key", r.field)
+            } else {
+                format!("{}.key (from {})", r.field, r.from.identity)
+            };
+            let fix = if key.is_empty() {
+                format!(
+                    "set `key` in the ref, or annotate ConfigMap `{}` with `{}`",
+                    r.configmap,
+                    resolve::DEFAULT_KEY_ANNOTATION
+                )
+            } else {
+                format!(
+                    "add data key `{key}` to ConfigMap `{}` in `{}` (searched first) or in `{}`, or correct the key",
+                    r.configmap, w.namespace, self.index.controller_namespace
+                )
+            };
+            self.add(
+                None,
+                "unresolved-ref",
+                m,
+                field,
+                describe(res),
+                "the workflow errors: failed to find any artifact repository (Argo does not fall back to the controller's default when a ref is set)".into(),
+                fix,
+            );
+        } else if let Some(ctrl) = res.controller_default
+            && ctrl.is_none()
+        {
+            let central = self
+                    .index
+                    .configmap(&self.index.controller_namespace, resolve::DEFAULT_CONFIGMAP)
+                    .filter(|_| self.index.controller_namespace != w.namespace)
+                    .map(|_| {
+                        format!(
+                            "; ConfigMap `{}` in the controller namespace `{}` is not a default for other namespaces",
+                            resolve::DEFAULT_CONFIGMAP,
+                            self.index.controller_namespace
+                        )
+                    })
+                    .unwrap_or_default();
+            self.add(
+                    None,
+                    "no-default-repository",
+                    m,
+                    format!("{}.artifactRepositoryRef (not set)", w.spec_path),
+                    format!("no artifactRepositoryRef, and {}{central}", describe(res)),
+                    "the workflow falls back to the controller's configured default (`artifactRepository` in workflow-controller-configmap), which is not in these manifests; without one, steps that save artifacts or archive logs fail".into(),
+                    format!(
+                        "set {}.artifactRepositoryRef, or create ConfigMap `{}` in `{}` annotated with `{}`",
+                        w.spec_path,
+                        resolve::DEFAULT_CONFIGMAP,
+                        w.namespace,
+                        resolve::DEFAULT_KEY_ANNOTATION
+                    ),
+                );
+        }
+        false
+    }
+
+    fn repository(
+        &mut self,
+        w: &Workload<'a>,
+        found: &resolve::Found<'a>,
+    ) -> Option<repository::Repository> {
+        let cm = found.configmap;
+        let dedup = |what: &str| Some(format!("{what}|{}|{}", cm.identity, found.key));
+        let used = format!("used by {}", w.object.identity);
+        match repository::parse(&found.value, self.options.argo_version) {
+            Err(e) => {
+                self.add(
+                    dedup("invalid"),
+                    "invalid-repository",
+                    cm,
+                    format!("data.{}", found.key),
+                    format!("the value is not one ArtifactRepository document: {e} ({used})"),
+                    "the workflow errors: Argo cannot parse the repository and does not try the next namespace".into(),
+                    "make the value a single YAML map such as `archiveLogs: true` + `s3: {...}`".into(),
+                );
+                None
+            }
+            Ok(repo) => {
+                for issue in &repo.issues {
+                    let (code, argo, fix) = if issue.unknown_key {
+                        (
+                            "unknown-repository-key",
+                            "Argo silently ignores the key, so the setting has no effect"
+                                .to_string(),
+                            "remove the key or use the field Argo knows".to_string(),
+                        )
+                    } else {
+                        (
+                            "invalid-repository",
+                            "the workflow errors: Argo cannot parse the repository".to_string(),
+                            "give the field a value of the expected type".to_string(),
+                        )
+                    };
+                    self.add(
+                        dedup(&issue.field),
+                        code,
+                        cm,
+                        format!("data.{} {}", found.key, issue.field),
+                        format!(
+                            "{} ({used}; Argo {})",
+                            issue.message, self.options.argo_version
+                        ),
+                        argo,
+                        fix,
+                    );
+                }
+                if repo.storage.is_empty() {
+                    self.add(
+                        dedup("storage"),
+                        "no-storage",
+                        cm,
+                        format!("data.{}", found.key),
+                        format!("the repository configures no storage (no `s3`, `gcs`, `azure`, `oss`, `hdfs` or `artifactory`) ({used})"),
+                        "steps that save output artifacts or archive logs fail: there is nowhere to put them".into(),
+                        "add an `s3:` section (endpoint, bucket, region, credentials)".into(),
+                    );
+                }
+                Some(repo)
+            }
+        }
+    }
+
+    fn secrets(&mut self, w: &Workload<'a>, repo: &repository::Repository, via: &str) {
+        let m = w.object;
+        let ns = &w.namespace;
+        for s in &repo.secrets {
+            if s.name.is_empty() {
+                continue;
+            }
+            let field = format!("{via} {}.name", s.field);
+            if !is_dns1123_label(&s.name) {
+                self.add(
+                    Some(format!("name|{via}|{}", s.field)),
+                    "invalid-secret-name",
+                    m,
+                    field.clone(),
+                    format!("Secret name `{}` is not a DNS-1123 label (lowercase letters, digits and `-`, at most 63 characters, no dots)", s.name),
+                    "the controller mounts the Secret as a pod volume named after it, and the API server rejects the pod: the workflow's steps fail".into(),
+                    "rename the Secret (and the ExternalSecret target producing it) to a name of at most 63 characters without dots".into(),
+                );
+            }
+            let prods = producers(&self.index, ns, &s.name);
+            let creating: Vec<&Producer> = prods
+                .iter()
+                .filter(|p| p.creates || p.object.is("", "Secret"))
+                .collect();
+            let dedup = Some(format!("secret|{ns}|{}|{}", s.name, s.key));
+            if creating.is_empty() {
+                let why = if prods.is_empty() {
+                    String::new()
+                } else {
+                    " (an ExternalSecret targets it with creationPolicy `Merge` or `None`, which creates nothing)".to_string()
+                };
+                self.add(
+                    dedup,
+                    "missing-secret",
+                    m,
+                    field,
+                    format!("no Secret `{}` and no ExternalSecret targeting it in namespace `{ns}`{why}; credentials must be in the workflow's namespace, wherever the repository was found", s.name),
+                    format!("the workflow's pods cannot start: the Secret is mounted as a volume and `{}` does not exist in `{ns}`", s.name),
+                    format!("create an ExternalSecret (or Secret) `{}` in `{ns}` yielding key `{}`", s.name, s.key),
+                );
+                continue;
+            }
+            let has_key = creating
+                .iter()
+                .any(|p| p.keys.as_ref().is_none_or(|k| k.contains(&s.key)));
+            if !has_key {
+                let keys: Vec<String> = creating
+                    .iter()
+                    .flat_map(|p| p.keys.clone().unwrap_or_default())
+                    .collect();
+                let who = creating
+                    .iter()
+                    .map(|p| p.object.identity.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.add(
+                    dedup,
+                    "missing-secret-key",
+                    m,
+                    format!("{via} {}.key", s.field),
+                    format!("Secret `{}` in `{ns}` (from {who}) has no key `{}`; it has {}", s.name, s.key, list(&keys)),
+                    "steps that save or load artifacts fail: the executor cannot read the credential".into(),
+                    format!("add `{}` to the Secret (an ExternalSecret `data[].secretKey`), or correct the key in the repository", s.key),
+                );
+            }
+            let tenant = w.tenant();
+            for p in &creating {
+                if let Some(t) = p.object.label(TENANT_LABEL)
+                    && t != tenant
+                {
+                    self.add(
+                            Some(format!("tenant-secret|{}|{}", m.identity, p.object.identity)),
+                            "cross-tenant-credentials",
+                            m,
+                            format!("{via} {}.name", s.field),
+                            format!("the workflow belongs to tenant `{tenant}` but uses credentials from {} labelled {TENANT_LABEL}=`{t}`", p.object.identity),
+                            "the workflow reads and writes with another tenant's bucket credentials".into(),
+                            "point the workflow at its own tenant's repository (artifactRepositories.<registration of this tenant>)".into(),
+                        );
+                }
+            }
+        }
+    }
+
+    fn tenancy(&mut self, w: &Workload<'a>, found: &resolve::Found<'a>, via: &str) {
+        let Some(reg) = found.key.strip_prefix("artifactRepositories.") else {
+            return;
+        };
+        let owners: BTreeSet<String> = self
+            .index
+            .all
+            .iter()
+            .filter(|o| o.label(REGISTRATION_LABEL) == Some(reg))
+            .filter(|o| {
+                o.label(TENANT_LABEL).is_some()
+                    || namespace_of(o) != self.index.controller_namespace
+            })
+            .map(tenant_of)
+            .filter(|t| !t.is_empty())
+            .collect();
+        let tenant = w.tenant();
+        if owners.is_empty() || owners.contains(&tenant) {
+            return;
+        }
+        let owners = owners
+            .into_iter()
+            .map(|o| format!("`{o}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.add(
+            None,
+            "cross-tenant-credentials",
+            w.object,
+            via.to_string(),
+            format!("the workflow belongs to tenant `{tenant}` but selects registration `{reg}`, which belongs to tenant {owners}"),
+            "the workflow stores its artifacts in another tenant's bucket (or fails on credentials it should not have)".into(),
+            "select a registration of this tenant, or move the registration to this tenant".into(),
+        );
+    }
+
+    fn service_account(&mut self, w: &Workload<'a>) {
+        let sa = &w.service_account;
+        let ns = &w.namespace;
+        let field = if sa.field.is_empty() {
+            format!("{}.serviceAccountName (not set: `default`)", w.spec_path)
+        } else if std::ptr::eq(sa.from, w.object) {
+            sa.field.clone()
+        } else {
+            format!("{} (from {})", sa.field, sa.from.identity)
+        };
+        if sa.name != "default"
+            && self
+                .index
+                .find("", "ServiceAccount", ns, &sa.name)
+                .is_none()
+        {
+            self.add(
+                Some(format!("sa|{ns}|{}", sa.name)),
+                "missing-service-account",
+                w.object,
+                field.clone(),
+                format!("ServiceAccount `{}` is not in namespace `{ns}`", sa.name),
+                format!("the API server refuses the workflow's pods: error looking up service account {ns}/{}: serviceaccount \"{}\" not found", sa.name, sa.name),
+                format!("create ServiceAccount `{}` in `{ns}`, or correct serviceAccountName", sa.name),
+            );
+        }
+        let grant = rbac::taskresult_grant(&self.index, ns, &sa.name);
+        let missing: Vec<&str> = ["create", "patch"]
+            .into_iter()
+            .filter(|v| !grant.allows(v))
+            .collect();
+        if !missing.is_empty() {
+            self.add(
+                Some(format!("rbac|{ns}|{}", sa.name)),
+                "missing-taskresults-rbac",
+                w.object,
+                field,
+                format!(
+                    "no Role or ClusterRole bound to ServiceAccount {ns}/{} grants {} on `workflowtaskresults` (group `argoproj.io`)",
+                    sa.name,
+                    missing.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(" and ")
+                ),
+                format!("the executor cannot report step outputs (workflowtaskresults.argoproj.io is forbidden for system:serviceaccount:{ns}:{}); steps fail or hang", sa.name),
+                format!("bind a Role in `{ns}` with apiGroups [argoproj.io], resources [workflowtaskresults], verbs [create, patch] to ServiceAccount `{}`", sa.name),
+            );
+        }
+    }
+
+    fn cluster_template(&mut self, m: &'a Manifest) {
+        let Some(r) = resolve::workload(&self.index, m, None).and_then(|w| w.repo_ref) else {
+            return;
+        };
+        let ctrl = self.index.controller_namespace.clone();
+        let res = resolve::resolve(&self.index, &ctrl, Some(&r));
+        if let Some(found) = &res.found {
+            let w = Workload {
+                object: m,
+                namespace: ctrl,
+                spec_path: "spec",
+                repo_ref: Some(r.clone()),
+                service_account: resolve::SaSetting {
+                    name: "default".into(),
+                    field: String::new(),
+                    from: m,
+                },
+                template: TemplateLink::None,
+            };
+            self.repository(&w, found);
+            return;
+        }
+        // Some tenant namespace may hold it: workflows submitted there resolve.
+        let anywhere = self.index.of_kind("", "ConfigMap").any(|cm| {
+            cm.identity.name == r.configmap
+                && r.key
+                    .as_deref()
+                    .is_some_and(|k| cm.get(&["data", k]).is_some())
+        });
+        if !anywhere {
+            self.add(
+                None,
+                "unresolved-ref",
+                m,
+                format!("{}.key", r.field),
+                format!(
+                    "no namespace in these manifests has ConfigMap `{}` with key `{}`, not even the controller namespace `{}`",
+                    r.configmap,
+                    r.key.clone().unwrap_or_default(),
+                    self.index.controller_namespace
+                ),
+                "every workflow made from this template errors: failed to find any artifact repository".into(),
+                "add the key to ConfigMap `artifact-repositories` in the controller namespace or in each namespace that uses the template".into(),
+            );
+        }
+    }
+
+    fn configmap_size(&mut self, cm: &Manifest) {
+        let mut total = 0usize;
+        if let Some(d) = cm.get(&["data"]).and_then(Node::as_map) {
+            total += d
+                .values()
+                .map(|v| v.as_str().map_or(0, str::len))
+                .sum::<usize>();
+        }
+        if let Some(d) = cm.get(&["binaryData"]).and_then(Node::as_map) {
+            total += d
+                .values()
+                .map(|v| {
+                    v.as_str()
+                        .map_or(0, |s| s.trim_end_matches('=').len() * 3 / 4)
+                })
+                .sum::<usize>();
+        }
+        if total > MAX_CONFIGMAP_BYTES {
+            self.add(
+                None,
+                "configmap-too-large",
+                cm,
+                "data".into(),
+                format!("the data values hold {total} bytes, more than the {MAX_CONFIGMAP_BYTES} bytes (1 MiB) a ConfigMap may hold"),
+                format!("the API server rejects the ConfigMap (Too long: must have at most {MAX_CONFIGMAP_BYTES} bytes), so no workflow finds the repositories in it"),
+                "split the repositories into per-tenant ConfigMaps (Argo searches the workflow's namespace first)".into(),
+            );
+        }
+    }
+}
+
+/// Runs every check over a manifest stream.
+pub fn check(manifests: &[Manifest], options: &Options) -> Report {
+    let mut c = Checker {
+        index: Index::new(manifests, &options.controller_namespace),
+        options,
+        findings: Vec::new(),
+        seen: HashMap::new(),
+    };
+    let mut workflows = 0;
+    for m in manifests {
+        if resolve::spec_path(m).is_none() {
+            continue;
+        }
+        workflows += 1;
+        if m.identity.kind == "ClusterWorkflowTemplate" {
+            c.cluster_template(m);
+            continue;
+        }
+        let Some(w) = resolve::workload(&c.index, m, None) else {
+            continue;
+        };
+        // A Workflow that takes everything from a namespaced template in its own namespace is
+        // covered by the template's checks.
+        if let TemplateLink::Found(t) = &w.template {
+            let own_ref = w.repo_ref.as_ref().is_some_and(|r| std::ptr::eq(r.from, m));
+            let sa = &w.service_account;
+            let own_sa = std::ptr::eq(sa.from, m) && !sa.field.is_empty();
+            if t.identity.kind == "WorkflowTemplate" && !own_ref && !own_sa {
+                continue;
+            }
+        }
+        c.workload(&w);
+        c.service_account(&w);
+    }
+    let mut configmaps = 0;
+    for cm in manifests.iter().filter(|m| m.is("", "ConfigMap")) {
+        configmaps += 1;
+        c.configmap_size(cm);
+    }
+    Report {
+        findings: c.findings,
+        workflows,
+        configmaps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn configmap(bytes: usize) -> Vec<Manifest> {
+        let doc = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: artifact-repositories\n  namespace: argo-workflows\ndata:\n  a: {}\n",
+            "x".repeat(bytes)
+        );
+        crate::manifests::parse("cm.yaml", doc.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn configmap_limit_is_exactly_one_mib() {
+        let at_limit = check(&configmap(MAX_CONFIGMAP_BYTES), &Options::default());
+        assert!(at_limit.findings.is_empty(), "{:?}", at_limit.findings);
+        let over = check(&configmap(MAX_CONFIGMAP_BYTES + 1), &Options::default());
+        assert_eq!(over.findings.len(), 1);
+        assert_eq!(over.findings[0].code, "configmap-too-large");
+        assert!(over.to_text().contains("1048577 bytes"));
+    }
+
+    #[test]
+    fn argo_versions_are_parsed_strictly() {
+        assert_eq!(
+            parse_argo_version("4.1").unwrap(),
+            ArgoVersion { major: 4, minor: 1 }
+        );
+        assert_eq!(
+            parse_argo_version("v3.7.18").unwrap(),
+            ArgoVersion { major: 3, minor: 7 }
+        );
+        for bad in ["", "4", "5.0", "4.x", "4.1.2.3", "2.9"] {
+            assert!(parse_argo_version(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! How Argo finds a workflow's artifact repository, encoded from facts.md section 1 and shared by
+//! `check` and `explain`: with `artifactRepositoryRef`, the ConfigMap (default
+//! `artifact-repositories`) in the workflow's namespace, then in the controller's namespace, where
+//! only a missing ConfigMap or a missing key falls through; a ref without `key` takes the key from the
+//! ConfigMap's `workflows.argoproj.io/default-artifact-repository` annotation. Without a ref, only
+//! `artifact-repositories` in the workflow's own namespace (key from that annotation), then the
+//! controller's configured default. Also works out what a workflow actually runs with once a
+//! `workflowTemplateRef` is merged in.
+
+use crate::manifests::{Manifest, is_cluster_scoped};
+use crate::render::Identity;
+use crate::yaml::Node;
+use std::collections::HashMap;
+
+pub const DEFAULT_CONFIGMAP: &str = "artifact-repositories";
+pub const DEFAULT_KEY_ANNOTATION: &str = "workflows.argoproj.io/default-artifact-repository";
+pub const TENANT_LABEL: &str = "artifact-repos/tenant";
+pub const REGISTRATION_LABEL: &str = "artifact-repos/registration";
+
+/// The namespace an object lives in: its own, or `default` for a namespaced object without one
+/// (what kubectl does without `-n`); empty for cluster-scoped kinds.
+pub fn namespace_of(m: &Manifest) -> String {
+    if is_cluster_scoped(&m.identity.group, &m.identity.kind) {
+        String::new()
+    } else if m.identity.namespace.is_empty() {
+        "default".to_string()
+    } else {
+        m.identity.namespace.clone()
+    }
+}
+
+/// The manifests, indexed by identity with namespaces made explicit.
+pub struct Index<'a> {
+    pub all: &'a [Manifest],
+    by_id: HashMap<Identity, &'a Manifest>,
+    pub controller_namespace: String,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(all: &'a [Manifest], controller_namespace: &str) -> Self {
+        let mut by_id = HashMap::new();
+        for m in all {
+            let mut id = m.identity.clone();
+            id.namespace = namespace_of(m);
+            by_id.entry(id).or_insert(m);
+        }
+        Index {
+            all,
+            by_id,
+            controller_namespace: controller_namespace.to_string(),
+        }
+    }
+    pub fn find(
+        &self,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&'a Manifest> {
+        self.by_id
+            .get(&Identity {
+                group: group.into(),
+                kind: kind.into(),
+                namespace: namespace.into(),
+                name: name.into(),
+            })
+            .copied()
+    }
+    /// Every object of a kind, in stream order.
+    pub fn of_kind<'s>(
+        &'s self,
+        group: &'s str,
+        kind: &'s str,
+    ) -> impl Iterator<Item = &'a Manifest> + 's {
+        self.all.iter().filter(move |m| m.is(group, kind))
+    }
+    pub fn configmap(&self, namespace: &str, name: &str) -> Option<&'a Manifest> {
+        self.find("", "ConfigMap", namespace, name)
+    }
+}
+
+/// `spec.artifactRepositoryRef` as it applies to a workflow.
+#[derive(Debug, Clone)]
+pub struct RefSetting<'a> {
+    pub configmap: String,
+    /// `None` when the ref has no `key`: the ConfigMap's annotation names it.
+    pub key: Option<String>,
+    /// Path of the ref field in `from`.
+    pub field: String,
+    /// The object that holds the ref (the workflow itself or its template).
+    pub from: &'a Manifest,
+}
+
+/// The service account the workflow's pods run as.
+#[derive(Debug, Clone)]
+pub struct SaSetting<'a> {
+    pub name: String,
+    /// Path of the field, or empty when the name is Kubernetes' implied `default`.
+    pub field: String,
+    pub from: &'a Manifest,
+}
+
+/// Where a workflow's template comes from.
+#[derive(Debug, Clone)]
+pub enum TemplateLink<'a> {
+    None,
+    Found(&'a Manifest),
+    Missing {
+        kind: &'static str,
+        name: String,
+        field: String,
+    },
+}
+
+/// Something that runs as a workflow: a Workflow, a WorkflowTemplate (a Workflow made from it runs
+/// in the template's namespace), a CronWorkflow (its `spec.workflowSpec`), or a Workflow made from a
+/// ClusterWorkflowTemplate (in the Workflow's namespace).
+#[derive(Debug, Clone)]
+pub struct Workload<'a> {
+    pub object: &'a Manifest,
+    /// Where its pods run: empty for a ClusterWorkflowTemplate on its own.
+    pub namespace: String,
+    pub spec_path: &'static str,
+    pub repo_ref: Option<RefSetting<'a>>,
+    pub service_account: SaSetting<'a>,
+    pub template: TemplateLink<'a>,
+}
+
+impl Workload<'_> {
+    /// The tenant a workload belongs to: its `artifact-repos/tenant` label, else its namespace.
+    pub fn tenant(&self) -> String {
+        self.object
+            .label(TENANT_LABEL)
+            .map(str::to_string)
+            .unwrap_or_else(|| self.namespace.clone())
+    }
+}
+
+/// The kinds that run as workflows and where their workflow spec sits.
+pub fn spec_path(m: &Manifest) -> Option<&'static str> {
+    if m.identity.group != "argoproj.io" {
+        return None;
+    }
+    match m.identity.kind.as_str() {
+        "Workflow" | "WorkflowTemplate" | "ClusterWorkflowTemplate" => Some("spec"),
+        "CronWorkflow" => Some("spec.workflowSpec"),
+        _ => None,
+    }
+}
+
+fn spec_of<'a>(m: &'a Manifest, path: &str) -> Option<&'a Node> {
+    let keys: Vec<&str> = path.split('.').collect();
+    m.get(&keys)
+}
+
+fn own_ref<'a>(m: &'a Manifest, path: &str) -> Option<RefSetting<'a>> {
+    let r = spec_of(m, path)?.get("artifactRepositoryRef")?;
+    let s = |k: &str| r.get(k).and_then(Node::as_str).filter(|v| !v.is_empty());
+    Some(RefSetting {
+        configmap: s("configMap").unwrap_or(DEFAULT_CONFIGMAP).to_string(),
+        key: s("key").map(str::to_string),
+        field: format!("{path}.artifactRepositoryRef"),
+        from: m,
+    })
+}
+
+fn own_sa<'a>(m: &'a Manifest, path: &str) -> Option<SaSetting<'a>> {
+    let spec = spec_of(m, path)?;
+    // The executor reports outputs with its own account when one is set.
+    let (field, name) = match spec
+        .get("executor")
+        .and_then(|e| e.get("serviceAccountName"))
+        .and_then(Node::as_str)
+    {
+        Some(n) if !n.is_empty() => ("executor.serviceAccountName", n),
+        _ => (
+            "serviceAccountName",
+            spec.get("serviceAccountName")
+                .and_then(Node::as_str)
+                .filter(|n| !n.is_empty())?,
+        ),
+    };
+    Some(SaSetting {
+        name: name.to_string(),
+        field: format!("{path}.{field}"),
+        from: m,
+    })
+}
+
+/// The workload of one object, with a referenced template merged in as Argo merges it: the
+/// workflow's own settings win, the template fills the gaps. `namespace` overrides where it runs
+/// (`explain -n`).
+pub fn workload<'a>(
+    index: &Index<'a>,
+    m: &'a Manifest,
+    namespace: Option<&str>,
+) -> Option<Workload<'a>> {
+    let path = spec_path(m)?;
+    let namespace = match namespace {
+        Some(ns) => ns.to_string(),
+        None => namespace_of(m),
+    };
+    let mut repo_ref = own_ref(m, path);
+    let mut sa = own_sa(m, path);
+    let mut template = TemplateLink::None;
+    if let Some(tref) = spec_of(m, path).and_then(|s| s.get("workflowTemplateRef")) {
+        let name = tref
+            .get("name")
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_string();
+        let cluster = matches!(tref.get("clusterScope"), Some(Node::Bool(true)));
+        let found = if cluster {
+            index.find("argoproj.io", "ClusterWorkflowTemplate", "", &name)
+        } else {
+            index.find("argoproj.io", "WorkflowTemplate", &namespace, &name)
+        };
+        template = match found {
+            Some(t) => {
+                if repo_ref.is_none() {
+                    repo_ref = own_ref(t, "spec");
+                }
+                if sa.is_none() {
+                    sa = own_sa(t, "spec");
+                }
+                TemplateLink::Found(t)
+            }
+            None => TemplateLink::Missing {
+                kind: if cluster {
+                    "ClusterWorkflowTemplate"
+                } else {
+                    "WorkflowTemplate"
+                },
+                name,
+                field: format!("{path}.workflowTemplateRef"),
+            },
+        };
+    }
+    Some(Workload {
+        object: m,
+        namespace,
+        spec_path: path,
+        repo_ref,
+        service_account: sa.unwrap_or(SaSetting {
+            name: "default".into(),
+            field: String::new(),
+            from: m,
+        }),
+        template,
+    })
+}
+
+/// What one lookup of Argo's search found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepResult {
+    NoConfigMap,
+    /// The ConfigMap exists but has no such data key (`key` is empty when neither the ref nor the
+    /// annotation names one); `keys` lists the keys it has.
+    NoKey {
+        key: String,
+        keys: Vec<String>,
+    },
+    Found {
+        key: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub namespace: String,
+    pub configmap: String,
+    pub result: StepResult,
+}
+
+/// The repository Argo settles on, when it is a ConfigMap value.
+#[derive(Debug, Clone)]
+pub struct Found<'a> {
+    pub configmap: &'a Manifest,
+    pub namespace: String,
+    pub key: String,
+    pub value: String,
+}
+
+/// The whole search, step by step.
+#[derive(Debug, Clone)]
+pub struct Resolution<'a> {
+    pub steps: Vec<Step>,
+    pub found: Option<Found<'a>>,
+    /// No ref, no default in the workflow's namespace: the controller's configured default applies.
+    /// Holds the controller ConfigMap when it is in the manifests and configures one.
+    pub controller_default: Option<Option<&'a Manifest>>,
+}
+
+fn lookup<'a>(
+    index: &Index<'a>,
+    namespace: &str,
+    configmap: &str,
+    key: Option<&str>,
+) -> (Step, Option<Found<'a>>) {
+    let step = |result| Step {
+        namespace: namespace.to_string(),
+        configmap: configmap.to_string(),
+        result,
+    };
+    let Some(cm) = index.configmap(namespace, configmap) else {
+        return (step(StepResult::NoConfigMap), None);
+    };
+    let key = key
+        .map(str::to_string)
+        .or_else(|| cm.annotation(DEFAULT_KEY_ANNOTATION).map(str::to_string))
+        .unwrap_or_default();
+    let data = cm.get(&["data"]).and_then(Node::as_map);
+    match data.and_then(|d| d.get(&key)) {
+        Some(v) => {
+            let value = match v {
+                Node::Str(s) => s.clone(),
+                other => crate::yaml::to_yaml(other),
+            };
+            (
+                step(StepResult::Found { key: key.clone() }),
+                Some(Found {
+                    configmap: cm,
+                    namespace: namespace.to_string(),
+                    key,
+                    value,
+                }),
+            )
+        }
+        None => {
+            let keys = data
+                .map(|d| d.keys().cloned().collect())
+                .unwrap_or_default();
+            (step(StepResult::NoKey { key, keys }), None)
+        }
+    }
+}
+
+/// Searches as Argo does for a workflow running in `namespace`.
+pub fn resolve<'a>(
+    index: &Index<'a>,
+    namespace: &str,
+    repo_ref: Option<&RefSetting>,
+) -> Resolution<'a> {
+    let mut steps = Vec::new();
+    match repo_ref {
+        Some(r) => {
+            let mut namespaces = vec![namespace.to_string()];
+            if index.controller_namespace != namespace {
+                namespaces.push(index.controller_namespace.clone());
+            }
+            for ns in namespaces {
+                let (step, found) = lookup(index, &ns, &r.configmap, r.key.as_deref());
+                steps.push(step);
+                if found.is_some() {
+                    return Resolution {
+                        steps,
+                        found,
+                        controller_default: None,
+                    };
+                }
+            }
+            Resolution {
+                steps,
+                found: None,
+                controller_default: None,
+            }
+        }
+        None => {
+            let (step, found) = lookup(index, namespace, DEFAULT_CONFIGMAP, None);
+            steps.push(step);
+            let controller_default = if found.is_none() {
+                Some(controller_configmap(index))
+            } else {
+                None
+            };
+            Resolution {
+                steps,
+                found,
+                controller_default,
+            }
+        }
+    }
+}
+
+/// The controller's own ConfigMap (`workflow-controller-configmap`, with or without a Helm release
+/// prefix) in its namespace, when it configures `artifactRepository`.
+pub fn controller_configmap<'a>(index: &Index<'a>) -> Option<&'a Manifest> {
+    index.of_kind("", "ConfigMap").find(|m| {
+        namespace_of(m) == index.controller_namespace
+            && m.identity.name.ends_with("workflow-controller-configmap")
+            && m.get(&["data"]).and_then(Node::as_map).is_some_and(|d| {
+                d.contains_key("artifactRepository")
+                    || d.get("config").and_then(Node::as_str).is_some_and(|c| {
+                        crate::yaml::parse_documents("", c.as_bytes(), usize::MAX)
+                            .ok()
+                            .and_then(|docs| docs.into_iter().next())
+                            .is_some_and(|n| n.get("artifactRepository").is_some())
+                    })
+            })
+    })
+}

@@ -1,0 +1,331 @@
+//! `artifact-repos explain`: the chain Argo would follow for one workflow, without a cluster: where
+//! its pods run, which template it merges, each namespace searched for the ConfigMap and key, the
+//! repository found (endpoint, bucket, region, key format, where artifacts land), each credential
+//! Secret and what produces it (an ExternalSecret and its Vault path, or a Secret), and the service
+//! account's workflowtaskresults permissions. Uses the same resolution code as `check`. Pure: text
+//! out, plus whether the chain holds.
+
+use crate::check::resolve::{self, Index, StepResult, TemplateLink};
+use crate::check::{Options, producers, rbac, repository};
+use crate::manifests::Manifest;
+use crate::yaml::Node;
+
+/// The explanation and whether the chain is complete (a repository found, its credentials
+/// produced, the service account able to report results).
+pub struct Explanation {
+    pub text: String,
+    pub complete: bool,
+}
+
+fn scalar(n: Option<&Node>) -> Option<String> {
+    match n? {
+        Node::Str(s) => Some(s.clone()),
+        Node::Bool(b) => Some(b.to_string()),
+        Node::Int(i) => Some(i.to_string()),
+        Node::Float(f) => Some(f.to_string()),
+        _ => None,
+    }
+}
+
+/// Explains every workflow-like object of `workflows` against `manifests`. `namespace` overrides
+/// where the workflows run (as `argo submit -n` would).
+pub fn explain(
+    workflows: &[Manifest],
+    manifests: &[Manifest],
+    namespace: Option<&str>,
+    options: &Options,
+) -> Explanation {
+    let mut all: Vec<Manifest> = manifests.to_vec();
+    all.extend(workflows.iter().cloned());
+    let index = Index::new(&all, &options.controller_namespace);
+    let mut out = String::new();
+    let mut complete = true;
+    let mut any = false;
+    for m in &all[manifests.len()..] {
+        let ns_override = namespace.map(str::to_string).or_else(|| {
+            (m.identity.namespace.is_empty() && m.identity.kind != "ClusterWorkflowTemplate")
+                .then(|| "default".to_string())
+        });
+        let Some(w) = resolve::workload(&index, m, ns_override.as_deref()) else {
+            continue;
+        };
+        if any {
+            out.push('\n');
+        }
+        any = true;
+        let mut ok = true;
+        let mut line = |s: String| {
+            out.push_str(&s);
+            out.push('\n');
+        };
+        line(format!("{} ({})", m.identity, m.location()));
+        if w.namespace.is_empty() {
+            line("runs in: the namespace of each workflow submitted from it (pass -n NAMESPACE to pick one)".into());
+            continue;
+        }
+        let note = if namespace.is_none() && m.identity.namespace.is_empty() {
+            " (the object names none; pass -n to choose)"
+        } else {
+            ""
+        };
+        line(format!("runs in namespace: {}{note}", w.namespace));
+        match &w.template {
+            TemplateLink::None => {}
+            TemplateLink::Found(t) => line(format!(
+                "template: {} (merged: the workflow's own fields win)",
+                t.identity
+            )),
+            TemplateLink::Missing { kind, name, .. } => {
+                ok = false;
+                line(format!(
+                    "template: {kind} `{name}` is not in the manifests: its settings are unknown"
+                ));
+            }
+        }
+        match &w.repo_ref {
+            Some(r) => line(format!(
+                "artifactRepositoryRef: configMap `{}`, key {} ({} of {})",
+                r.configmap,
+                r.key.as_ref().map(|k| format!("`{k}`")).unwrap_or_else(|| "from the ConfigMap's default annotation".into()),
+                r.field,
+                r.from.identity
+            )),
+            None => line("artifactRepositoryRef: not set: Argo uses the default of the workflow's own namespace, then the controller's".into()),
+        }
+        let res = resolve::resolve(&index, &w.namespace, w.repo_ref.as_ref());
+        line("search:".into());
+        for (i, s) in res.steps.iter().enumerate() {
+            let what = match &s.result {
+                StepResult::NoConfigMap => format!("no ConfigMap `{}`: next", s.configmap),
+                StepResult::NoKey { key, .. } if key.is_empty() => format!(
+                    "ConfigMap `{}` names no key (no `{}` annotation): next",
+                    s.configmap,
+                    resolve::DEFAULT_KEY_ANNOTATION
+                ),
+                StepResult::NoKey { key, .. } => {
+                    format!("ConfigMap `{}` has no key `{key}`: next", s.configmap)
+                }
+                StepResult::Found { key } => {
+                    format!("ConfigMap `{}` key `{key}`: used", s.configmap)
+                }
+            };
+            line(format!("  {}. namespace {}: {what}", i + 1, s.namespace));
+        }
+        let Some(found) = res.found else {
+            if let Some(ctrl) = res.controller_default {
+                let n = res.steps.len() + 1;
+                match ctrl {
+                    Some(cm) => line(format!(
+                        "  {n}. the controller's default: `artifactRepository` in {} ({})",
+                        cm.identity,
+                        cm.location()
+                    )),
+                    None => {
+                        ok = false;
+                        line(format!(
+                            "  {n}. the controller's default (`artifactRepository` in workflow-controller-configmap): not in the manifests"
+                        ));
+                    }
+                }
+            } else {
+                ok = false;
+                line("result: the workflow errors: failed to find any artifact repository".into());
+            }
+            out.push_str(&format!(
+                "chain: {}\n",
+                if ok { "complete" } else { "broken" }
+            ));
+            complete &= ok;
+            continue;
+        };
+        line(format!(
+            "repository: ConfigMap {}/{} key `{}` ({})",
+            found.namespace,
+            found.configmap.identity.name,
+            found.key,
+            found.configmap.location()
+        ));
+        match repository::parse(&found.value, options.argo_version) {
+            Err(e) => {
+                ok = false;
+                line(format!(
+                    "  the value does not parse: {e}: the workflow errors"
+                ));
+            }
+            Ok(repo) => {
+                if let Some(v) = repo
+                    .value
+                    .as_ref()
+                    .and_then(|v| scalar(v.get("archiveLogs")))
+                {
+                    line(format!("  archiveLogs: {v}"));
+                }
+                line(format!(
+                    "  storage: {}",
+                    if repo.storage.is_empty() {
+                        "none".to_string()
+                    } else {
+                        repo.storage.join(", ")
+                    }
+                ));
+                if repo.value.as_ref().and_then(|v| v.get("s3")).is_some() {
+                    for (k, label) in [
+                        ("endpoint", "endpoint"),
+                        ("bucket", "bucket"),
+                        ("region", "region"),
+                        ("insecure", "insecure"),
+                        ("addressingStyle", "addressing style"),
+                        ("roleARN", "role ARN"),
+                        ("useSDKCreds", "SDK credentials"),
+                    ] {
+                        if let Some(v) = scalar(repo.s3(k)) {
+                            line(format!("  {label}: {v}"));
+                        }
+                    }
+                    let bucket = scalar(repo.s3("bucket")).unwrap_or_default();
+                    let key_format = scalar(repo.s3("keyFormat"));
+                    let prefix = scalar(repo.s3("keyPrefix"));
+                    let key = match (&key_format, &prefix) {
+                        (Some(f), _) => {
+                            line(format!("  key format: {f}"));
+                            f.clone()
+                        }
+                        (None, Some(p)) => {
+                            line(format!(
+                                "  key format: not set: Argo's default `{{{{workflow.name}}}}/{{{{pod.name}}}}` under keyPrefix `{p}` (keyPrefix is deprecated: prefer keyFormat)"
+                            ));
+                            format!(
+                                "{}/{{{{workflow.name}}}}/{{{{pod.name}}}}",
+                                p.trim_end_matches('/')
+                            )
+                        }
+                        (None, None) => {
+                            line("  key format: not set: Argo's default `{{workflow.name}}/{{pod.name}}`".into());
+                            "{{workflow.name}}/{{pod.name}}".into()
+                        }
+                    };
+                    line(format!(
+                        "  artifacts land in: s3://{bucket}/{key}/<artifact>"
+                    ));
+                }
+                for issue in &repo.issues {
+                    line(format!("  problem: {}: {}", issue.field, issue.message));
+                }
+                if !repo.secrets.is_empty() {
+                    line(format!(
+                        "credentials (Secrets in {}, the workflow's namespace):",
+                        w.namespace
+                    ));
+                }
+                for s in &repo.secrets {
+                    line(format!(
+                        "  {}: Secret `{}` key `{}`",
+                        s.field, s.name, s.key
+                    ));
+                    let prods = producers(&index, &w.namespace, &s.name);
+                    if prods.is_empty() {
+                        ok = false;
+                        line(format!(
+                            "    not produced in {}: the workflow's pods cannot start",
+                            w.namespace
+                        ));
+                    }
+                    for p in prods {
+                        let mut desc = format!(
+                            "    produced by {} ({})",
+                            p.object.identity,
+                            p.object.location()
+                        );
+                        if p.object.identity.kind == "ExternalSecret" {
+                            let store = p.object.get(&["spec", "secretStoreRef"]);
+                            let sk = scalar(store.and_then(|s| s.get("kind")))
+                                .unwrap_or_else(|| "SecretStore".into());
+                            let sn = scalar(store.and_then(|s| s.get("name"))).unwrap_or_default();
+                            desc.push_str(&format!(": {sk} `{sn}`"));
+                            let entry = match p.object.get(&["spec", "data"]) {
+                                Some(Node::Seq(items)) => items.iter().find(|i| {
+                                    i.get("secretKey").and_then(Node::as_str) == Some(&s.key)
+                                }),
+                                _ => None,
+                            };
+                            if let Some(e) = entry {
+                                let rk = scalar(e.get("remoteRef").and_then(|r| r.get("key")))
+                                    .unwrap_or_default();
+                                desc.push_str(&format!(", Vault path `{rk}`"));
+                                if let Some(prop) =
+                                    scalar(e.get("remoteRef").and_then(|r| r.get("property")))
+                                {
+                                    desc.push_str(&format!(" property `{prop}`"));
+                                }
+                            } else if let Some(Node::Seq(items)) =
+                                p.object.get(&["spec", "dataFrom"])
+                            {
+                                let keys: Vec<String> = items
+                                    .iter()
+                                    .filter_map(|i| {
+                                        scalar(i.get("extract").and_then(|e| e.get("key")))
+                                    })
+                                    .collect();
+                                desc.push_str(&format!(
+                                    ", every property of Vault path {}",
+                                    keys.iter()
+                                        .map(|k| format!("`{k}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ));
+                            } else {
+                                ok = false;
+                                desc.push_str(&format!(": yields no key `{}`", s.key));
+                            }
+                        } else if p.keys.as_ref().is_some_and(|k| !k.contains(&s.key)) {
+                            ok = false;
+                            desc.push_str(&format!(": has no key `{}`", s.key));
+                        }
+                        if !p.creates {
+                            ok = false;
+                            desc.push_str(" (creationPolicy creates no Secret)");
+                        }
+                        line(desc);
+                    }
+                }
+            }
+        }
+        let sa = &w.service_account;
+        let exists = sa.name == "default"
+            || index
+                .find("", "ServiceAccount", &w.namespace, &sa.name)
+                .is_some();
+        let grant = rbac::taskresult_grant(&index, &w.namespace, &sa.name);
+        let can = grant.allows("create") && grant.allows("patch");
+        ok &= exists && can;
+        line(format!(
+            "service account: {}{}; workflowtaskresults create+patch: {}",
+            sa.name,
+            if exists {
+                ""
+            } else {
+                " (not in the manifests)"
+            },
+            if can {
+                format!("granted via {}", grant.via.join(", "))
+            } else {
+                "NOT granted".into()
+            }
+        ));
+        out.push_str(&format!(
+            "chain: {}\n",
+            if ok { "complete" } else { "broken" }
+        ));
+        complete &= ok;
+    }
+    if !any {
+        out.push_str(
+            "no Workflow, WorkflowTemplate, ClusterWorkflowTemplate or CronWorkflow in the input\n",
+        );
+        complete = false;
+    }
+    Explanation {
+        text: out,
+        complete,
+    }
+}
