@@ -6,7 +6,9 @@
 //! - every rendered object passes structural validation: valid names and labels, ConfigMap keys and
 //!   sizes, every repository value one Argo ArtifactRepository with known keys, every WorkflowTemplate
 //!   ref resolvable the way Argo resolves it, every credential Secret produced or declared.
-//! Post-render properties (streams built from real fragments) live in tests/properties_stream.rs.
+//! - post-render returns a random stream built from real fragments unchanged when it holds no
+//!   carrier, and with a carrier keeps every other document byte for byte and adds only whole
+//!   generated documents.
 
 #[path = "support/gen.rs"]
 mod values_gen;
@@ -313,4 +315,223 @@ fn is_controller_cm(r: &Rendered, ns: &str) -> bool {
             .objects
             .iter()
             .any(|o| o.identity.kind == "ServiceAccount" && o.identity.namespace == ns)
+}
+
+// ---------------------------------------------------------------------------------------------
+// post-render: random streams built from real fragments.
+
+/// Document bodies of the kinds Helm hands over, each ending in a line break: block scalars holding
+/// `---` and `...`, comments, anchors and aliases, flow style, CRLF lines, an empty document,
+/// non-ASCII, and documents that mention the carrier's apiVersion without being the carrier (they
+/// force the post-renderer off its no-carrier fast path).
+const FRAGMENTS: &[&str] = &[
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  a: b\n",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: scripts\ndata:\n  run.sh: |\n    echo one\n    ---\n    echo two\n    ...\n    --- not a marker\n",
+    "# Source: chart/templates/only-comments.yaml\n# nothing but comments\n",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: anchors\n  labels: &labels\n    app: x\n  annotations: *labels\ndata: {}\n",
+    "{apiVersion: v1, kind: ServiceAccount, metadata: {name: flow, namespace: ns}}\n",
+    "apiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: crlf\r\ndata:\r\n  k: v\r\n",
+    "",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mentions-carrier\ndata:\n  note: |\n    apiVersion: artifact-repos/v1\n    kind: ValuesCarrier\n",
+    "# apiVersion: artifact-repos/v1\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: commented\n",
+    "apiVersion: example.com/v1\nkind: ValuesCarrier\nmetadata:\n  name: not-ours\nspec:\n  apiVersion: artifact-repos/v1\n",
+    "# Source: chart/templates/ns.yaml\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: unrelated-ns\n",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: unicode\ndata:\n  s: \"h\u{e9}llo\\tw\u{f6}rld \u{1f600}\"\n  folded: >\n    long\n    text\n",
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: 'x:1', args: [\"--a=b\", '--- c']}]\n",
+    "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: in-list}\n",
+];
+
+const SEPARATORS: &[&str] = &["---\n", "--- \n", "---\r\n", "--- # doc\n", "---\t\n"];
+
+/// The Helm 3 values carrier with the seed's values.
+fn carrier() -> String {
+    let values =
+        artifact_repos::yaml::parse_values("seed", artifact_repos::values::EXAMPLE.as_bytes())
+            .unwrap();
+    format!(
+        "---\n# Source: artifact-repos/templates/values-carrier.yaml\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: \"rel-artifact-repos-values\"\nrelease:\n  name: \"rel\"\n  namespace: \"argo\"\nvalues: {}\n",
+        serde_json::to_string(&values).unwrap()
+    )
+}
+
+/// A stream: optional BOM, then documents, each a separator (the first may have none), a fragment,
+/// and sometimes a `...` end marker; the last may lack its final line break.
+fn stream() -> impl Strategy<Value = Vec<u8>> {
+    (
+        any::<bool>(),
+        any::<bool>(),
+        prop::collection::vec(
+            (
+                prop::sample::select(FRAGMENTS),
+                prop::sample::select(SEPARATORS),
+                prop::bool::weighted(0.15),
+            ),
+            0..12,
+        ),
+        any::<bool>(),
+    )
+        .prop_map(|(bom, bare_first, docs, cut_last)| {
+            let mut out = Vec::new();
+            if bom {
+                out.extend_from_slice(b"\xef\xbb\xbf");
+            }
+            let n = docs.len();
+            for (i, (body, sep, end)) in docs.into_iter().enumerate() {
+                if !(i == 0 && bare_first) {
+                    out.extend_from_slice(sep.as_bytes());
+                }
+                let mut body = body.as_bytes();
+                if i + 1 == n && cut_last && !body.is_empty() && !end {
+                    body = body.strip_suffix(b"\n").unwrap_or(body);
+                }
+                out.extend_from_slice(body);
+                if end {
+                    out.extend_from_slice(b"...\n");
+                }
+            }
+            out
+        })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn post_render_without_carrier_returns_the_stream_unchanged(input in stream()) {
+        let out = artifact_repos::postrender::post_render(&input)
+            .map_err(|p| TestCaseError::fail(format!("refused: {p}")))?;
+        prop_assert_eq!(out.generated, 0);
+        prop_assert!(out.to_bytes() == input, "output differs from input");
+    }
+
+    #[test]
+    fn post_render_with_carrier_keeps_every_other_document_byte_for_byte(
+        input in stream(),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let carrier = carrier();
+        // Insert the carrier at a line start where a document may begin: before a separator, or at
+        // the end of a stream that ends in a line break.
+        let mut cuts: Vec<usize> = (0..input.len())
+            .filter(|&i| {
+                (i == 0 || input[i - 1] == b'\n')
+                    && SEPARATORS.iter().any(|sep| input[i..].starts_with(sep.as_bytes()))
+            })
+            .collect();
+        if input.is_empty() || input.ends_with(b"\n") {
+            cuts.push(input.len());
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        prop_assume!(!cuts.is_empty());
+        let cut = cuts[at.index(cuts.len())];
+        let mut with = input[..cut].to_vec();
+        with.extend_from_slice(carrier.as_bytes());
+        with.extend_from_slice(&input[cut..]);
+
+        let out = artifact_repos::postrender::post_render(&with)
+            .map_err(|p| TestCaseError::fail(format!("refused: {p}")))?;
+        prop_assert!(out.generated > 0);
+        // What came from the input, in order, is the input without the carrier, byte for byte.
+        let kept: Vec<u8> = out
+            .parts
+            .iter()
+            .filter(|p| matches!(p, std::borrow::Cow::Borrowed(_)))
+            .flat_map(|p| p.iter().copied())
+            .collect();
+        prop_assert!(kept == input, "input documents changed:\n{}", String::from_utf8_lossy(&kept));
+        // What was added is whole generated documents and not the carrier.
+        let added: Vec<u8> = out
+            .parts
+            .iter()
+            .filter(|p| matches!(p, std::borrow::Cow::Owned(_)))
+            .flat_map(|p| p.iter().copied())
+            .collect();
+        let added = String::from_utf8(added).unwrap();
+        prop_assert!(!added.contains("ValuesCarrier"));
+        let docs = artifact_repos::yaml::parse_documents("added", added.as_bytes(), usize::MAX)
+            .map_err(|p| TestCaseError::fail(format!("{p}")))?;
+        prop_assert_eq!(docs.len(), out.generated);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A sample of random renders through the independent validator (tests/tools/validate_stream.py,
+// installed by scripts/test; a missing tool fails, it never skips). Not one run per proptest case:
+// `ARTIFACT_REPOS_VALIDATE_SAMPLES` renders (default 6) from a fixed seed, each one validator run.
+
+#[test]
+fn sampled_random_renders_pass_the_independent_validator() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join(".tools/venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/test (it installs the pinned validators)",
+        python.display()
+    );
+    let shared = std::env::var_os("ARTIFACT_REPOS_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared"));
+    let samples: usize = std::env::var("ARTIFACT_REPOS_VALIDATE_SAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+    );
+    let dir = std::env::temp_dir().join(format!("artifact-repos-props-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut failures = Vec::new();
+    let mut validated = 0;
+    while validated < samples {
+        let values = values_gen::values()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        let rendered = render(&values, &Options::default()).unwrap();
+        if rendered.objects.is_empty() {
+            continue;
+        }
+        let settings = values.get("artifactRepos");
+        let get = |k: &str| settings.and_then(|s| s.get(k)).and_then(Node::as_str);
+        let mut stream = to_yaml_stream(&rendered);
+        // A registration's `existingSecret` is a Secret the cluster already holds in its tenant.
+        for o in rendered
+            .objects
+            .iter()
+            .filter(|o| o.identity.kind == "ServiceAccount")
+        {
+            stream.push_str(&format!(
+                "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: my-s3-secret\n  namespace: {}\ntype: Opaque\nstringData:\n  AWS_ACCESS_KEY_ID: placeholder\n  AWS_SECRET_ACCESS_KEY: placeholder\n",
+                o.identity.namespace
+            ));
+        }
+        let file = dir.join(format!("sample-{validated}.yaml"));
+        std::fs::write(&file, &stream).unwrap();
+        let mut cmd = std::process::Command::new(&python);
+        cmd.arg(root.join("tests/tools/validate_stream.py"))
+            .arg("--controller-namespace")
+            .arg(get("controllerNamespace").unwrap_or("argo-workflows"))
+            .arg("--argo-version")
+            .arg(get("argoVersion").unwrap_or("3.7"))
+            .arg(&file)
+            .env("ARTIFACT_REPOS_SHARED", &shared);
+        let out = cmd.output().expect("the validator runs");
+        if !out.status.success() {
+            failures.push(format!(
+                "{}:\n{}\n{}",
+                file.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        validated += 1;
+    }
+    if failures.is_empty() {
+        std::fs::remove_dir_all(&dir).ok();
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
