@@ -115,7 +115,16 @@ fn from_yaml(v: serde_yaml::Value, path: &str, problems: &mut Vec<Problem>) -> N
             }
             Node::Map(out)
         }
-        V::Tagged(t) => from_yaml(t.value, path, problems),
+        // Core tags (`!!str`, `!!int`, ...) are resolved by the parser; any other tag would be
+        // dropped silently (`!!python/object:os.system ls` read as `ls`), so it is refused.
+        V::Tagged(t) => {
+            let tag: String = t.tag.to_string().escape_debug().take(60).collect();
+            problems.push(Problem::new(
+                path.to_string(),
+                format!("YAML tag `{tag}` is not supported: values are plain YAML (maps, lists, strings, numbers, booleans); remove the tag"),
+            ));
+            Node::Null
+        }
     }
 }
 
@@ -170,9 +179,108 @@ fn precheck<'a>(name: &str, bytes: &'a [u8], max: usize) -> Result<&'a str, Prob
     }
 }
 
+/// Where a problem is: the input's name, and the path inside it unless it is the top level.
+fn place(name: &str, path: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}: {path}")
+    }
+}
+
+/// YAML core-schema tags, which the parser resolves itself.
+const CORE_TAGS: &[&str] = &[
+    "str",
+    "int",
+    "bool",
+    "null",
+    "float",
+    "map",
+    "seq",
+    "binary",
+    "timestamp",
+    "merge",
+];
+
+/// Tags written with the `!!` handle that are not core-schema tags, as (line, tag). serde_yaml reads
+/// the node under such a tag as if the tag were absent (`!!python/object:os.system ls` is the string
+/// `ls`), so they are found in the text: a `!!` that starts a node (at the start of a line's content,
+/// or after `: `, `- `, `? `, `[`, `{`, `,`), outside quotes, comments and block scalars.
+fn unknown_secondary_tags(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut block_indent: Option<usize> = None;
+    for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let content = line.trim_start_matches(' ');
+        if let Some(b) = block_indent {
+            if content.is_empty() || indent > b {
+                continue;
+            }
+            block_indent = None;
+        }
+        let bytes = content.as_bytes();
+        let (mut single, mut double) = (false, false);
+        let mut node_start = true;
+        let mut j = 0;
+        while j < bytes.len() {
+            let c = bytes[j];
+            if double {
+                if c == b'\\' {
+                    j += 1;
+                } else if c == b'"' {
+                    double = false;
+                }
+            } else if single {
+                if c == b'\'' {
+                    single = false;
+                }
+            } else if node_start && c == b'!' && bytes.get(j + 1) == Some(&b'!') {
+                let tag: String = content[j..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && !",[]{}".contains(*c))
+                    .collect();
+                if !CORE_TAGS.contains(&&tag[2..]) {
+                    out.push((i + 1, tag));
+                }
+            } else if node_start && (c == b'|' || c == b'>') {
+                block_indent = Some(indent);
+                break;
+            } else if c == b'#' && (j == 0 || bytes[j - 1] == b' ') {
+                break;
+            } else if node_start && c == b'"' {
+                double = true;
+            } else if node_start && c == b'\'' {
+                single = true;
+            }
+            node_start = match c {
+                b' ' => {
+                    node_start
+                        || matches!(
+                            bytes.get(j.wrapping_sub(1)),
+                            Some(b':' | b'-' | b'?' | b',')
+                        )
+                }
+                b'[' | b'{' | b',' => !single && !double,
+                _ => false,
+            };
+            j += 1;
+        }
+    }
+    out
+}
+
 /// Parses one values document (a Helm values file). An empty file is an empty map.
 pub fn parse_values(name: &str, bytes: &[u8]) -> Result<Node, Problems> {
     let text = precheck(name, bytes, MAX_VALUES_BYTES)?;
+    let tags = unknown_secondary_tags(text);
+    if !tags.is_empty() {
+        let mut p = Problems::default();
+        for (line, tag) in tags {
+            let tag: String = tag.escape_debug().take(60).collect();
+            p.push(name, format!("line {line}: YAML tag `{tag}` is not supported: values are plain YAML (maps, lists, strings, numbers, booleans); remove the tag"));
+        }
+        return Err(p);
+    }
     let mut docs = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
         match serde_yaml::Value::deserialize(doc) {
@@ -202,7 +310,7 @@ pub fn parse_values(name: &str, bytes: &[u8]) -> Result<Node, Problems> {
         return Err(Problems(
             problems
                 .into_iter()
-                .map(|p| Problem::new(format!("{name}: {}", p.path), p.message))
+                .map(|p| Problem::new(place(name, &p.path), p.message))
                 .collect(),
         ));
     }
@@ -252,7 +360,7 @@ pub fn parse_documents(name: &str, bytes: &[u8], max: usize) -> Result<Vec<Node>
                 let node = from_yaml(v, "", &mut problems);
                 if let Some(p) = problems.into_iter().next() {
                     let mut ps = Problems::default();
-                    ps.push(format!("{name}: {}", p.path), p.message);
+                    ps.push(place(name, &p.path), p.message);
                     return Err(ps);
                 }
                 out.push(node);
@@ -307,4 +415,45 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     let mut s = serde_json::to_string_pretty(value).expect("generated objects always serialize");
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_tags_are_refused_with_their_place() {
+        for (text, want) in [
+            (
+                "tenant: !!python/object:os.system ls\n",
+                "line 1: YAML tag `!!python/object:os.system`",
+            ),
+            ("a:\n- !!j x\n", "line 2: YAML tag `!!j`"),
+            (
+                "a: [b, !!python/name:x]\n",
+                "line 1: YAML tag `!!python/name:x`",
+            ),
+            ("a: !custom x\n", "t: a: YAML tag `!custom`"),
+        ] {
+            let err = parse_values("t", text.as_bytes()).unwrap_err().to_string();
+            assert!(err.contains(want), "{text:?}: {err}");
+        }
+        for ok in [
+            "a: !!str 1\nb: !!int 2\nc: !!map {d: !!seq []}\n",
+            "a: \"x: !!y\"\nb: 'z !!w'\nc: |\n  d: !!e\nf: g !!h\n# i: !!j\n",
+        ] {
+            assert!(parse_values("t", ok.as_bytes()).is_ok(), "{ok:?}");
+        }
+    }
+
+    #[test]
+    fn top_level_problems_name_the_file_once() {
+        let err = parse_values("k.yaml", b"{[1, 2]: x}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\n  k.yaml: a map key must be a string"),
+            "{err}"
+        );
+    }
 }
