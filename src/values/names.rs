@@ -250,6 +250,17 @@ pub fn repo_url(s: &str) -> Result<(), String> {
     }
 }
 
+/// True when a URL carries a password (`scheme://user:password@host/...`): a credential that would
+/// be written into generated objects.
+pub fn url_has_password(s: &str) -> bool {
+    let Some((_, rest)) = s.split_once("://") else {
+        return false;
+    };
+    // Up to the first `@`, leniently: a password holding an unescaped `/` still counts.
+    rest.split_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':') && !userinfo.contains(['?', '#']))
+}
+
 /// A Vault KV path relative to the store's mount.
 pub fn vault_path(s: &str) -> Result<(), String> {
     if s.is_empty() || s.starts_with('/') || s.ends_with('/') || s.contains("//") {
@@ -456,6 +467,10 @@ mod tests {
         assert!(
             git_ref("release/1.2").is_ok() && git_ref("a..b").is_err() && git_ref("-x").is_err()
         );
+        assert!(url_has_password("https://bot:token@github.com/o/r.git"));
+        assert!(!url_has_password("https://bot@github.com/o/r.git"));
+        assert!(!url_has_password("git@github.com:o/r.git"));
+        assert!(!url_has_password("https://github.com/o/r.git?a=b:c@d"));
         assert!(looks_like_credential("AKIAIOSFODNN7EXAMPLE"));
         assert!(looks_like_credential(
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

@@ -932,7 +932,11 @@ fn read_registrations(
         }
         let repo_url = r.required_string(map, &p, "repoUrl", "https://github.com/org/repo.git");
         if let Some(u) = &repo_url {
-            r.rule(&join(&p, "repoUrl"), u, names::repo_url(u));
+            if names::url_has_password(u) {
+                r.err(&join(&p, "repoUrl"), "has a password in its user info (the value is not shown); the URL is written into the WorkflowTemplate, so it must not hold a credential: give the runner a git credential through a Secret, or use an `ssh://` or `git@host:path` URL with a deploy key");
+            } else {
+                r.rule(&join(&p, "repoUrl"), u, names::repo_url(u));
+            }
         }
         let default_branch = r
             .string(map, &p, "defaultBranch")
