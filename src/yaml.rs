@@ -144,6 +144,60 @@ fn describe(err: &serde_yaml::Error) -> String {
     }
 }
 
+/// The parser's own nesting limit; deeper flow collections are refused before parsing.
+const MAX_FLOW_DEPTH: usize = 128;
+
+/// Where flow collections first nest deeper than `MAX_FLOW_DEPTH`, as (line, column). libyaml takes
+/// time quadratic in flow nesting before serde_yaml's recursion limit applies (100,000 `[` took 20
+/// seconds), so depth is counted here first. Brackets in quoted scalars and comments do not count;
+/// a quote only opens a scalar at the start of a token, as in YAML.
+fn too_deep_flow(bytes: &[u8]) -> Option<(usize, usize)> {
+    let (mut depth, mut line, mut line_start) = (0usize, 1usize, 0usize);
+    let (mut single, mut double, mut comment) = (false, false, false);
+    let mut token_start = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'\n' {
+            line += 1;
+            line_start = i + 1;
+            comment = false;
+            token_start = true;
+            i += 1;
+            continue;
+        }
+        if comment {
+        } else if double {
+            if c == b'\\' {
+                i += 1;
+            } else if c == b'"' {
+                double = false;
+            }
+        } else if single {
+            if c == b'\'' {
+                single = false;
+            }
+        } else {
+            match c {
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_FLOW_DEPTH {
+                        return Some((line, i - line_start + 1));
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                b'#' if token_start => comment = true,
+                b'"' if token_start => double = true,
+                b'\'' if token_start => single = true,
+                _ => {}
+            }
+        }
+        token_start = matches!(c, b' ' | b'\t' | b'[' | b'{' | b',' | b':');
+        i += 1;
+    }
+    None
+}
+
 /// Checks the size and encoding limits shared by every YAML input.
 fn precheck<'a>(name: &str, bytes: &'a [u8], max: usize) -> Result<&'a str, Problems> {
     let mut problems = Problems::default();
@@ -159,6 +213,13 @@ fn precheck<'a>(name: &str, bytes: &'a [u8], max: usize) -> Result<&'a str, Prob
         return Err(problems);
     }
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if let Some((line, column)) = too_deep_flow(bytes) {
+        problems.push(
+            name,
+            format!("invalid YAML: flow collections (`[`, `{{`) nest deeper than {MAX_FLOW_DEPTH} levels at line {line} column {column}; YAML this deep is refused before parsing"),
+        );
+        return Err(problems);
+    }
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s),
         Err(e) => {
@@ -444,6 +505,25 @@ mod tests {
         ] {
             assert!(parse_values("t", ok.as_bytes()).is_ok(), "{ok:?}");
         }
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_refused_before_parsing() {
+        let deep = format!("a: {}{}\n", "[".repeat(200), "]".repeat(200));
+        let err = parse_values("t", deep.as_bytes()).unwrap_err().to_string();
+        assert!(
+            err.contains("nest deeper than 128 levels at line 1 column 132"),
+            "{err}"
+        );
+        let quoted = format!(
+            "a: \"{}\"\nb: '{}'\n# {}\n",
+            "[".repeat(200),
+            "{".repeat(200),
+            "[".repeat(200)
+        );
+        assert!(parse_values("t", quoted.as_bytes()).is_ok());
+        let balanced = "a: [[1], [2], {b: [3]}]\n".repeat(300);
+        assert!(too_deep_flow(balanced.as_bytes()).is_none());
     }
 
     #[test]
