@@ -2,7 +2,7 @@
 //! the real binary. Every case must exit 2, print nothing on stdout, print exactly the expected
 //! message (fixtures/hostile/<case>.stderr; `ARTIFACT_REPOS_BLESS=1` rewrites them, review with
 //! `git diff`), name the place of the problem, finish within loose bounds (20 s, 400 MiB peak RSS
-//! measured with `wait4`), and never echo anything that looks like a credential. Large inputs
+//! measured by GNU time, `/usr/bin/time -f %M`), and never echo anything that looks like a credential. Large inputs
 //! (100 MB, deep nesting, random bytes) are generated here at test time, never committed.
 
 use std::io::{Read, Write};
@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 const MAX_TIME: Duration = Duration::from_secs(20);
 const MAX_RSS_KIB: i64 = 400 * 1024;
+/// GNU time, for the child's own peak RSS (`%M`).
+const TIME: &str = "/usr/bin/time";
 
 /// Credential-looking strings planted in the corpus; none may reach stderr or stdout.
 const PLANTED: &[&str] = &[
@@ -194,24 +196,6 @@ impl Case {
     }
 }
 
-#[repr(C)]
-struct Timeval {
-    sec: i64,
-    usec: i64,
-}
-
-#[repr(C)]
-struct Rusage {
-    utime: Timeval,
-    stime: Timeval,
-    maxrss: i64,
-    rest: [i64; 13],
-}
-
-unsafe extern "C" {
-    fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
-}
-
 struct Outcome {
     code: i32,
     stdout: Vec<u8>,
@@ -222,7 +206,16 @@ struct Outcome {
 
 fn run(dir: &Path, case: &Case) -> Outcome {
     let file = format!("{}.yaml", case.name);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_artifact-repos"));
+    // Peak RSS through GNU time, which forks the binary from its own small process: measured from
+    // this (large) test process, wait4 would report our own high-water mark, which a child spawned
+    // with CLONE_VM inherits at exec.
+    let rss_file = dir.join(format!("{}.rss", case.name));
+    let mut cmd = Command::new(TIME);
+    cmd.arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&rss_file)
+        .arg(env!("CARGO_BIN_EXE_artifact-repos"));
     cmd.current_dir(dir)
         .env_remove("ARTIFACT_REPOS_LOG")
         .env("NO_COLOR", "1");
@@ -261,26 +254,22 @@ fn run(dir: &Path, case: &Case) -> Outcome {
         let _ = err.read_to_end(&mut v);
         v
     });
-    let mut status = 0;
-    let mut usage: Rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child, which std has not reaped (we never call wait on it).
-    let pid = unsafe { wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as i32, "wait4 failed");
+    let status = child.wait().unwrap();
     let elapsed = start.elapsed();
     if let Some(w) = writer {
         let _ = w.join();
     }
-    let code = if status & 0x7f == 0 {
-        (status >> 8) & 0xff
-    } else {
-        -(status & 0x7f)
-    };
+    let code = status.code().unwrap_or(-1);
+    let peak_kib = std::fs::read_to_string(&rss_file)
+        .ok()
+        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("{TIME} wrote no peak RSS for {}", case.name));
     Outcome {
         code,
         stdout: reader_out.join().unwrap(),
         stderr: reader_err.join().unwrap(),
         elapsed,
-        peak_kib: usage.maxrss,
+        peak_kib,
     }
 }
 
@@ -290,6 +279,10 @@ fn bless() -> bool {
 
 #[test]
 fn hostile_inputs_fail_cleanly_with_their_exact_message() {
+    assert!(
+        Path::new(TIME).is_file(),
+        "{TIME} (GNU time) is needed to measure peak memory"
+    );
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hostile");
     let dir = std::env::temp_dir().join(format!("artifact-repos-hostile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
