@@ -10,6 +10,8 @@
 //! `--show-only` finds the generated documents; bad values fail Helm with our message (Helm 3) or
 //! in the log file (Helm 4).
 
+mod support;
+
 use artifact_repos::stream::split;
 use artifact_repos::yaml::{Node, parse_documents};
 use std::path::{Path, PathBuf};
@@ -205,6 +207,7 @@ fn helm3_post_renderer_with_and_without_args_gives_render_objects() {
     assert!(!plain.contains("ValuesCarrier"), "{plain}");
     let expected = rendered(&[]);
     assert_eq!(docs(&plain), expected);
+    assert_valid(&plain);
     // Every generated document is labelled with the carrier's template for `--show-only`.
     assert_eq!(generated_pieces(&plain), expected.len());
     // Without the post-renderer the carrier is all there is, and it names the release.
@@ -228,6 +231,24 @@ fn helm4_plugin_gives_render_objects() {
     // Helm 4 strips the filename annotation it reads back, so what is left is `render`'s output.
     assert!(!out.contains("postrenderer.helm.sh"), "{out}");
     assert_eq!(docs(&out), rendered(&[]));
+    assert_valid(&out);
+}
+
+/// Helm's output passes the checks the render tests apply: schemas and Argo's resolution.
+fn assert_valid(stream: &str) {
+    let (report, code) = support::validate_text(stream, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let buckets: Vec<&str> = report["resolutions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["bucket"].as_str())
+        .collect();
+    assert_eq!(
+        buckets,
+        ["my-project-artifacts", "genomics-artifacts"],
+        "{report:#}"
+    );
 }
 
 #[test]

@@ -7,52 +7,9 @@
 //! fails the test, it never skips.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> PathBuf {
-    let venv = root().join(".tools/venv/bin/python");
-    assert!(
-        venv.is_file(),
-        "{} is missing: run scripts/test (it installs the pinned validators)",
-        venv.display()
-    );
-    venv
-}
-
-fn shared() -> PathBuf {
-    let dir = std::env::var_os("ARTIFACT_REPOS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared"));
-    assert!(
-        dir.join("schemas").is_dir(),
-        "{}/schemas is missing: put shared/ beside the repository or set ARTIFACT_REPOS_SHARED",
-        dir.display()
-    );
-    dir
-}
-
-/// Runs the validator on a stream; returns its JSON report and exit code.
-fn validate(stream: &Path, extra: &[String]) -> (serde_json::Value, i32) {
-    let out = Command::new(python())
-        .arg(root().join("tests/tools/validate_stream.py"))
-        .args(extra)
-        .arg(stream)
-        .env("ARTIFACT_REPOS_SHARED", shared())
-        .output()
-        .expect("the validator runs");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "validator printed no JSON report for {} ({e}): {}",
-            stream.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (report, out.status.code().unwrap_or(-1))
-}
+mod support;
+use support::{root, validate, validate_text};
 
 fn render_cases() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/render"))
@@ -84,21 +41,13 @@ fn every_rendered_golden_stream_passes_the_independent_validator() {
             .map(|s| s.lines().map(String::from).collect())
             .unwrap_or_default();
         // `cluster.yaml`: objects the cluster already holds (an `existingSecret`), read with the stream.
-        let stream = match std::fs::read_to_string(case.join("cluster.yaml")) {
+        let (report, code) = match std::fs::read_to_string(case.join("cluster.yaml")) {
             Ok(cluster) => {
-                let mut s = std::fs::read_to_string(case.join("stdout")).unwrap();
-                s.push_str("---\n");
-                s.push_str(&cluster);
-                let file = std::env::temp_dir().join(format!(
-                    "artifact-repos-cluster-{}.yaml",
-                    std::process::id()
-                ));
-                std::fs::write(&file, s).unwrap();
-                file
+                let stdout = std::fs::read_to_string(case.join("stdout")).unwrap();
+                validate_text(&format!("{stdout}---\n{cluster}"), &extra)
             }
-            Err(_) => case.join("stdout"),
+            Err(_) => validate(&case.join("stdout"), &extra),
         };
-        let (report, code) = validate(&stream, &extra);
         if code != 0 || report["ok"] != true {
             failures.push(format!(
                 "{}: {}",
@@ -132,12 +81,7 @@ fn the_seeds_workflow_lands_in_genomics_artifacts_with_its_secret_in_its_namespa
     stream.push_str(
         "---\napiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  name: artifact-test\n  namespace: research-team\nspec:\n  serviceAccountName: wf-runner\n  artifactRepositoryRef:\n    configMap: artifact-repositories\n    key: artifactRepositories.genomics-pipeline\n  entrypoint: main\n  templates:\n  - name: main\n    container:\n      image: alpine\n      command: [sh, -c]\n      args: [\"echo test > /tmp/test.txt\"]\n    outputs:\n      artifacts:\n      - name: result\n        path: /tmp/test.txt\n",
     );
-    let dir = std::env::temp_dir().join(format!("artifact-repos-validate-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("stream.yaml");
-    std::fs::write(&file, &stream).unwrap();
-    let (report, code) = validate(&file, &[]);
-    std::fs::remove_dir_all(&dir).ok();
+    let (report, code) = validate_text(&stream, &[]);
     assert_eq!(code, 0, "{report:#}");
     let find = |kind: &str, name: &str| {
         report["resolutions"]
