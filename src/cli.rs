@@ -288,6 +288,27 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>> {
     }
 }
 
+/// Reads at most `max + 1` bytes of a file or stdin: enough for the parser to refuse an oversized
+/// input without holding all of it.
+fn read_limited(path: &Path, max: usize) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let limit = max as u64 + 1;
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_end(&mut buf)
+            .context("reading stdin")?;
+    } else {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("reading `{}`", path.display()))?;
+        file.take(limit)
+            .read_to_end(&mut buf)
+            .with_context(|| format!("reading `{}`", path.display()))?;
+    }
+    Ok(buf)
+}
+
 /// The values sources of a command line, in merge order, as (name, bytes).
 fn read_values(args: &ValuesArgs) -> Result<Vec<(String, Vec<u8>)>> {
     if args.values.is_empty() {
@@ -315,7 +336,7 @@ fn read_values(args: &ValuesArgs) -> Result<Vec<(String, Vec<u8>)>> {
         } else {
             p.display().to_string()
         };
-        out.push((name, read_input(p)?));
+        out.push((name, read_limited(p, crate::yaml::MAX_VALUES_BYTES)?));
     }
     Ok(out)
 }

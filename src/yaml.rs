@@ -205,9 +205,7 @@ fn precheck<'a>(name: &str, bytes: &'a [u8], max: usize) -> Result<&'a str, Prob
         problems.push(
             name,
             format!(
-                "input is {} bytes, more than the limit of {} bytes; split it or check that the right file was given",
-                bytes.len(),
-                max
+                "input is more than the limit of {max} bytes; split it or check that the right file was given"
             ),
         );
         return Err(problems);
