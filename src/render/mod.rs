@@ -194,6 +194,20 @@ pub fn render_with<S: Sink>(
     options: &Options,
     sink: &mut S,
 ) -> Result<Vec<(Identity, S::Out)>, Problems> {
+    // The release name becomes the `app.kubernetes.io/instance` label of every object.
+    if let Err(e) = crate::values::names::label_value(&options.release.name)
+        .and_then(|()| crate::values::names::dns_subdomain(&options.release.name))
+    {
+        let mut p = Problems::default();
+        p.push(
+            "release name",
+            format!(
+                "{} {e}; a release name is a DNS-1123 subdomain of at most 63 characters",
+                crate::values::validate::show(&options.release.name)
+            ),
+        );
+        return Err(p);
+    }
     let ctx = Ctx {
         model,
         release: &options.release.name,
