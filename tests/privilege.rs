@@ -22,22 +22,13 @@
 #[path = "support/gen.rs"]
 mod values_gen;
 
+use values_gen::config;
+
 use artifact_repos::render::{Options, Rendered, render, to_yaml_stream};
 use artifact_repos::yaml::Node;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
 
 /// Every option at once; `layout` and `reader` vary between renders.
 fn all_options(layout: &str, reader: bool) -> Node {

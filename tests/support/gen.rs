@@ -8,6 +8,18 @@ use artifact_repos::yaml::Node;
 use indexmap::IndexMap;
 use proptest::prelude::*;
 
+/// Proptest settings: `PROPTEST_CASES` cases (default 64, enough for CI; raise it locally).
+pub fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    }
+}
+
 pub fn map(entries: Vec<(&str, Node)>) -> Node {
     Node::Map(
         entries
