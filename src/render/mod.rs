@@ -247,17 +247,17 @@ pub fn render_with<S: Sink>(
             &cm,
         ));
     }
-    if let Some(role) = &s.reader_role_name {
-        if !by_tenant.is_empty() {
-            out.push(object(
-                &mut *sink,
-                RBAC,
-                "Role",
-                Some(cns),
-                role,
-                &ctx.reader_role(role),
-            ));
-        }
+    if let Some(role) = &s.reader_role_name
+        && !by_tenant.is_empty()
+    {
+        out.push(object(
+            &mut *sink,
+            RBAC,
+            "Role",
+            Some(cns),
+            role,
+            &ctx.reader_role(role),
+        ));
     }
 
     for (tenant, regs) in &by_tenant {

@@ -742,13 +742,12 @@ fn read_bucket(
     let key_prefix = r.string(map, path, "keyPrefix");
     let key_format = r.string(map, path, "keyFormat");
     for (k, v) in [("keyPrefix", &key_prefix), ("keyFormat", &key_format)] {
-        if let Some(v) = v {
-            if v.starts_with('/')
+        if let Some(v) = v
+            && (v.starts_with('/')
                 || v.chars().any(|c| c.is_control())
-                || v.matches("{{").count() != v.matches("}}").count()
-            {
-                r.err(&join(path, k), format!("{} is not a key layout; expected a relative path like `workflows/` or `{{{{workflow.name}}}}/{{{{pod.name}}}}`, without a leading `/`", show(v)));
-            }
+                || v.matches("{{").count() != v.matches("}}").count())
+        {
+            r.err(&join(path, k), format!("{} is not a key layout; expected a relative path like `workflows/` or `{{{{workflow.name}}}}/{{{{pod.name}}}}`, without a leading `/`", show(v)));
         }
     }
     let key_format = match (key_prefix, key_format) {
@@ -987,18 +986,17 @@ fn read_registrations(
         if let (Some(t), Some(Some(sn))) = (
             &tenant,
             repository.as_ref().map(|x| x.credentials.secret_name()),
-        ) {
-            if let Credentials::Vault { .. } = repository.as_ref().unwrap().credentials {
-                let key = (t.clone(), sn.to_string());
-                if name.as_deref() == Some("default") {
-                    // already refused above; its derived Secret name says nothing new
-                } else if sn == format!("{}default", defaults::SECRET_PREFIX) {
-                    r.err(&bucket_path, format!("its Secret name {} is the one the default repository uses in every tenant namespace; set `secretName`", show(sn)));
-                } else if let Some(first) = secrets.get(&key) {
-                    r.err(&bucket_path, format!("its Secret name {} in namespace {} is already produced by {first}; set a distinct `secretName`", show(sn), show(t)));
-                } else {
-                    secrets.insert(key, bucket_path.clone());
-                }
+        ) && let Credentials::Vault { .. } = repository.as_ref().unwrap().credentials
+        {
+            let key = (t.clone(), sn.to_string());
+            if name.as_deref() == Some("default") {
+                // already refused above; its derived Secret name says nothing new
+            } else if sn == format!("{}default", defaults::SECRET_PREFIX) {
+                r.err(&bucket_path, format!("its Secret name {} is the one the default repository uses in every tenant namespace; set `secretName`", show(sn)));
+            } else if let Some(first) = secrets.get(&key) {
+                r.err(&bucket_path, format!("its Secret name {} in namespace {} is already produced by {first}; set a distinct `secretName`", show(sn), show(t)));
+            } else {
+                secrets.insert(key, bucket_path.clone());
             }
         }
         if r.problems.len() > before {

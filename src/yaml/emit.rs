@@ -210,10 +210,10 @@ fn parses_as_unsigned(scalar: &str) -> bool {
 /// serde_yaml's `parse_negative_int` (i128 accepts whatever i64 does).
 fn parses_as_negative(scalar: &str) -> bool {
     for (prefix, radix) in [("-0x", 16), ("-0o", 8), ("-0b", 2)] {
-        if let Some(rest) = scalar.strip_prefix(prefix) {
-            if i128::from_str_radix(&format!("-{rest}"), radix).is_ok() {
-                return true;
-            }
+        if let Some(rest) = scalar.strip_prefix(prefix)
+            && i128::from_str_radix(&format!("-{rest}"), radix).is_ok()
+        {
+            return true;
         }
     }
     !digits_but_not_number(scalar) && i128::from_str_radix(scalar, 10).is_ok()
@@ -549,7 +549,7 @@ impl serde::Serializer for KeyWriter<'_> {
     }
 }
 
-impl<'a> serde::Serializer for &'a mut Writer {
+impl serde::Serializer for &mut Writer {
     type Ok = ();
     type Error = Unsupported;
     type SerializeSeq = Self;
