@@ -382,6 +382,20 @@ pub fn post_render_with(
     )?;
 
     let mut warnings = rendered.warnings;
+    let others = pieces
+        .iter()
+        .enumerate()
+        .any(|(i, p)| i != carrier && !p.is_blank());
+    if generated.is_empty() && !others {
+        // An empty stream is Helm 3's way to delete every object of the release on `upgrade` (a
+        // forgotten `-f` would do that silently); Helm 4 refuses it with no reason given.
+        return Err(problem(
+            "",
+            format!(
+                "the values carrier {carrier_label} generated no objects and the release holds nothing else, so the output would be empty: Helm 3 `upgrade` would delete every object of the release, Helm 4 refuses it; `repoRegistrations` is empty and `s3.enabled` is not true (was the values file passed with -f?). To remove everything, use `helm uninstall`"
+            ),
+        ));
+    }
     if generated.is_empty() {
         warnings.push(Problem::new(
             "",
