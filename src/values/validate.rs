@@ -21,8 +21,8 @@ pub const REGISTRATION_KEYS: &[&str] = &[
     "tenant",
     "artifactBucket",
 ];
-pub const BUCKET_KEYS: &[&str] = &[
-    "hostname",
+/// Keys of an S3 repository, shared by `repoRegistrations[].artifactBucket` and `s3`.
+const REPOSITORY_KEYS: [&str; 12] = [
     "bucket",
     "region",
     "keyPrefix",
@@ -36,22 +36,28 @@ pub const BUCKET_KEYS: &[&str] = &[
     "roleARN",
     "secretName",
 ];
-pub const S3_KEYS: &[&str] = &[
-    "enabled",
-    "endpoint",
-    "bucket",
-    "region",
-    "keyPrefix",
-    "keyFormat",
-    "insecure",
-    "pathStyle",
-    "archiveLogs",
-    "externalSecretPath",
-    "existingSecret",
-    "useSDKCreds",
-    "roleARN",
-    "secretName",
-];
+
+/// `first` followed by `REPOSITORY_KEYS`.
+const fn repository_keys<const M: usize, const N: usize>(
+    first: [&'static str; M],
+) -> [&'static str; N] {
+    assert!(M + REPOSITORY_KEYS.len() == N);
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < M {
+            first[i]
+        } else {
+            REPOSITORY_KEYS[i - M]
+        };
+        i += 1;
+    }
+    out
+}
+
+/// `artifactBucket` names its endpoint `hostname`, as the seed does.
+pub const BUCKET_KEYS: &[&str] = &repository_keys::<1, 13>(["hostname"]);
+pub const S3_KEYS: &[&str] = &repository_keys::<2, 14>(["enabled", "endpoint"]);
 pub const SETTINGS_KEYS: &[&str] = &[
     "controllerNamespace",
     "configMapName",
