@@ -4,8 +4,9 @@
 //! `ARTIFACT_REPOS_BLESS=1` to rewrite the expected files through the same code that checks them,
 //! then review with `git diff`.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 fn bless() -> bool {
     match std::env::var("ARTIFACT_REPOS_BLESS").as_deref() {
@@ -43,30 +44,8 @@ struct Outcome {
 fn run_case(case: &Path) -> Outcome {
     let cmd = std::fs::read_to_string(case.join("cmd")).unwrap();
     let args: Vec<&str> = cmd.lines().filter(|l| !l.is_empty()).collect();
-    let stdin_path = case.join("stdin");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_artifact-repos"))
-        .args(&args)
-        .current_dir(case)
-        .env_remove("ARTIFACT_REPOS_LOG")
-        .env("NO_COLOR", "1")
-        .stdin(if stdin_path.is_file() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    if stdin_path.is_file() {
-        let input = std::fs::read(&stdin_path).unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        std::thread::spawn(move || {
-            use std::io::Write;
-            let _ = stdin.write_all(&input);
-        });
-    }
-    let out = child.wait_with_output().unwrap();
+    let stdin = std::fs::read(case.join("stdin")).ok();
+    let out = support::run(&args, case, stdin.as_deref());
     Outcome {
         stdout: out.stdout,
         stderr: out.stderr,

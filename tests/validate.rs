@@ -6,7 +6,7 @@
 //! Secret produced in the workflow's namespace. The tools come from `scripts/test`; a missing tool
 //! fails the test, it never skips.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 mod support;
 use support::{root, validate, validate_text};
