@@ -49,6 +49,8 @@ pub fn schema_value() -> Value {
         "description": "the platform's default artifact repository (default-v1 and artifactRepositories.default)",
         "additionalProperties": false,
         "properties": s3,
+        "if": {"properties": {"enabled": {"const": true}}, "required": ["enabled"]},
+        "then": {"required": ["bucket"]},
     });
     let registration = json!({
         "type": "object",

@@ -423,3 +423,28 @@ fn bad_values_fail_helm_with_our_message() {
     assert!(!again.status.success());
     assert_eq!(std::fs::read_to_string(&log).unwrap(), logged.repeat(2));
 }
+
+/// `values.schema.json` makes Helm itself refuse bad values before anything is rendered.
+#[test]
+fn the_chart_schema_makes_helm_refuse_bad_values() {
+    for major in [3, 4] {
+        let h = helm(major, "schema");
+        let chart = chart();
+        let chart = chart.to_str().unwrap();
+        for (set, want) in [
+            ("s3.enabled=true", "bucket"),
+            ("artifactRepos.layout=sharded", "layout"),
+            ("repoRegistrations[0].nmae=x", "nmae"),
+        ] {
+            let out = h.run(&["template", "rel", chart, "--set", set]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "helm {major} accepted --set {set}");
+            assert!(err.contains("schema"), "helm {major}, --set {set}: {err}");
+            assert!(
+                err.contains(want) || err.contains("then"),
+                "helm {major}, --set {set}: {err}"
+            );
+            assert!(out.stdout.is_empty());
+        }
+    }
+}
