@@ -363,11 +363,21 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
     let config_map_name = r
         .string(map, path, "configMapName")
         .unwrap_or_else(|| defaults::CONFIG_MAP_NAME.into());
-    r.rule(
+    if r.rule(
         &join(path, "configMapName"),
         &config_map_name,
         names::dns_subdomain(&config_map_name),
-    );
+    ) && config_map_name != defaults::CONFIG_MAP_NAME
+    {
+        r.warn(
+            &join(path, "configMapName"),
+            format!(
+                "Argo reads a namespace's default repository only from a ConfigMap named `{}`: with {}, workflows without `artifactRepositoryRef` fall back to the controller's configured default (the generated WorkflowTemplates set the ref and still work)",
+                defaults::CONFIG_MAP_NAME,
+                show(&config_map_name)
+            ),
+        );
+    }
     let default_key = r
         .string(map, path, "defaultKey")
         .unwrap_or_else(|| defaults::DEFAULT_KEY.into());
