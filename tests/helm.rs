@@ -59,11 +59,7 @@ fn helm(major: u8, test: &str) -> Helm {
             .args(["--plugins-dir".as_ref(), h.home.join("plugins").as_os_str()])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeeded(&out);
         // A post-renderer that changes nothing, to tell Helm 4's own rewriting from ours.
         let identity = h.home.join("plugins/identity");
         std::fs::create_dir_all(&identity).unwrap();
@@ -120,6 +116,15 @@ impl Helm {
     }
 }
 
+/// Fails the test with the command's stderr unless it exited 0.
+fn succeeded(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn chart() -> PathBuf {
     root().join("charts/artifact-repos")
 }
@@ -161,11 +166,7 @@ fn rendered(extra: &[&str]) -> Vec<Node> {
         .current_dir(root())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let docs = parse_documents("render", &out.stdout, usize::MAX).unwrap();
     assert!(!docs.is_empty(), "render printed no objects");
     docs
@@ -268,11 +269,7 @@ fn helm4_plugin_installs_with_helm_plugin_install() {
         .env_remove("HELM_PLUGINS")
         .args(["plugin", "install", staged.to_str().unwrap()]);
     let out = install.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let mut template = h.command();
     template.env_remove("HELM_PLUGINS").args([
         "template",
@@ -286,11 +283,7 @@ fn helm4_plugin_installs_with_helm_plugin_install() {
         "artifact-repos",
     ]);
     let out = template.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert_eq!(docs(&String::from_utf8(out.stdout).unwrap()), rendered(&[]));
 }
 
