@@ -3,7 +3,7 @@
 #
 #   benches/postrender.sh [--runs N] [--binary PATH]
 #
-# Inputs: every stream in $ARTIFACT_REPOS_SHARED/streams (default ../shared/streams) concatenated
+# Inputs: every stream in fixtures/upstream/streams concatenated
 # (about 6 MB), that repeated to at least 50 MB, and both again with a values carrier (the seed
 # values) appended. Each case is timed as `PROGRAM < FILE > /dev/null` and, as Helm feeds a
 # post-renderer, `cat FILE | PROGRAM > /dev/null`: the median of N runs (default 21), reported as a
@@ -25,8 +25,7 @@ if [ -z "$binary" ]; then
     (cd "$root" && cargo build --release --quiet)
     binary="$root/target/release/artifact-repos"
 fi
-shared=${ARTIFACT_REPOS_SHARED:-$root/../shared}
-[ -d "$shared/streams" ] || { echo "postrender.sh: no \`$shared/streams\`; set ARTIFACT_REPOS_SHARED" >&2; exit 2; }
+shared=$root/fixtures/upstream
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -56,12 +56,9 @@ fn carrier(values: &str) -> String {
 }
 
 fn shared_stream() -> Vec<u8> {
-    let dir = std::env::var_os("ARTIFACT_REPOS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let path = dir.join("streams/argo-workflows.helm3-input.yaml");
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; set ARTIFACT_REPOS_SHARED", path.display()))
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/upstream/streams/argo-workflows.helm3-input.yaml");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Deterministic pseudo-random bytes (no crate, no seed drift).

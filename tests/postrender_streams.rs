@@ -1,4 +1,4 @@
-//! Real post-renderer inputs (`../shared/streams/`, captured from Helm 3 and Helm 4 with public
+//! Real post-renderer inputs (`fixtures/upstream/streams/`, captured from Helm 3 and Helm 4 with public
 //! charts) through the real binary: without a carrier the output is the input, byte for byte; with a
 //! carrier at the start, in the middle or at the end, every other document comes out byte for byte
 //! and in order, the generated documents are the ones `render` makes, and Helm 3 streams stay in
@@ -13,16 +13,7 @@ use std::process::{Command, Stdio};
 const CARRIER_PATH: &str = "artifact-repos/templates/values-carrier.yaml";
 
 fn shared_dir() -> PathBuf {
-    let dir = match std::env::var_os("ARTIFACT_REPOS_SHARED") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
-    };
-    assert!(
-        dir.join("streams").is_dir(),
-        "no `{}/streams`: set ARTIFACT_REPOS_SHARED to the shared directory (see scripts/test)",
-        dir.display()
-    );
-    dir
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/upstream")
 }
 
 fn streams() -> Vec<(String, Vec<u8>)> {

@@ -462,9 +462,6 @@ fn sampled_random_renders_pass_the_independent_validator() {
         "{} is missing: run scripts/test (it installs the pinned validators)",
         python.display()
     );
-    let shared = std::env::var_os("ARTIFACT_REPOS_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared"));
     let samples: usize = std::env::var("ARTIFACT_REPOS_VALIDATE_SAMPLES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -508,8 +505,7 @@ fn sampled_random_renders_pass_the_independent_validator() {
             .arg(get("controllerNamespace").unwrap_or("argo-workflows"))
             .arg("--argo-version")
             .arg(get("argoVersion").unwrap_or("3.7"))
-            .arg(&file)
-            .env("ARTIFACT_REPOS_SHARED", &shared);
+            .arg(&file);
         let out = cmd.output().expect("the validator runs");
         if !out.status.success() {
             failures.push(format!(

@@ -20,16 +20,10 @@ pub fn python() -> PathBuf {
     venv
 }
 
-pub fn shared() -> PathBuf {
-    let dir = std::env::var_os("ARTIFACT_REPOS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared"));
-    assert!(
-        dir.join("schemas").is_dir(),
-        "{}/schemas is missing: put shared/ beside the repository or set ARTIFACT_REPOS_SHARED",
-        dir.display()
-    );
-    dir
+/// The upstream schemas and Helm streams the suite reads, copied into the repository
+/// (`fixtures/upstream/PROVENANCE.md`).
+pub fn upstream() -> PathBuf {
+    root().join("fixtures/upstream")
 }
 
 /// Runs the validator on a stream; returns its JSON report and exit code.
@@ -38,7 +32,6 @@ pub fn validate(stream: &Path, extra: &[String]) -> (serde_json::Value, i32) {
         .arg(root().join("tests/tools/validate_stream.py"))
         .args(extra)
         .arg(stream)
-        .env("ARTIFACT_REPOS_SHARED", shared())
         .output()
         .expect("the validator runs");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {

@@ -3,8 +3,8 @@ purpose with a message that names the object and the field.
 
 Each bad case starts from cases/good.yaml (what `render` is meant to print for the seed example), changes
 one thing, and asserts on the report. Everything runs for real: kubernetes-validate, the upstream
-schemas from $ARTIFACT_REPOS_SHARED/schemas. Run with `scripts/test`, or alone:
-    ARTIFACT_REPOS_SHARED=../shared .tools/venv/bin/python -m pytest -p no:cacheprovider tests/tools
+schemas copied into fixtures/upstream/schemas. Run with `scripts/test`, or alone:
+    .tools/venv/bin/python -m pytest -p no:cacheprovider tests/tools
 """
 
 import copy
@@ -27,8 +27,7 @@ CENTRAL = "argo-workflows"
 TENANT = "research-team"
 REG = "genomics-pipeline"
 
-if not os.environ.get("ARTIFACT_REPOS_SHARED"):
-    pytest.exit("ARTIFACT_REPOS_SHARED is not set (scripts/test sets it to ../shared)", returncode=2)
+UPSTREAM = os.path.join(HERE, "..", "..", "fixtures", "upstream")
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -201,8 +200,7 @@ def test_secret_produced_by_a_plain_secret_counts():
 
 
 def test_real_chart_streams_pass_through_without_usage_errors():
-    shared = os.environ["ARTIFACT_REPOS_SHARED"]
-    path = os.path.join(shared, "streams", "argo-workflows.helm4-input.yaml")
+    path = os.path.join(UPSTREAM, "streams", "argo-workflows.helm4-input.yaml")
     proc = run_cli([path])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout)["counts"]["ClusterRole"] == 8
@@ -577,11 +575,12 @@ def test_cli_exits_2_on_usage_errors(argv, message):
     assert message in proc.stderr
 
 
-def test_cli_needs_schemas_or_the_environment():
-    env = {k: v for k, v in os.environ.items() if k != "ARTIFACT_REPOS_SHARED"}
-    proc = subprocess.run([sys.executable, SCRIPT, "-"], input="", capture_output=True, text=True, env=env)
-    assert proc.returncode == 2
-    assert "ARTIFACT_REPOS_SHARED is not set" in proc.stderr
+def test_cli_reads_the_schemas_copied_into_the_repository_by_default(tmp_path):
+    # No --schemas and no environment: run from another directory so a relative path cannot help.
+    proc = subprocess.run([sys.executable, SCRIPT, GOOD], capture_output=True, text=True, cwd=tmp_path,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("ARTIFACT_REPOS")})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["ok"]
 
 
 def test_rbac_is_checked_even_when_the_repository_does_not_resolve():

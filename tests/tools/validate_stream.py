@@ -4,8 +4,9 @@
 Owns: deciding whether a stream of Kubernetes objects (what `artifact-repos render` or the post-renderer
 prints) would be accepted by the API server and would make Argo Workflows store artifacts where intended.
 It deliberately shares no code, schema copy or rule table with the Rust tool: it reads the upstream
-schemas from $ARTIFACT_REPOS_SHARED/schemas and encodes the behaviour written down in
-shared/reference/facts.md, so a mistake in the generator is not repeated here by construction.
+schemas from fixtures/upstream/schemas (copies, see fixtures/upstream/PROVENANCE.md) and encodes the
+upstream behaviour written down in docs/upstream.md, so a mistake in the generator is not repeated here
+by construction.
 
 Checks, each reported as `Kind namespace/name: field.path: problem`:
   a. core kinds (v1, apps/v1, *.k8s.io/...): one run of `kubernetes-validate -k KUBE --strict` over a
@@ -46,6 +47,8 @@ import yaml
 from referencing import Registry, Resource
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+DEFAULT_SCHEMAS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "upstream", "schemas")
 
 DEFAULT_REPO_ANNOTATION = "workflows.argoproj.io/default-artifact-repository"
 DEFAULT_REPO_CONFIGMAP = "artifact-repositories"
@@ -1070,15 +1073,12 @@ def parse_args(argv):
     parser.add_argument("--default-namespace", default="default",
                         help="namespace of namespaced objects that name none (default: default)")
     parser.add_argument("--schemas", default=None,
-                        help="directory of upstream schemas (default $ARTIFACT_REPOS_SHARED/schemas)")
+                        help="directory of upstream schemas (default fixtures/upstream/schemas)")
     parser.add_argument("file", help="the stream, or - for stdin")
     args = parser.parse_args(argv)  # argparse itself exits 2 on bad usage
     args.argo_versions = sorted({parse_argo_version(v) for v in (args.argo_versions or ["3.7"])})
     if args.schemas is None:
-        shared = os.environ.get("ARTIFACT_REPOS_SHARED")
-        if not shared:
-            raise UsageError("--schemas not given and ARTIFACT_REPOS_SHARED is not set")
-        args.schemas = os.path.join(shared, "schemas")
+        args.schemas = DEFAULT_SCHEMAS
     if not os.path.isdir(args.schemas):
         raise UsageError(f"--schemas: `{args.schemas}` is not a directory")
     if not DNS1123_LABEL.match(args.controller_namespace):
