@@ -4,6 +4,8 @@
 //! whole command succeeded, so a failing run never leaves half a manifest behind.
 
 use crate::error::{EXIT_DIFFERENT, EXIT_ERROR, EXIT_OK, Problems};
+use crate::rules::argo::{self, ArgoVersion};
+use crate::rules::k8s;
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
@@ -137,10 +139,10 @@ pub struct CheckArgs {
     /// Manifests to verify: a file, a directory of YAML files, or `-` (default)
     pub input: Option<PathBuf>,
     /// Namespace of the Argo workflow controller
-    #[arg(long, default_value = "argo-workflows")]
+    #[arg(long, default_value = argo::DEFAULT_CONTROLLER_NAMESPACE)]
     pub controller_namespace: String,
     /// Argo Workflows version the cluster runs (MAJOR.MINOR); decides which repository keys exist
-    #[arg(long, value_name = "VERSION", default_value = "3.7")]
+    #[arg(long, value_name = "VERSION", default_value = argo::DEFAULT_TEXT)]
     pub argo_version: String,
 }
 
@@ -156,10 +158,10 @@ pub struct ExplainArgs {
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
     /// Namespace of the Argo workflow controller
-    #[arg(long, default_value = "argo-workflows")]
+    #[arg(long, default_value = argo::DEFAULT_CONTROLLER_NAMESPACE)]
     pub controller_namespace: String,
     /// Argo Workflows version the cluster runs (MAJOR.MINOR); decides which repository keys exist
-    #[arg(long, value_name = "VERSION", default_value = "3.7")]
+    #[arg(long, value_name = "VERSION", default_value = argo::DEFAULT_TEXT)]
     pub argo_version: String,
 }
 
@@ -182,7 +184,7 @@ pub struct WorkflowArgs {
     #[arg(long, value_name = "PREFIX")]
     pub generate_name: Option<String>,
     /// ConfigMap holding the repositories
-    #[arg(long, default_value = "artifact-repositories")]
+    #[arg(long, default_value = argo::DEFAULT_CONFIGMAP)]
     pub configmap: String,
     /// Service account the workflow runs as (default: the template's)
     #[arg(long)]
@@ -537,12 +539,15 @@ fn diff(args: DiffArgs) -> Result<u8> {
 }
 
 fn check_options(controller_namespace: &str, argo_version: &str) -> Result<crate::check::Options> {
-    let argo_version = crate::check::parse_argo_version(argo_version).map_err(|m| {
+    let argo_version = ArgoVersion::parse(argo_version).map_err(|e| {
         let mut p = Problems::default();
-        p.push("--argo-version", m);
+        p.push(
+            "--argo-version",
+            format!("`{}` {e}", argo_version.escape_debug()),
+        );
         p
     })?;
-    if !crate::manifests::is_dns1123_label(controller_namespace) {
+    if !k8s::is_dns1123_label(controller_namespace) {
         let mut p = Problems::default();
         p.push(
             "--controller-namespace",
@@ -572,7 +577,7 @@ fn check(args: CheckArgs) -> Result<u8> {
 fn explain(args: ExplainArgs) -> Result<u8> {
     let options = check_options(&args.controller_namespace, &args.argo_version)?;
     if let Some(ns) = &args.namespace
-        && !crate::manifests::is_dns1123_label(ns)
+        && !k8s::is_dns1123_label(ns)
     {
         let mut p = Problems::default();
         p.push("--namespace", format!("`{ns}` is not a valid namespace: lowercase letters, digits and `-`, at most 63 characters"));

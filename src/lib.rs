@@ -15,6 +15,7 @@ pub mod manifests;
 pub mod model;
 pub mod postrender;
 pub mod render;
+pub mod rules;
 pub mod schema;
 pub mod stream;
 pub mod values;

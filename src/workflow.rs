@@ -5,7 +5,7 @@
 //! validates the request and returns YAML text; it does not look at any cluster or manifest.
 
 use crate::error::Problems;
-use crate::manifests::{is_configmap_key, is_dns1123_label, is_dns1123_subdomain};
+use crate::rules::k8s::{is_data_key, is_dns1123_label, is_dns1123_subdomain};
 use serde_json::{Map, Value, json};
 
 /// What the command line asked for, before validation.
@@ -22,10 +22,7 @@ pub struct Request {
     pub service_account: Option<String>,
 }
 
-/// The ConfigMap data key a registration's repository is stored under.
-pub fn repository_key(registration: &str) -> String {
-    format!("artifactRepositories.{registration}")
-}
+pub use crate::rules::argo::repository_key;
 
 /// Validates the request (every problem at once) and renders the Workflow as YAML.
 pub fn build(req: &Request) -> Result<String, Problems> {
@@ -64,7 +61,7 @@ pub fn build(req: &Request) -> Result<String, Problems> {
         );
     }
     let key = repository_key(&req.registration);
-    if req.registration.is_empty() || !is_configmap_key(&key) {
+    if req.registration.is_empty() || !is_data_key(&key) {
         p.push(
             "--artifact-repository",
             format!(

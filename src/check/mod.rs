@@ -22,8 +22,10 @@ pub mod rbac;
 pub mod repository;
 pub mod resolve;
 
-use crate::manifests::{Manifest, is_dns1123_label};
-use crate::model::ArgoVersion;
+use crate::manifests::Manifest;
+use crate::rules::argo::{self, ArgoVersion};
+use crate::rules::k8s::CONFIGMAP_LIMIT as MAX_CONFIGMAP_BYTES;
+use crate::rules::k8s::{self, is_dns1123_label};
 use crate::yaml::Node;
 use resolve::{
     Index, REGISTRATION_LABEL, Resolution, StepResult, TENANT_LABEL, TemplateLink, Workload,
@@ -32,7 +34,6 @@ use resolve::{
 use std::collections::{BTreeSet, HashMap};
 
 /// Largest ConfigMap the API server stores: all data values together (facts.md section 9).
-pub const MAX_CONFIGMAP_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -43,24 +44,9 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            controller_namespace: "argo-workflows".into(),
-            argo_version: ArgoVersion { major: 3, minor: 7 },
+            controller_namespace: argo::DEFAULT_CONTROLLER_NAMESPACE.into(),
+            argo_version: argo::DEFAULT,
         }
-    }
-}
-
-/// Parses `--argo-version`: `MAJOR.MINOR` (a patch part is accepted and ignored).
-pub fn parse_argo_version(s: &str) -> Result<ArgoVersion, String> {
-    let t = s.strip_prefix('v').unwrap_or(s);
-    let mut parts = t.split('.');
-    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
-    let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
-    let patch_ok = parts.next().is_none_or(|p| p.parse::<u32>().is_ok()) && parts.next().is_none();
-    match (major, minor) {
-        (Some(major @ 3..=4), Some(minor)) if patch_ok => Ok(ArgoVersion { major, minor }),
-        _ => Err(format!(
-            "`{s}` is not a supported Argo Workflows version: expected MAJOR.MINOR between 3.0 and 4.x, like `3.7` or `4.1`"
-        )),
     }
 }
 
@@ -486,6 +472,17 @@ impl<'a> Checker<'a, '_> {
                     "rename the Secret (and the ExternalSecret target producing it) to a name of at most 63 characters without dots".into(),
                 );
             }
+            if let Err(e) = k8s::data_key(&s.key) {
+                self.add(
+                    Some(format!("key|{via}|{}", s.field)),
+                    "invalid-secret-key",
+                    m,
+                    format!("{via} {}.key", s.field),
+                    format!("Secret key `{}` {e}", s.key.escape_debug()),
+                    "the API server refuses a Secret with this key, so the credential never exists and steps that save or load artifacts fail".into(),
+                    "rename the key (`artifactRepos.credentialKeys`, the ExternalSecret's `data[].secretKey`) to letters, digits, `-`, `_` and `.`, not starting with `..`".into(),
+                );
+            }
             let prods = producers(&self.index, ns, &s.name);
             let creating: Vec<&Producer> = prods
                 .iter()
@@ -552,7 +549,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     fn tenancy(&mut self, w: &Workload<'a>, found: &resolve::Found<'a>, via: &str) {
-        let Some(reg) = found.key.strip_prefix("artifactRepositories.") else {
+        let Some(reg) = found.key.strip_prefix(argo::REPOSITORY_KEY_PREFIX) else {
             return;
         };
         let owners: BTreeSet<String> = self
@@ -779,20 +776,5 @@ mod tests {
         assert_eq!(over.findings.len(), 1);
         assert_eq!(over.findings[0].code, "configmap-too-large");
         assert!(over.to_text().contains("1048577 bytes"));
-    }
-
-    #[test]
-    fn argo_versions_are_parsed_strictly() {
-        assert_eq!(
-            parse_argo_version("4.1").unwrap(),
-            ArgoVersion { major: 4, minor: 1 }
-        );
-        assert_eq!(
-            parse_argo_version("v3.7.18").unwrap(),
-            ArgoVersion { major: 3, minor: 7 }
-        );
-        for bad in ["", "4", "5.0", "4.x", "4.1.2.3", "2.9"] {
-            assert!(parse_argo_version(bad).is_err(), "{bad}");
-        }
     }
 }

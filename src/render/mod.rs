@@ -12,8 +12,7 @@ use crate::yaml::Node;
 use objects::Ctx;
 use serde::Serialize;
 
-/// Kubernetes refuses a ConfigMap whose data values add up to more than 1 MiB.
-pub const CONFIGMAP_LIMIT: usize = 1024 * 1024;
+pub use crate::rules::k8s::CONFIGMAP_LIMIT;
 
 /// Who is rendering: labels name the release.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,7 +165,7 @@ fn metadata_first(value: serde_json::Value) -> serde_json::Value {
     serde_json::Value::Object(out)
 }
 
-const RBAC: &str = "rbac.authorization.k8s.io";
+use crate::rules::k8s::RBAC_GROUP as RBAC;
 
 /// Renders the checked model: every object, sorted in Helm's install order, then namespace and name.
 pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Problems> {
@@ -195,8 +194,8 @@ pub fn render_with<S: Sink>(
     sink: &mut S,
 ) -> Result<Vec<(Identity, S::Out)>, Problems> {
     // The release name becomes the `app.kubernetes.io/instance` label of every object.
-    if let Err(e) = crate::values::names::label_value(&options.release.name)
-        .and_then(|()| crate::values::names::dns_subdomain(&options.release.name))
+    if let Err(e) = crate::rules::k8s::label_value(&options.release.name)
+        .and_then(|()| crate::rules::k8s::dns_subdomain(&options.release.name))
     {
         let mut p = Problems::default();
         p.push(

@@ -8,6 +8,8 @@ use super::names;
 use super::path::{index, join};
 use crate::error::{Problem, Problems};
 use crate::model::*;
+use crate::rules::argo::{self, ArgoVersion};
+use crate::rules::k8s;
 use crate::yaml::Node;
 use indexmap::IndexMap;
 
@@ -74,17 +76,16 @@ pub const SETTINGS_KEYS: &[&str] = &[
     "commonLabels",
 ];
 
-/// Oldest Argo release supported: 3.4 introduced `workflowtaskresults`, which the generated RBAC grants.
-const OLDEST_ARGO: ArgoVersion = ArgoVersion { major: 3, minor: 4 };
-/// Kubernetes' limit for a name prefix plus the registration name in an ExternalSecret / Secret.
-const SECRET_NAME_MAX: usize = 63;
+/// Kubernetes' limit for a name prefix plus the registration name in an ExternalSecret / Secret
+/// (mounted as a pod volume, so a DNS-1123 label).
+const SECRET_NAME_MAX: usize = k8s::DNS_LABEL_MAX;
 
 /// Defaults, shared with the chart's values.yaml and the schema.
 pub mod defaults {
-    pub const CONTROLLER_NAMESPACE: &str = "argo-workflows";
-    pub const CONFIG_MAP_NAME: &str = "artifact-repositories";
+    pub const CONTROLLER_NAMESPACE: &str = crate::rules::argo::DEFAULT_CONTROLLER_NAMESPACE;
+    pub const CONFIG_MAP_NAME: &str = crate::rules::argo::DEFAULT_CONFIGMAP;
     pub const DEFAULT_KEY: &str = "default-v1";
-    pub const ARGO_VERSION: &str = "3.7";
+    pub const ARGO_VERSION: &str = crate::rules::argo::DEFAULT_TEXT;
     pub const SERVICE_ACCOUNT: &str = "wf-runner";
     pub const READER_ROLE: &str = "artifact-repository-reader";
     pub const STORE_KIND: &str = "ClusterSecretStore";
@@ -325,10 +326,9 @@ impl Reader {
 /// Validates merged values into the checked model, or returns every problem found.
 pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
     let mut r = Reader::default();
-    let settings = read_settings(&mut r, values.get("artifactRepos"));
-    let default_repository = read_default(&mut r, values.get("s3"), settings.as_ref());
-    let registrations =
-        read_registrations(&mut r, values.get("repoRegistrations"), settings.as_ref());
+    let (settings, known) = read_settings(&mut r, values.get("artifactRepos"));
+    let default_repository = read_default(&mut r, values.get("s3"), &known);
+    let registrations = read_registrations(&mut r, values.get("repoRegistrations"), &known);
     if !r.problems.is_empty() {
         return Err(r.problems);
     }
@@ -340,7 +340,16 @@ pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
     Ok((model, r.warnings))
 }
 
-fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
+/// The settings the other sections depend on, each known as soon as it is valid by itself: a
+/// problem elsewhere in `artifactRepos` must not hide a registration's own problems (a tenant that is
+/// the controller namespace is reported next to a bad `layout`, not only once `layout` is fixed).
+#[derive(Default)]
+struct Known {
+    controller_namespace: Option<String>,
+    argo_version: Option<ArgoVersion>,
+}
+
+fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Known) {
     let path = "artifactRepos";
     let empty = Map::new();
     let map = r.map(node, path).unwrap_or(&empty);
@@ -355,10 +364,10 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
     let controller_namespace = r
         .string(map, path, "controllerNamespace")
         .unwrap_or_else(|| defaults::CONTROLLER_NAMESPACE.into());
-    r.rule(
+    let controller_namespace_ok = r.rule(
         &join(path, "controllerNamespace"),
         &controller_namespace,
-        names::dns_label(&controller_namespace),
+        k8s::dns_label(&controller_namespace),
     );
     let config_map_name = r
         .string(map, path, "configMapName")
@@ -366,7 +375,7 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
     if r.rule(
         &join(path, "configMapName"),
         &config_map_name,
-        names::dns_subdomain(&config_map_name),
+        k8s::dns_subdomain(&config_map_name),
     ) && config_map_name != defaults::CONFIG_MAP_NAME
     {
         r.warn(
@@ -384,8 +393,8 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
     if r.rule(
         &join(path, "defaultKey"),
         &default_key,
-        names::data_key(&default_key),
-    ) && default_key.starts_with("artifactRepositories")
+        k8s::data_key(&default_key),
+    ) && default_key.starts_with(argo::REPOSITORY_KEY_PREFIX.trim_end_matches('.'))
     {
         r.err(
             &join(path, "defaultKey"),
@@ -394,6 +403,10 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
     }
 
     let argo_version = read_argo_version(r, map, path);
+    let known = Known {
+        controller_namespace: controller_namespace_ok.then(|| controller_namespace.clone()),
+        argo_version,
+    };
     let layout = match r.string(map, path, "layout").as_deref() {
         None | Some("central") => Layout::Central,
         Some("tenant") => Layout::Tenant,
@@ -415,7 +428,7 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
     r.rule(
         &join(path, "serviceAccountName"),
         &service_account_name,
-        names::dns_subdomain(&service_account_name),
+        k8s::dns_subdomain(&service_account_name),
     );
     let executor_role_name = r
         .string(map, path, "executorRoleName")
@@ -423,7 +436,7 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
     r.rule(
         &join(path, "executorRoleName"),
         &executor_role_name,
-        names::dns_subdomain(&executor_role_name),
+        k8s::dns_subdomain(&executor_role_name),
     );
 
     let reader_path = join(path, "readerRole");
@@ -438,7 +451,7 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
             r.rule(
                 &join(&reader_path, "name"),
                 &name,
-                names::dns_subdomain(&name),
+                k8s::dns_subdomain(&name),
             );
             enabled.then_some(name)
         }
@@ -469,8 +482,8 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
             let s = r
                 .string(m, &ck_path, "secretKey")
                 .unwrap_or_else(|| defaults::SECRET_KEY_KEY.into());
-            r.rule(&join(&ck_path, "accessKey"), &a, names::data_key(&a));
-            r.rule(&join(&ck_path, "secretKey"), &s, names::data_key(&s));
+            r.rule(&join(&ck_path, "accessKey"), &a, k8s::data_key(&a));
+            r.rule(&join(&ck_path, "secretKey"), &s, k8s::data_key(&s));
             if a == s {
                 r.err(
                     &ck_path,
@@ -495,13 +508,16 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
     if let Some(m) = r.map(map.get("commonLabels"), &labels_path) {
         for (k, v) in m {
             let p = join(&labels_path, k);
-            r.rule(&p, k, names::label_key(k));
-            if k.starts_with("app.kubernetes.io/") || k.starts_with("artifact-repos/") {
+            r.rule(&p, k, k8s::label_key(k));
+            if k8s::labels::RESERVED_PREFIXES
+                .iter()
+                .any(|p| k.starts_with(p))
+            {
                 r.err(&p, format!("{} is set by the tool itself; choose a key outside `app.kubernetes.io/` and `artifact-repos/`", show(k)));
             }
             match v {
                 Node::Str(s) => {
-                    r.rule(&p, s, names::label_value(s));
+                    r.rule(&p, s, k8s::label_value(s));
                     common_labels.insert(k.clone(), s.clone());
                 }
                 other => r.err(
@@ -512,25 +528,31 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
         }
     }
 
+    let (Some(argo_version), Some(external_secrets), Some(runner)) =
+        (argo_version, external_secrets, runner)
+    else {
+        return (None, known);
+    };
     if r.problems.len() > before {
-        return None;
+        return (None, known);
     }
-    Some(Settings {
+    let settings = Settings {
         controller_namespace,
         config_map_name,
         default_key,
-        argo_version: argo_version?,
+        argo_version,
         layout,
         create_namespaces,
         service_account_name,
         executor_role_name,
         reader_role_name,
-        external_secrets: external_secrets?,
+        external_secrets,
         access_key_key,
         secret_key_key,
-        runner: runner?,
+        runner,
         common_labels,
-    })
+    };
+    (Some(settings), known)
 }
 
 fn read_argo_version(r: &mut Reader, map: &Map, path: &str) -> Option<ArgoVersion> {
@@ -538,8 +560,13 @@ fn read_argo_version(r: &mut Reader, map: &Map, path: &str) -> Option<ArgoVersio
     let text = match map.get("argoVersion") {
         None | Some(Node::Null) => defaults::ARGO_VERSION.to_string(),
         Some(Node::Str(s)) => s.clone(),
-        Some(Node::Float(f)) => f.to_string(),
         Some(Node::Int(i)) => i.to_string(),
+        Some(Node::Float(f)) => {
+            // YAML reads an unquoted `3.10` as the number 3.1: the text the user typed is gone.
+            let read = f.to_string();
+            r.warn(&p, format!("YAML read an unquoted number here, `{read}` (it reads `{read}0` as {read} too); quote the version: `argoVersion: \"{read}\"`"));
+            read
+        }
         Some(other) => {
             r.err(
                 &p,
@@ -551,22 +578,15 @@ fn read_argo_version(r: &mut Reader, map: &Map, path: &str) -> Option<ArgoVersio
             return None;
         }
     };
-    let trimmed = text.trim_start_matches('v');
-    let mut parts = trimmed.split('.');
-    let major = parts.next().and_then(|s| s.parse::<u32>().ok());
-    let minor = parts.next().map_or(Some(0), |s| s.parse::<u32>().ok());
-    let patch_ok = parts.next().is_none_or(|s| s.parse::<u32>().is_ok()) && parts.next().is_none();
-    match (major, minor) {
-        (Some(major), Some(minor)) if patch_ok => {
-            let v = ArgoVersion { major, minor };
-            if v < OLDEST_ARGO {
-                r.err(&p, format!("{} is older than Argo Workflows 3.4, the first release with `workflowtaskresults`; expected 3.4 or later", show(&text)));
-                return None;
-            }
-            Some(v)
-        }
-        _ => {
-            r.err(&p, format!("{} is not a version; expected `\"3.7\"` or `\"4.1\"` (quote it: YAML reads 3.10 as 3.1)", show(&text)));
+    match ArgoVersion::parse(&text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let quote = if matches!(map.get("argoVersion"), Some(Node::Float(_) | Node::Int(_))) {
+                " (YAML read it as a number: quote it, `\"3.10\"`)"
+            } else {
+                ""
+            };
+            r.err(&p, format!("{} {e}{quote}", show(&text)));
             None
         }
     }
@@ -606,11 +626,7 @@ fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalS
             let name = r
                 .string(m, &store_path, "name")
                 .unwrap_or_else(|| defaults::STORE_NAME.into());
-            r.rule(
-                &join(&store_path, "name"),
-                &name,
-                names::dns_subdomain(&name),
-            );
+            r.rule(&join(&store_path, "name"), &name, k8s::dns_subdomain(&name));
             (kind, name)
         }
     };
@@ -717,7 +733,7 @@ fn read_bucket(
     map: &Map,
     path: &str,
     kind: &BucketKind,
-    settings: Option<&Settings>,
+    known: &Known,
 ) -> Option<Repository> {
     let cred_hint = "credentials are only ever referenced: store them in Vault and set `externalSecretPath`, name an `existingSecret`, or set `useSDKCreds: true`";
     r.keys(map, path, kind.known, cred_hint);
@@ -780,9 +796,9 @@ fn read_bucket(
         }
     };
 
-    let argo = settings.map(|s| s.argo_version);
+    let argo = known.argo_version;
     let addressing_style = match (r.bool(map, path, "pathStyle"), argo) {
-        (Some(ps), Some(v)) if v.has_addressing_style() => {
+        (Some(ps), Some(v)) if argo::has_field(&["s3", "addressingStyle"], v) => {
             Some(if ps { "path" } else { "virtual-hosted" })
         }
         (Some(_), Some(v)) => {
@@ -835,7 +851,7 @@ fn read_bucket(
         }
         let name = match secret_name {
             Some(n) => {
-                r.rule(&join(path, "secretName"), &n, names::dns_label(&n).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
+                r.rule(&join(path, "secretName"), &n, k8s::dns_label(&n).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
                 n
             }
             None => kind.default_secret_name.to_string(),
@@ -845,7 +861,7 @@ fn read_bucket(
             secret_name: name,
         })
     } else if let Some(s) = existing {
-        r.rule(&join(path, "existingSecret"), &s, names::dns_label(&s).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
+        r.rule(&join(path, "existingSecret"), &s, k8s::dns_label(&s).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
         Some(Credentials::ExistingSecret { secret_name: s })
     } else if sdk {
         Some(Credentials::Sdk)
@@ -869,11 +885,7 @@ fn read_bucket(
     })
 }
 
-fn read_default(
-    r: &mut Reader,
-    node: Option<&Node>,
-    settings: Option<&Settings>,
-) -> Option<Repository> {
+fn read_default(r: &mut Reader, node: Option<&Node>, known: &Known) -> Option<Repository> {
     let path = "s3";
     let map = r.map(node, path)?;
     let enabled = r.bool(map, path, "enabled").unwrap_or(false);
@@ -887,14 +899,10 @@ fn read_default(
         known: S3_KEYS,
         default_secret_name: &default_secret_name,
     };
-    read_bucket(r, map, path, &kind, settings)
+    read_bucket(r, map, path, &kind, known)
 }
 
-fn read_registrations(
-    r: &mut Reader,
-    node: Option<&Node>,
-    settings: Option<&Settings>,
-) -> Vec<Registration> {
+fn read_registrations(r: &mut Reader, node: Option<&Node>, known: &Known) -> Vec<Registration> {
     let path = "repoRegistrations";
     let items = match node {
         None | Some(Node::Null) => return Vec::new(),
@@ -935,7 +943,7 @@ fn read_registrations(
         let name = r.required_string(map, &p, "name", "genomics-pipeline");
         if let Some(n) = &name {
             let np = join(&p, "name");
-            if r.rule(&np, n, names::dns_label(n)) {
+            if r.rule(&np, n, k8s::dns_label(n)) {
                 if n == "default" {
                     r.err(&np, "`default` is reserved for the platform default repository (`artifactRepositories.default`); choose another name");
                 } else if let Some(first) = seen.get(n) {
@@ -967,9 +975,9 @@ fn read_registrations(
             if r.rule(
                 &tp,
                 t,
-                names::dns_label(t).map_err(|e| format!("{e}: the tenant is a namespace name")),
+                k8s::dns_label(t).map_err(|e| format!("{e}: the tenant is a namespace name")),
             ) {
-                if settings.is_some_and(|s| &s.controller_namespace == t) {
+                if known.controller_namespace.as_ref() == Some(t) {
                     r.err(&tp, format!("{} is the controller namespace (`artifactRepos.controllerNamespace`); a tenant needs a namespace of its own", show(t)));
                 } else if t.starts_with("kube-") {
                     r.err(&tp, format!("{} is a namespace reserved for Kubernetes; choose a tenant namespace not starting with `kube-`", show(t)));
@@ -985,7 +993,7 @@ fn read_registrations(
                     known: BUCKET_KEYS,
                     default_secret_name: &default_secret,
                 };
-                read_bucket(r, b, &bucket_path, &kind, settings)
+                read_bucket(r, b, &bucket_path, &kind, known)
             }
             (Some(b), None) => {
                 let kind = BucketKind {
@@ -993,7 +1001,7 @@ fn read_registrations(
                     known: BUCKET_KEYS,
                     default_secret_name: "x",
                 };
-                read_bucket(r, b, &bucket_path, &kind, settings);
+                read_bucket(r, b, &bucket_path, &kind, known);
                 None
             }
             (None, _) => None,
@@ -1071,6 +1079,64 @@ mod tests {
         assert!(
             !text.contains("wJalr") && !text.contains("AKIAIOSF"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn credential_keys_follow_the_data_key_rule() {
+        // Issue #9: `..a` passed here and rendered a Secret key Kubernetes refuses.
+        let err = check("artifactRepos:\n  credentialKeys:\n    accessKey: \"..a\"\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "1 problem found\n  artifactRepos.credentialKeys.accessKey: `..a` may not start with `..` (Kubernetes refuses such a key: the kubelet writes `..`-prefixed entries into the mounted volume itself)"
+        );
+    }
+
+    #[test]
+    fn argo_versions_share_one_range_with_check() {
+        // Issue #9: `5.0` rendered while `check --argo-version 5.0` refused it, 3.0-3.3 the reverse.
+        for (text, ok) in [
+            ("3.3", false),
+            ("3.0", false),
+            ("3.4", true),
+            ("4.9", true),
+            ("5.0", false),
+        ] {
+            let values = format!("artifactRepos:\n  argoVersion: \"{text}\"\n");
+            assert_eq!(check(&values).is_ok(), ok, "{text}");
+            assert_eq!(ArgoVersion::parse(text).is_ok(), ok, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unquoted_version_is_flagged() {
+        let (m, w) = check("artifactRepos:\n  argoVersion: 4.1\n").unwrap();
+        assert_eq!(m.settings.argo_version.to_string(), "4.1");
+        assert_eq!(
+            w[0].to_string(),
+            "artifactRepos.argoVersion: YAML read an unquoted number here, `4.1` (it reads `4.10` as 4.1 too); quote the version: `argoVersion: \"4.1\"`"
+        );
+        let err = check("artifactRepos:\n  argoVersion: 3.1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("(YAML read it as a number: quote it"), "{err}");
+    }
+
+    #[test]
+    fn a_settings_problem_hides_no_registration_problem() {
+        // Issue #8: with another `artifactRepos` problem the controller-namespace tenant went unreported.
+        let err = check("artifactRepos:\n  layout: sideways\nrepoRegistrations:\n- name: a\n  tenant: argo-workflows\n  repoUrl: https://g/r\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("artifactRepos.layout: `sideways` is not a layout"),
+            "{err}"
+        );
+        assert!(
+            err.contains(
+                "repoRegistrations[0].tenant: `argo-workflows` is the controller namespace"
+            ),
+            "{err}"
         );
     }
 }
