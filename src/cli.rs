@@ -12,17 +12,117 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  success (render, post-render); no drift (diff, render --check); no findings (check)
-  1  drift (diff, render --check) or findings (check)
-  2  error: bad input or a failure; nothing is written to stdout";
+/// Every command's exit codes, one table: each `--help` footer, the man page and the README come
+/// from it. `None` is the top level.
+pub const EXIT_CODES: &[(Option<&str>, &[(u8, &str)])] = &[
+    (
+        None,
+        &[
+            (
+                0,
+                "success (render, post-render); no drift (diff, render --check); no findings (check)",
+            ),
+            (1, "drift (diff, render --check) or findings (check)"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("render"),
+        &[
+            (0, "rendered; with --check, the directory is current"),
+            (1, "with --check: the directory is stale"),
+            (
+                2,
+                "error: bad input, nothing to render, or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("post-render"),
+        &[
+            (
+                0,
+                "the stream was passed through with the generated objects added",
+            ),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("diff"),
+        &[
+            (0, "no drift"),
+            (1, "drift"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("check"),
+        &[
+            (0, "no findings"),
+            (1, "findings"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("explain"),
+        &[
+            (
+                0,
+                "the chain is complete: a repository is found, its credentials produced, results reportable",
+            ),
+            (1, "the chain is broken somewhere (the output says where)"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("workflow"),
+        &[
+            (0, "the Workflow was printed"),
+            (2, "error: bad input; nothing is written to stdout"),
+        ],
+    ),
+];
 
-const EXPLAIN_EXIT_CODES: &str = "\
-Exit codes:
-  0  the chain is complete: a repository is found, its credentials produced, results reportable
-  1  the chain is broken somewhere (the output says where)
-  2  error: bad input or a failure; nothing is written to stdout";
+/// The `Exit codes:` footer of a command's `--help`.
+pub fn exit_codes_help(command: Option<&str>) -> Option<String> {
+    let (_, codes) = EXIT_CODES.iter().find(|(c, _)| *c == command)?;
+    let mut s = String::from("Exit codes:");
+    for (code, meaning) in *codes {
+        s.push_str(&format!("\n  {code}  {meaning}"));
+    }
+    Some(s)
+}
+
+/// The command line definition with each command's exit-code footer: what parses arguments and
+/// what prints help, completions and the man page.
+pub fn cli_command() -> clap::Command {
+    let mut cmd = Cli::command();
+    if let Some(h) = exit_codes_help(None) {
+        cmd = cmd.after_help(h);
+    }
+    for (name, _) in EXIT_CODES {
+        if let Some(name) = name {
+            let footer = exit_codes_help(Some(name)).unwrap_or_default();
+            cmd = cmd.mut_subcommand(*name, |c| c.after_help(footer));
+        }
+    }
+    cmd
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -33,8 +133,7 @@ Exit codes:
 From the `repoRegistrations` of a Helm values file, generates the artifact-repositories \
 ConfigMaps, ExternalSecrets for bucket credentials, WorkflowTemplates that select the repository \
 with artifactRepositoryRef, tenant namespaces, service accounts and RBAC.\n\n\
-Called with no arguments and a piped stdin, it acts as a Helm post-renderer (`post-render`).",
-    after_help = EXIT_CODES
+Called with no arguments and a piped stdin, it acts as a Helm post-renderer (`post-render`)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -46,13 +145,10 @@ pub enum Command {
     /// Render every generated object from values files to stdout
     Render(RenderArgs),
     /// Act as a Helm post-renderer: consume the carrier document on stdin, add the generated objects
-    #[command(after_help = EXIT_CODES)]
     PostRender(PostRenderArgs),
     /// Compare two manifest streams object by object (exit 1 on drift)
-    #[command(after_help = EXIT_CODES)]
     Diff(DiffArgs),
     /// Verify artifact repository resolution, credentials and RBAC in a manifest stream offline
-    #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
     /// Show the chain Argo would follow to find a workflow's artifact repository
     Explain(ExplainArgs),
@@ -90,7 +186,6 @@ pub enum OutputFormat {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = EXIT_CODES)]
 pub struct RenderArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
@@ -147,7 +242,6 @@ pub struct CheckArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = EXPLAIN_EXIT_CODES)]
 pub struct ExplainArgs {
     /// The Workflow to explain: a file or `-`
     pub workflow: PathBuf,
@@ -166,7 +260,6 @@ pub struct ExplainArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = EXIT_CODES)]
 pub struct WorkflowArgs {
     /// The template to run: `workflowtemplate/NAME` or `clusterworkflowtemplate/NAME`
     #[arg(long = "from", value_name = "KIND/NAME")]
@@ -194,7 +287,11 @@ pub struct WorkflowArgs {
 /// Parses arguments and runs one command. Returns the exit code for success paths (0 or 1);
 /// errors are returned and reported by `report_error` with exit code 2.
 pub fn run(args: Vec<OsString>) -> Result<u8> {
-    let cli = match Cli::try_parse_from(&args) {
+    use clap::FromArgMatches;
+    let cli = match cli_command()
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are not errors; usage errors exit 2 like every other error.
@@ -210,7 +307,7 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
             log_file: std::env::var_os("ARTIFACT_REPOS_LOG").map(PathBuf::from),
         }),
         None => {
-            Cli::command().print_help()?;
+            cli_command().print_help()?;
             return Ok(EXIT_ERROR);
         }
     };
@@ -224,12 +321,12 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
         Command::Schema => write_stdout(crate::schema::values_schema().as_bytes()),
         Command::Completions { shell } => {
             let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "artifact-repos", &mut out);
+            clap_complete::generate(shell, &mut cli_command(), "artifact-repos", &mut out);
             write_stdout(&out)
         }
         Command::Man => {
             let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            clap_mangen::Man::new(cli_command()).render(&mut out)?;
             write_stdout(&out)
         }
     }
@@ -343,6 +440,42 @@ fn read_values(args: &ValuesArgs) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(out)
 }
 
+/// "Nothing to render" is an error, as for `post-render`: an empty output is almost always a values
+/// file that was not passed, or a section name misspelt (warned about above).
+fn nothing_to_render(
+    sources: &[(String, Vec<u8>)],
+    args: &ValuesArgs,
+    merged: &crate::yaml::Node,
+) -> Problems {
+    let mut read: Vec<String> = sources.iter().map(|(n, _)| format!("`{n}`")).collect();
+    if !args.set.is_empty() || !args.set_string.is_empty() {
+        read.push("the --set values".into());
+    }
+    let keys: Vec<String> = merged
+        .as_map()
+        .map(|m| {
+            m.keys()
+                .map(|k| format!("`{}`", k.escape_debug()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let keys = if keys.is_empty() {
+        "no keys at all".to_string()
+    } else {
+        format!("the top-level keys {}", keys.join(", "))
+    };
+    let mut p = Problems::default();
+    p.push(
+        "",
+        format!(
+            "nothing to render: read {} ({keys}), and {}, so no object would be generated; add registrations under `repoRegistrations`, or set `s3.enabled: true` with a bucket",
+            read.join(", "),
+            crate::values::validate::why_nothing(merged)
+        ),
+    );
+    p
+}
+
 fn render(args: RenderArgs) -> Result<u8> {
     let sources = read_values(&args.values)?;
     let merged = crate::values::merge_sources(&sources, &args.values.set, &args.values.set_string)?;
@@ -357,6 +490,9 @@ fn render(args: RenderArgs) -> Result<u8> {
         // The fast path: objects go straight to YAML text, no JSON trees (see docs/benchmarks.md).
         let (docs, warnings) = crate::render::render_yaml(&merged, &options)?;
         print_warnings(&warnings);
+        if docs.is_empty() {
+            return Err(nothing_to_render(&sources, &args.values, &merged).into());
+        }
         let code = write_stdout_parts(&docs);
         // Freeing a large values tree and output costs more than the process exit does.
         std::mem::forget(merged);
@@ -365,6 +501,9 @@ fn render(args: RenderArgs) -> Result<u8> {
     }
     let rendered = crate::render::render(&merged, &options)?;
     print_warnings(&rendered.warnings);
+    if rendered.objects.is_empty() {
+        return Err(nothing_to_render(&sources, &args.values, &merged).into());
+    }
     if args.output_dir.is_some() || args.check.is_some() {
         let ids: Vec<&crate::render::Identity> =
             rendered.objects.iter().map(|o| &o.identity).collect();

@@ -326,6 +326,7 @@ impl Reader {
 /// Validates merged values into the checked model, or returns every problem found.
 pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
     let mut r = Reader::default();
+    top_level_typos(&mut r, values);
     let (settings, known) = read_settings(&mut r, values.get("artifactRepos"));
     let default_repository = read_default(&mut r, values.get("s3"), &known);
     let registrations = read_registrations(&mut r, values.get("repoRegistrations"), &known);
@@ -338,6 +339,44 @@ pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
         registrations,
     };
     Ok((model, r.warnings))
+}
+
+/// The top level is open (an umbrella chart passes all its values), so a key close to one of the
+/// tool's sections is a warning, not an error: `repoRegistration:` would otherwise be read as
+/// "no registrations" without a word.
+fn top_level_typos(r: &mut Reader, values: &Node) {
+    let Some(map) = values.as_map() else { return };
+    for key in map.keys() {
+        if SECTIONS.contains(&key.as_str()) {
+            continue;
+        }
+        // Stricter than inside the sections: any short key is within 2 edits of `s3`.
+        let close = SECTIONS
+            .iter()
+            .map(|k| (edit_distance(key, k), *k))
+            .filter(|(d, k)| *d <= (k.len() / 4).max(1) && *d < key.len())
+            .min();
+        if let Some((_, k)) = close {
+            r.warn(
+                &join("", key),
+                format!("not read by artifact-repos (it reads only `repoRegistrations`, `s3` and `artifactRepos` at the top level); did you mean `{k}`?"),
+            );
+        }
+    }
+}
+
+/// What the tool's sections of the values hold, in words, for the "nothing to render" error:
+/// `` `repoRegistrations` is empty and `s3.enabled` is not true``.
+pub fn why_nothing(values: &Node) -> String {
+    let regs = match values.get("repoRegistrations") {
+        None | Some(Node::Null) => "there is no `repoRegistrations`",
+        Some(_) => "`repoRegistrations` is empty",
+    };
+    let s3 = match values.get("s3") {
+        None | Some(Node::Null) => "no `s3` section",
+        Some(_) => "`s3.enabled` is not true",
+    };
+    format!("{regs} and {s3}")
 }
 
 /// The settings the other sections depend on, each known as soon as it is valid by itself: a
