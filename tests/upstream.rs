@@ -20,15 +20,27 @@ fn every_upstream_file_matches_its_recorded_digest() {
         String::from_utf8_lossy(&out.stderr)
     );
     let listed = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
-    let mut listed: Vec<&str> = listed.lines().filter_map(|l| l.split("  ").nth(1)).collect();
+    let mut listed: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split("  ").nth(1))
+        .collect();
     listed.sort();
     let mut present = Vec::new();
     for sub in ["schemas", "streams"] {
         for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
-            present.push(format!("{sub}/{}", entry.unwrap().file_name().to_string_lossy()));
+            present.push(format!(
+                "{sub}/{}",
+                entry.unwrap().file_name().to_string_lossy()
+            ));
         }
     }
     present.sort();
-    assert_eq!(listed, present, "files in fixtures/upstream not listed in SHA256SUMS (or missing)");
-    assert!(present.len() >= 12, "expected the 4 schemas and 8 streams, found {present:?}");
+    assert_eq!(
+        listed, present,
+        "files in fixtures/upstream not listed in SHA256SUMS (or missing)"
+    );
+    assert!(
+        present.len() >= 12,
+        "expected the 4 schemas and 8 streams, found {present:?}"
+    );
 }

@@ -11,6 +11,10 @@ use std::collections::BTreeMap;
 
 /// The annotation Argo reads to pick the default key of a namespace's `artifact-repositories`.
 pub const DEFAULT_REPOSITORY_ANNOTATION: &str = "workflows.argoproj.io/default-artifact-repository";
+/// On a tenant's repositories ConfigMap: the Secrets its repositories reference that the user manages
+/// (`existingSecret`), comma-separated. `check` and `explain` read it, so a Secret that is
+/// deliberately not in the stream is told from a missing one.
+pub const EXISTING_SECRETS_ANNOTATION: &str = "artifact-repos/existing-secrets";
 pub const LABEL_TENANT: &str = "artifact-repos/tenant";
 pub const LABEL_REGISTRATION: &str = "artifact-repos/registration";
 /// The flat key of a repository in the ConfigMap: Argo looks `key` up literally.
@@ -236,6 +240,28 @@ impl Ctx<'_> {
                 .annotations
                 .get_or_insert_with(BTreeMap::new)
                 .insert(DEFAULT_REPOSITORY_ANNOTATION.into(), s.default_key.clone());
+        }
+        // Only a tenant's ConfigMap: its namespace is where its workflows run and mount Secrets.
+        if tenant.is_some() {
+            let existing: std::collections::BTreeSet<&str> = self
+                .model
+                .default_repository
+                .iter()
+                .chain(regs.iter().filter_map(|r| r.repository.as_ref()))
+                .filter_map(|repo| match &repo.credentials {
+                    Credentials::ExistingSecret { secret_name } => Some(secret_name.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if !existing.is_empty() {
+                metadata
+                    .annotations
+                    .get_or_insert_with(BTreeMap::new)
+                    .insert(
+                        EXISTING_SECRETS_ANNOTATION.into(),
+                        existing.into_iter().collect::<Vec<_>>().join(","),
+                    );
+            }
         }
         ConfigMap {
             metadata,
