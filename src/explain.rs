@@ -231,6 +231,16 @@ pub fn explain(
                         ));
                     }
                     for p in prods {
+                        if p.object.identity.kind == "ConfigMap" {
+                            line(format!(
+                                "    managed by you (existingSecret), not in these manifests: declared by {} ({}); it must exist in {} with key `{}`",
+                                p.object.identity,
+                                p.object.location(),
+                                w.namespace,
+                                s.key
+                            ));
+                            continue;
+                        }
                         let mut desc = format!(
                             "    produced by {} ({})",
                             p.object.identity,

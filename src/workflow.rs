@@ -176,5 +176,7 @@ pub fn build(req: &Request) -> Result<String, Problems> {
         "metadata": Value::Object(metadata),
         "spec": Value::Object(spec),
     });
-    Ok(crate::yaml::to_yaml(&wf))
+    // A whole document (leading `---`), so the output can follow a rendered stream:
+    // `cat rendered.yaml wf.yaml | artifact-repos check -`.
+    Ok(format!("---\n{}", crate::yaml::to_yaml(&wf)))
 }

@@ -194,6 +194,23 @@ pub fn producers<'a>(index: &Index<'a>, ns: &str, name: &str) -> Vec<Producer<'a
             creates: matches!(policy, "Owner" | "Orphan"),
         });
     }
+    if out.is_empty() {
+        // A Secret the user manages (`existingSecret`), declared on a ConfigMap of the namespace by
+        // the generator: it exists in the cluster, not in the stream; its keys cannot be known here.
+        let declared = index.of_kind("", "ConfigMap").find(|cm| {
+            namespace_of(cm) == ns
+                && cm
+                    .annotation(crate::rules::k8s::EXISTING_SECRETS_ANNOTATION)
+                    .is_some_and(|v| v.split(',').any(|n| n.trim() == name))
+        });
+        if let Some(cm) = declared {
+            out.push(Producer {
+                object: cm,
+                keys: None,
+                creates: true,
+            });
+        }
+    }
     out
 }
 

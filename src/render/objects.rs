@@ -10,6 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
 pub use crate::rules::argo::{DEFAULT_REPOSITORY_ANNOTATION, repository_key};
+pub use crate::rules::k8s::EXISTING_SECRETS_ANNOTATION;
 use crate::rules::k8s::{RBAC_GROUP, labels};
 pub const DEFAULT_NAME: &str = "default";
 /// The seed's nested index (never read by Argo; kept for people who read the ConfigMap).
@@ -227,6 +228,28 @@ impl Ctx<'_> {
                 .annotations
                 .get_or_insert_with(BTreeMap::new)
                 .insert(DEFAULT_REPOSITORY_ANNOTATION.into(), s.default_key.clone());
+        }
+        // Only a tenant's ConfigMap: its namespace is where its workflows run and mount Secrets.
+        if tenant.is_some() {
+            let existing: std::collections::BTreeSet<&str> = self
+                .model
+                .default_repository
+                .iter()
+                .chain(regs.iter().filter_map(|r| r.repository.as_ref()))
+                .filter_map(|repo| match &repo.credentials {
+                    Credentials::ExistingSecret { secret_name } => Some(secret_name.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if !existing.is_empty() {
+                metadata
+                    .annotations
+                    .get_or_insert_with(BTreeMap::new)
+                    .insert(
+                        EXISTING_SECRETS_ANNOTATION.into(),
+                        existing.into_iter().collect::<Vec<_>>().join(","),
+                    );
+            }
         }
         ConfigMap {
             metadata,

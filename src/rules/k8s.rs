@@ -15,6 +15,11 @@ pub const DNS_SUBDOMAIN_MAX: usize = 253;
 /// The RBAC API group.
 pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
+/// On a tenant's repositories ConfigMap: the Secrets its repositories reference that the user manages
+/// (`existingSecret`), comma-separated. `check` and `explain` read it, so a Secret that is
+/// deliberately not in the stream is told from a missing one.
+pub const EXISTING_SECRETS_ANNOTATION: &str = "artifact-repos/existing-secrets";
+
 /// Labels set on every generated object; `commonLabels` may not use these prefixes.
 pub mod labels {
     pub const NAME: &str = "app.kubernetes.io/name";

@@ -370,3 +370,53 @@ mod tests {
         assert!(!is_credential_key("externalSecretPath"));
     }
 }
+
+/// Whether Argo's S3 client (minio-go `s3utils.IsVirtualHostSupported`, used when `addressingStyle`
+/// is unset) addresses `bucket` at `endpoint` path-style by itself: for every endpoint that is not
+/// AWS, Google or Aliyun, and for bucket names with dots over HTTPS (the certificate would not match).
+/// See docs/upstream.md.
+pub fn argo_picks_path_style(endpoint: &str, bucket: &str, insecure: bool) -> bool {
+    let host = endpoint
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|c| c.is_ascii_digit()))
+        .map_or(endpoint, |(h, _)| h)
+        .to_ascii_lowercase();
+    if !insecure && bucket.contains('.') {
+        return true;
+    }
+    let virtual_hosted = host == "s3.amazonaws.com"
+        || host.ends_with(".amazonaws.com")
+        || host.ends_with(".amazonaws.com.cn")
+        || host == "storage.googleapis.com"
+        || host.ends_with(".aliyuncs.com");
+    !virtual_hosted
+}
+
+#[cfg(test)]
+mod path_style_tests {
+    use super::argo_picks_path_style as path;
+
+    #[test]
+    fn argo_picks_path_style_like_minio_go() {
+        assert!(!path(
+            "s3.us-west-2.amazonaws.com",
+            "genomics-artifacts",
+            false
+        ));
+        assert!(!path("s3.amazonaws.com", "b", false));
+        assert!(!path("storage.googleapis.com:443", "b", false));
+        assert!(!path("oss-cn-hangzhou.aliyuncs.com", "b", false));
+        assert!(path(
+            "s3.us-west-2.amazonaws.com",
+            "my.dotted.bucket",
+            false
+        ));
+        assert!(!path(
+            "s3.us-west-2.amazonaws.com",
+            "my.dotted.bucket",
+            true
+        ));
+        assert!(path("minio.storage.local:9000", "b", false));
+        assert!(path("minio.storage.svc:9000", "b", true));
+    }
+}

@@ -836,14 +836,20 @@ fn read_bucket(
     };
 
     let argo = known.argo_version;
+    // `pathStyle: false` (the origin chart's default) asks for nothing: Argo's automatic choice stays,
+    // which already uses path style wherever virtual-hosted cannot work (dotted buckets over HTTPS,
+    // endpoints that are not AWS, Google or Aliyun). Forcing `virtual-hosted` there would break them.
+    // `pathStyle: true` becomes `addressingStyle: path` where Argo has the field (4.1+); before that
+    // it is lost only where the automatic choice is virtual-hosted, and only then is it a warning.
+    let auto_path = bucket
+        .as_deref()
+        .is_some_and(|b| names::argo_picks_path_style(&endpoint, b, insecure.unwrap_or(false)));
     let addressing_style = match (r.bool(map, path, "pathStyle"), argo) {
-        (Some(ps), Some(v)) if argo::has_field(&["s3", "addressingStyle"], v) => {
-            Some(if ps { "path" } else { "virtual-hosted" })
-        }
-        (Some(_), Some(v)) => {
+        (Some(true), Some(v)) if argo::has_field(&["s3", "addressingStyle"], v) => Some("path"),
+        (Some(true), Some(v)) if !auto_path => {
             r.warn(
                 &join(path, "pathStyle"),
-                format!("dropped: Argo Workflows has no `pathStyle` field, and Argo {v} cannot express it (`addressingStyle` exists from 4.1); Argo {v} uses path-style addressing by itself for every endpoint that is not AWS, Google or Aliyun. Set `artifactRepos.argoVersion: \"4.1\"` to write `addressingStyle`"),
+                format!("dropped: Argo Workflows has no `pathStyle` field, and Argo {v} cannot force path style (`addressingStyle` exists from 4.1); for `{endpoint}` Argo {v} uses virtual-hosted addressing. Set `artifactRepos.argoVersion: \"4.1\"` to write `addressingStyle: path`"),
             );
             None
         }
