@@ -16,7 +16,8 @@ mod values_gen;
 use values_gen::config;
 
 use artifact_repos::render::{Options, Rendered, render, to_yaml_stream};
-use artifact_repos::values::names;
+use artifact_repos::rules::argo;
+use artifact_repos::rules::k8s as names;
 use artifact_repos::yaml::Node;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -143,21 +144,6 @@ fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     cur.as_str()
 }
 
-/// Argo's ArtifactRepository / S3ArtifactRepository keys (facts.md section 2, Argo 3.7/4.1).
-const REPOSITORY_KEYS: &[&str] = &["archiveLogs", "s3"];
-const S3_KEYS: &[&str] = &[
-    "endpoint",
-    "bucket",
-    "region",
-    "insecure",
-    "keyFormat",
-    "addressingStyle",
-    "useSDKCreds",
-    "roleARN",
-    "accessKeySecret",
-    "secretKeySecret",
-];
-
 /// Structural validation of a whole render; `Err` names the object and what is wrong.
 pub fn check_objects(r: &Rendered) -> Result<(), String> {
     let mut seen = BTreeSet::new();
@@ -214,7 +200,8 @@ pub fn check_objects(r: &Rendered) -> Result<(), String> {
                         .map_err(|e| format!("{id}: {k} is not YAML: {e}"))?;
                     let repo = repo.as_object().ok_or(format!("{id}: {k} is not a map"))?;
                     for key in repo.keys() {
-                        if !REPOSITORY_KEYS.contains(&key.as_str()) {
+                        // Argo's own field table (rules::argo), the one render and check use.
+                        if argo::lookup_any(argo::ARTIFACT_REPOSITORY, key).is_none() {
                             return Err(format!("{id}: {k} has key {key} Argo does not know"));
                         }
                     }
@@ -223,12 +210,12 @@ pub fn check_objects(r: &Rendered) -> Result<(), String> {
                         .ok_or(format!("{id}: {k} no s3"))?
                         .keys()
                     {
-                        if !S3_KEYS.contains(&key.as_str()) {
+                        if argo::lookup_any(argo::S3, key).is_none() {
                             return Err(format!("{id}: {k} has s3.{key} Argo does not know"));
                         }
                     }
                 }
-                if size > 1024 * 1024 {
+                if size > names::CONFIGMAP_LIMIT {
                     return Err(format!("{id}: {size} bytes of data"));
                 }
                 cm_keys

@@ -2,7 +2,7 @@
 //! `tests/tools/validate_stream.py` (shares no code with the tool): `kubernetes-validate --strict`
 //! (Kubernetes 1.33) for core kinds, the ExternalSecret CRD (ESO v2.9.0), the WorkflowTemplate CRD and
 //! Argo's JSON schema, every repository value against Argo's ArtifactRepository schema refusing
-//! unlisted keys, and Argo's artifactRepositoryRef resolution (facts.md section 1) with the credential
+//! unlisted keys, and Argo's artifactRepositoryRef resolution (docs/upstream.md, "Argo: how a workflow finds its repository") with the credential
 //! Secret produced in the workflow's namespace. The tools come from `scripts/test`; a missing tool
 //! fails the test, it never skips.
 

@@ -33,7 +33,7 @@ use resolve::{
 };
 use std::collections::{BTreeSet, HashMap};
 
-/// Largest ConfigMap the API server stores: all data values together (facts.md section 9).
+/// Largest ConfigMap the API server stores: all data values together (docs/upstream.md, "Kubernetes names").
 
 #[derive(Debug, Clone)]
 pub struct Options {

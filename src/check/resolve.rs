@@ -1,4 +1,4 @@
-//! How Argo finds a workflow's artifact repository, encoded from facts.md section 1 and shared by
+//! How Argo finds a workflow's artifact repository, encoded from docs/upstream.md ("Argo: how a workflow finds its repository") and shared by
 //! `check` and `explain`: with `artifactRepositoryRef`, the ConfigMap (default
 //! `artifact-repositories`) in the workflow's namespace, then in the controller's namespace, where
 //! only a missing ConfigMap or a missing key falls through; a ref without `key` takes the key from the

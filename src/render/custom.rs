@@ -15,7 +15,7 @@ pub struct ArtifactRepository<'a> {
     pub s3: S3Repository<'a>,
 }
 
-/// Argo's `S3ArtifactRepository`, the keys we write (facts.md section 2).
+/// Argo's `S3ArtifactRepository`, the keys we write (docs/upstream.md, "Argo: repository fields per version").
 #[derive(Serialize, Debug, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct S3Repository<'a> {

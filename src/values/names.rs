@@ -1,7 +1,7 @@
-//! Name and value rules that Kubernetes, S3, Argo and Vault impose (facts.md section 9), as pure
+//! Value rules that S3, git, Argo and Vault impose (docs/upstream.md), as pure
 //! predicates returning what is wrong. Validation calls them; they never see the values tree.
 
-/// S3 bucket naming rules (facts.md section 9).
+/// S3 bucket naming rules (AWS "Bucket naming rules").
 pub fn s3_bucket(s: &str) -> Result<(), String> {
     let n = s.len();
     if !(3..=63).contains(&n) {
