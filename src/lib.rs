@@ -11,6 +11,7 @@ pub mod cli;
 pub mod diff;
 pub mod error;
 pub mod explain;
+pub mod generated;
 pub mod manifests;
 pub mod model;
 pub mod postrender;

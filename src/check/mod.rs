@@ -18,6 +18,7 @@
 //! from a namespaced WorkflowTemplate without overriding the ref or the service account is covered
 //! by the template's own checks. Pure: manifests in, a report out.
 
+pub mod code;
 pub mod rbac;
 pub mod repository;
 pub mod resolve;
@@ -27,6 +28,7 @@ use crate::rules::argo::{self, ArgoVersion};
 use crate::rules::k8s::CONFIGMAP_LIMIT as MAX_CONFIGMAP_BYTES;
 use crate::rules::k8s::{self, is_dns1123_label};
 use crate::yaml::Node;
+pub use code::Code;
 use resolve::{
     Index, REGISTRATION_LABEL, Resolution, StepResult, TENANT_LABEL, TemplateLink, Workload,
     namespace_of,
@@ -54,7 +56,7 @@ impl Default for Options {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// Short stable name of the rule: `unresolved-ref`, `missing-secret`, ...
-    pub code: &'static str,
+    pub code: Code,
     /// `WorkflowTemplate.argoproj.io my-tenant/my-project`.
     pub object: String,
     /// `file:line` of the object.
@@ -245,7 +247,7 @@ impl<'a> Checker<'a, '_> {
     fn add(
         &mut self,
         dedup: Option<String>,
-        code: &'static str,
+        code: Code,
         m: &Manifest,
         field: String,
         problem: String,
@@ -285,7 +287,7 @@ impl<'a> Checker<'a, '_> {
             };
             self.add(
                 None,
-                "missing-template",
+                Code::MissingTemplate,
                 m,
                 field.clone(),
                 format!("{kind} `{name}` is not in these manifests{scope}, so its artifactRepositoryRef and service account cannot be checked"),
@@ -363,7 +365,7 @@ impl<'a> Checker<'a, '_> {
             };
             self.add(
                 None,
-                "unresolved-ref",
+                Code::UnresolvedRef,
                 m,
                 field,
                 describe(res),
@@ -387,7 +389,7 @@ impl<'a> Checker<'a, '_> {
                     .unwrap_or_default();
             self.add(
                     None,
-                    "no-default-repository",
+                    Code::NoDefaultRepository,
                     m,
                     format!("{}.artifactRepositoryRef (not set)", w.spec_path),
                     format!("no artifactRepositoryRef, and {}{central}", describe(res)),
@@ -416,7 +418,7 @@ impl<'a> Checker<'a, '_> {
             Err(e) => {
                 self.add(
                     dedup("invalid"),
-                    "invalid-repository",
+                    Code::InvalidRepository,
                     cm,
                     format!("data.{}", found.key),
                     format!("the value is not one ArtifactRepository document: {e} ({used})"),
@@ -429,14 +431,14 @@ impl<'a> Checker<'a, '_> {
                 for issue in &repo.issues {
                     let (code, argo, fix) = if issue.unknown_key {
                         (
-                            "unknown-repository-key",
+                            Code::UnknownRepositoryKey,
                             "Argo silently ignores the key, so the setting has no effect"
                                 .to_string(),
                             "remove the key or use the field Argo knows".to_string(),
                         )
                     } else {
                         (
-                            "invalid-repository",
+                            Code::InvalidRepository,
                             "the workflow errors: Argo cannot parse the repository".to_string(),
                             "give the field a value of the expected type".to_string(),
                         )
@@ -457,7 +459,7 @@ impl<'a> Checker<'a, '_> {
                 if repo.storage.is_empty() {
                     self.add(
                         dedup("storage"),
-                        "no-storage",
+                        Code::NoStorage,
                         cm,
                         format!("data.{}", found.key),
                         format!("the repository configures no storage (no `s3`, `gcs`, `azure`, `oss`, `hdfs` or `artifactory`) ({used})"),
@@ -481,7 +483,7 @@ impl<'a> Checker<'a, '_> {
             if !is_dns1123_label(&s.name) {
                 self.add(
                     Some(format!("name|{via}|{}", s.field)),
-                    "invalid-secret-name",
+                    Code::InvalidSecretName,
                     m,
                     field.clone(),
                     format!("Secret name `{}` is not a DNS-1123 label (lowercase letters, digits and `-`, at most 63 characters, no dots)", s.name),
@@ -492,7 +494,7 @@ impl<'a> Checker<'a, '_> {
             if let Err(e) = k8s::data_key(&s.key) {
                 self.add(
                     Some(format!("key|{via}|{}", s.field)),
-                    "invalid-secret-key",
+                    Code::InvalidSecretKey,
                     m,
                     format!("{via} {}.key", s.field),
                     format!("Secret key `{}` {e}", s.key.escape_debug()),
@@ -514,7 +516,7 @@ impl<'a> Checker<'a, '_> {
                 };
                 self.add(
                     dedup,
-                    "missing-secret",
+                    Code::MissingSecret,
                     m,
                     field,
                     format!("no Secret `{}` and no ExternalSecret targeting it in namespace `{ns}`{why}; credentials must be in the workflow's namespace, wherever the repository was found", s.name),
@@ -538,7 +540,7 @@ impl<'a> Checker<'a, '_> {
                     .join(", ");
                 self.add(
                     dedup,
-                    "missing-secret-key",
+                    Code::MissingSecretKey,
                     m,
                     format!("{via} {}.key", s.field),
                     format!("Secret `{}` in `{ns}` (from {who}) has no key `{}`; it has {}", s.name, s.key, list(&keys)),
@@ -553,7 +555,7 @@ impl<'a> Checker<'a, '_> {
                 {
                     self.add(
                             Some(format!("tenant-secret|{}|{}", m.identity, p.object.identity)),
-                            "cross-tenant-credentials",
+                            Code::CrossTenantCredentials,
                             m,
                             format!("{via} {}.name", s.field),
                             format!("the workflow belongs to tenant `{tenant}` but uses credentials from {} labelled {TENANT_LABEL}=`{t}`", p.object.identity),
@@ -592,7 +594,7 @@ impl<'a> Checker<'a, '_> {
             .join(", ");
         self.add(
             None,
-            "cross-tenant-credentials",
+            Code::CrossTenantCredentials,
             w.object,
             via.to_string(),
             format!("the workflow belongs to tenant `{tenant}` but selects registration `{reg}`, which belongs to tenant {owners}"),
@@ -619,7 +621,7 @@ impl<'a> Checker<'a, '_> {
         {
             self.add(
                 Some(format!("sa|{ns}|{}", sa.name)),
-                "missing-service-account",
+                Code::MissingServiceAccount,
                 w.object,
                 field.clone(),
                 format!("ServiceAccount `{}` is not in namespace `{ns}`", sa.name),
@@ -635,7 +637,7 @@ impl<'a> Checker<'a, '_> {
         if !missing.is_empty() {
             self.add(
                 Some(format!("rbac|{ns}|{}", sa.name)),
-                "missing-taskresults-rbac",
+                Code::MissingTaskresultsRbac,
                 w.object,
                 field,
                 format!(
@@ -681,7 +683,7 @@ impl<'a> Checker<'a, '_> {
         if !anywhere {
             self.add(
                 None,
-                "unresolved-ref",
+                Code::UnresolvedRef,
                 m,
                 format!("{}.key", r.field),
                 format!(
@@ -716,7 +718,7 @@ impl<'a> Checker<'a, '_> {
         if total > MAX_CONFIGMAP_BYTES {
             self.add(
                 None,
-                "configmap-too-large",
+                Code::ConfigmapTooLarge,
                 cm,
                 "data".into(),
                 format!("the data values hold {total} bytes, more than the {MAX_CONFIGMAP_BYTES} bytes (1 MiB) a ConfigMap may hold"),
@@ -791,7 +793,7 @@ mod tests {
         assert!(at_limit.findings.is_empty(), "{:?}", at_limit.findings);
         let over = check(&configmap(MAX_CONFIGMAP_BYTES + 1), &Options::default());
         assert_eq!(over.findings.len(), 1);
-        assert_eq!(over.findings[0].code, "configmap-too-large");
+        assert_eq!(over.findings[0].code, Code::ConfigmapTooLarge);
         assert!(over.to_text().contains("1048577 bytes"));
     }
 }

@@ -156,6 +156,9 @@ const ENCRYPTION: &[Field] = &[
     field("serverSideCustomerKeySecret", FieldType::Secret),
 ];
 
+/// The first release with `s3.addressingStyle`.
+pub const ADDRESSING_STYLE_SINCE: ArgoVersion = v(4, 1);
+
 /// `S3ArtifactRepository` (Argo v3.7.x and v4.1.x `pkg/apis/workflow/v1alpha1`).
 pub const S3: &[Field] = &[
     field("endpoint", FieldType::Str),
@@ -172,7 +175,7 @@ pub const S3: &[Field] = &[
     field("createBucketIfNotPresent", FieldType::Object(CREATE_BUCKET)),
     field("encryptionOptions", FieldType::Object(ENCRYPTION)),
     field("caSecret", FieldType::Secret),
-    since("addressingStyle", FieldType::Str, v(4, 1)),
+    since("addressingStyle", FieldType::Str, ADDRESSING_STYLE_SINCE),
 ];
 
 /// `ArtifactRepository`, one value of an `artifact-repositories` ConfigMap.

@@ -1,6 +1,41 @@
 //! Value rules that S3, git, Argo and Vault impose (docs/upstream.md), as pure
 //! predicates returning what is wrong. Validation calls them; they never see the values tree.
 
+/// An AWS region name, like `us-west-2`.
+pub fn region(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err("is not a region; expected something like `us-west-2`".into())
+    }
+}
+
+/// An object key layout (`keyPrefix`, `keyFormat`): relative, no control characters, balanced
+/// `{{ }}`.
+pub fn key_layout(v: &str) -> Result<(), String> {
+    if v.starts_with('/')
+        || v.chars().any(|c| c.is_control())
+        || v.matches("{{").count() != v.matches("}}").count()
+    {
+        Err("is not a key layout; expected a relative path like `workflows/` or `{{workflow.name}}/{{pod.name}}`, without a leading `/`".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// An absolute path in the runner's container.
+pub fn absolute_path(v: &str) -> Result<(), String> {
+    if !v.starts_with('/') || v.chars().any(|c| c.is_control()) {
+        Err("is not an absolute path; expected `/tmp/outputs`".into())
+    } else {
+        Ok(())
+    }
+}
+
 /// S3 bucket naming rules (AWS "Bucket naming rules").
 pub fn s3_bucket(s: &str) -> Result<(), String> {
     let n = s.len();

@@ -13,107 +13,15 @@ use crate::rules::k8s;
 use crate::yaml::Node;
 use indexmap::IndexMap;
 
-/// The top-level sections this tool owns.
-pub const SECTIONS: [&str; 3] = ["repoRegistrations", "s3", "artifactRepos"];
-
-pub const REGISTRATION_KEYS: &[&str] = &[
-    "name",
-    "repoUrl",
-    "defaultBranch",
-    "tenant",
-    "artifactBucket",
-];
-/// Keys of an S3 repository, shared by `repoRegistrations[].artifactBucket` and `s3`.
-const REPOSITORY_KEYS: [&str; 12] = [
-    "bucket",
-    "region",
-    "keyPrefix",
-    "keyFormat",
-    "insecure",
-    "pathStyle",
-    "archiveLogs",
-    "externalSecretPath",
-    "existingSecret",
-    "useSDKCreds",
-    "roleARN",
-    "secretName",
-];
-
-/// `first` followed by `REPOSITORY_KEYS`.
-const fn repository_keys<const M: usize, const N: usize>(
-    first: [&'static str; M],
-) -> [&'static str; N] {
-    assert!(M + REPOSITORY_KEYS.len() == N);
-    let mut out = [""; N];
-    let mut i = 0;
-    while i < N {
-        out[i] = if i < M {
-            first[i]
-        } else {
-            REPOSITORY_KEYS[i - M]
-        };
-        i += 1;
-    }
-    out
-}
-
-/// `artifactBucket` names its endpoint `hostname`, as the seed does.
-pub const BUCKET_KEYS: &[&str] = &repository_keys::<1, 13>(["hostname"]);
-pub const S3_KEYS: &[&str] = &repository_keys::<2, 14>(["enabled", "endpoint"]);
-pub const SETTINGS_KEYS: &[&str] = &[
-    "controllerNamespace",
-    "configMapName",
-    "defaultKey",
-    "argoVersion",
-    "layout",
-    "createNamespaces",
-    "serviceAccountName",
-    "executorRoleName",
-    "readerRole",
-    "externalSecrets",
-    "credentialKeys",
-    "workflowTemplates",
-    "commonLabels",
-];
+pub use super::fields::SECTIONS;
+use super::fields::{self as f, Section, registration as reg, repository as repo, settings as set};
 
 /// Kubernetes' limit for a name prefix plus the registration name in an ExternalSecret / Secret
 /// (mounted as a pod volume, so a DNS-1123 label).
 const SECRET_NAME_MAX: usize = k8s::DNS_LABEL_MAX;
 
-/// Defaults, shared with the chart's values.yaml and the schema.
-pub mod defaults {
-    pub const CONTROLLER_NAMESPACE: &str = crate::rules::argo::DEFAULT_CONTROLLER_NAMESPACE;
-    pub const CONFIG_MAP_NAME: &str = crate::rules::argo::DEFAULT_CONFIGMAP;
-    pub const DEFAULT_KEY: &str = "default-v1";
-    pub const ARGO_VERSION: &str = crate::rules::argo::DEFAULT_TEXT;
-    pub const SERVICE_ACCOUNT: &str = "wf-runner";
-    pub const READER_ROLE: &str = "artifact-repository-reader";
-    pub const STORE_KIND: &str = "ClusterSecretStore";
-    pub const STORE_NAME: &str = "vault";
-    pub const REFRESH_INTERVAL: &str = "1h";
-    pub const ACCESS_KEY_PROPERTY: &str = "access_key";
-    pub const SECRET_KEY_PROPERTY: &str = "secret_key";
-    pub const ACCESS_KEY_KEY: &str = "AWS_ACCESS_KEY_ID";
-    pub const SECRET_KEY_KEY: &str = "AWS_SECRET_ACCESS_KEY";
-    pub const ENDPOINT: &str = "s3.amazonaws.com";
-    pub const DEFAULT_BRANCH: &str = "main";
-    pub const SECRET_PREFIX: &str = "s3-credentials-";
-    pub const RUNNER_IMAGE: &str = "nextflow/nextflow:24.10.4";
-    pub const RUNNER_COMMAND: &[&str] = &["nextflow"];
-    pub const RUNNER_ARGS: &[&str] = &[
-        "run",
-        "{{inputs.parameters.repo-url}}",
-        "-r",
-        "{{inputs.parameters.revision}}",
-        "-with-report",
-        "/tmp/outputs/report.html",
-        "-with-trace",
-        "/tmp/outputs/trace.txt",
-    ];
-    pub const OUTPUT_PATH: &str = "/tmp/outputs";
-    /// Argo's own default key layout, kept when only a prefix is given.
-    pub const ARGO_KEY_FORMAT: &str = "{{workflow.name}}/{{pod.name}}";
-}
+/// Argo's own default key layout, kept when only a prefix is given.
+const ARGO_KEY_FORMAT: &str = "{{workflow.name}}/{{pod.name}}";
 
 /// Collects problems and warnings while reading the tree.
 #[derive(Default)]
@@ -195,9 +103,9 @@ impl Reader {
 
     /// Reports keys not in `known`, with a hint; credential-looking keys get their own message and
     /// their values are never shown.
-    fn keys(&mut self, map: &Map, path: &str, known: &[&str], credential_hint: &str) {
+    fn keys(&mut self, map: &Map, path: &str, known: &Section, credential_hint: &str) {
         for key in map.keys() {
-            if known.contains(&key.as_str()) {
+            if known.get(key).is_some() {
                 continue;
             }
             let p = join(path, key);
@@ -215,7 +123,8 @@ impl Reader {
                 );
                 continue;
             }
-            let hint = match did_you_mean(key, known) {
+            let known: Vec<&str> = known.keys().collect();
+            let hint = match did_you_mean(key, &known) {
                 Some(k) => format!("did you mean `{k}`?"),
                 None => format!(
                     "expected one of {}",
@@ -395,14 +304,14 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
     r.keys(
         map,
         path,
-        SETTINGS_KEYS,
+        &f::SETTINGS,
         "the tool only references credentials",
     );
     let before = r.problems.len();
 
     let controller_namespace = r
         .string(map, path, "controllerNamespace")
-        .unwrap_or_else(|| defaults::CONTROLLER_NAMESPACE.into());
+        .unwrap_or_else(|| set::CONTROLLER_NAMESPACE.default_str().into());
     let controller_namespace_ok = r.rule(
         &join(path, "controllerNamespace"),
         &controller_namespace,
@@ -410,25 +319,25 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
     );
     let config_map_name = r
         .string(map, path, "configMapName")
-        .unwrap_or_else(|| defaults::CONFIG_MAP_NAME.into());
+        .unwrap_or_else(|| set::CONFIG_MAP_NAME.default_str().into());
     if r.rule(
         &join(path, "configMapName"),
         &config_map_name,
         k8s::dns_subdomain(&config_map_name),
-    ) && config_map_name != defaults::CONFIG_MAP_NAME
+    ) && config_map_name != argo::DEFAULT_CONFIGMAP
     {
         r.warn(
             &join(path, "configMapName"),
             format!(
                 "Argo reads a namespace's default repository only from a ConfigMap named `{}`: with {}, workflows without `artifactRepositoryRef` fall back to the controller's configured default (the generated WorkflowTemplates set the ref and still work)",
-                defaults::CONFIG_MAP_NAME,
+                argo::DEFAULT_CONFIGMAP,
                 show(&config_map_name)
             ),
         );
     }
     let default_key = r
         .string(map, path, "defaultKey")
-        .unwrap_or_else(|| defaults::DEFAULT_KEY.into());
+        .unwrap_or_else(|| set::DEFAULT_KEY.default_str().into());
     if r.rule(
         &join(path, "defaultKey"),
         &default_key,
@@ -463,7 +372,7 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
     let create_namespaces = r.bool(map, path, "createNamespaces").unwrap_or(true);
     let service_account_name = r
         .string(map, path, "serviceAccountName")
-        .unwrap_or_else(|| defaults::SERVICE_ACCOUNT.into());
+        .unwrap_or_else(|| set::SERVICE_ACCOUNT_NAME.default_str().into());
     r.rule(
         &join(path, "serviceAccountName"),
         &service_account_name,
@@ -480,13 +389,13 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
 
     let reader_path = join(path, "readerRole");
     let reader_role_name = match r.map(map.get("readerRole"), &reader_path) {
-        None => Some(defaults::READER_ROLE.to_string()),
+        None => Some(set::READER_ROLE_NAME.default_str().to_string()),
         Some(m) => {
-            r.keys(m, &reader_path, &["enabled", "name"], "");
+            r.keys(m, &reader_path, &set::READER_ROLE_SECTION, "");
             let enabled = r.bool(m, &reader_path, "enabled").unwrap_or(true);
             let name = r
                 .string(m, &reader_path, "name")
-                .unwrap_or_else(|| defaults::READER_ROLE.into());
+                .unwrap_or_else(|| set::READER_ROLE_NAME.default_str().into());
             r.rule(
                 &join(&reader_path, "name"),
                 &name,
@@ -505,22 +414,22 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
     let ck_path = join(path, "credentialKeys");
     let (access_key_key, secret_key_key) = match r.map(map.get("credentialKeys"), &ck_path) {
         None => (
-            defaults::ACCESS_KEY_KEY.to_string(),
-            defaults::SECRET_KEY_KEY.to_string(),
+            set::ACCESS_KEY.default_str().to_string(),
+            set::SECRET_KEY.default_str().to_string(),
         ),
         Some(m) => {
             r.keys(
                 m,
                 &ck_path,
-                &["accessKey", "secretKey"],
+                &set::CREDENTIAL_KEYS_SECTION,
                 "these are the names of the Secret's keys, not their values",
             );
             let a = r
                 .string(m, &ck_path, "accessKey")
-                .unwrap_or_else(|| defaults::ACCESS_KEY_KEY.into());
+                .unwrap_or_else(|| set::ACCESS_KEY.default_str().into());
             let s = r
                 .string(m, &ck_path, "secretKey")
-                .unwrap_or_else(|| defaults::SECRET_KEY_KEY.into());
+                .unwrap_or_else(|| set::SECRET_KEY.default_str().into());
             r.rule(&join(&ck_path, "accessKey"), &a, k8s::data_key(&a));
             r.rule(&join(&ck_path, "secretKey"), &s, k8s::data_key(&s));
             if a == s {
@@ -597,7 +506,7 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
 fn read_argo_version(r: &mut Reader, map: &Map, path: &str) -> Option<ArgoVersion> {
     let p = join(path, "argoVersion");
     let text = match map.get("argoVersion") {
-        None | Some(Node::Null) => defaults::ARGO_VERSION.to_string(),
+        None | Some(Node::Null) => set::ARGO_VERSION.default_str().to_string(),
         Some(Node::Str(s)) => s.clone(),
         Some(Node::Int(i)) => i.to_string(),
         Some(Node::Float(f)) => {
@@ -637,12 +546,7 @@ fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalS
     r.keys(
         map,
         path,
-        &[
-            "storeRef",
-            "refreshInterval",
-            "accessKeyProperty",
-            "secretKeyProperty",
-        ],
+        &set::EXTERNAL_SECRETS_SECTION,
         "credentials stay in Vault",
     );
     let before = r.problems.len();
@@ -650,10 +554,10 @@ fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalS
     let (store_kind, store_name) = match r.map(map.get("storeRef"), &store_path) {
         None => (
             StoreKind::ClusterSecretStore,
-            defaults::STORE_NAME.to_string(),
+            set::STORE_NAME.default_str().to_string(),
         ),
         Some(m) => {
-            r.keys(m, &store_path, &["kind", "name"], "");
+            r.keys(m, &store_path, &set::STORE_REF_SECTION, "");
             let kind = match r.string(m, &store_path, "kind").as_deref() {
                 None | Some("ClusterSecretStore") => StoreKind::ClusterSecretStore,
                 Some("SecretStore") => StoreKind::SecretStore,
@@ -664,14 +568,14 @@ fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalS
             };
             let name = r
                 .string(m, &store_path, "name")
-                .unwrap_or_else(|| defaults::STORE_NAME.into());
+                .unwrap_or_else(|| set::STORE_NAME.default_str().into());
             r.rule(&join(&store_path, "name"), &name, k8s::dns_subdomain(&name));
             (kind, name)
         }
     };
     let refresh_interval = r
         .string(map, path, "refreshInterval")
-        .unwrap_or_else(|| defaults::REFRESH_INTERVAL.into());
+        .unwrap_or_else(|| set::REFRESH_INTERVAL.default_str().into());
     r.rule(
         &join(path, "refreshInterval"),
         &refresh_interval,
@@ -679,10 +583,10 @@ fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalS
     );
     let access_key_property = r
         .string(map, path, "accessKeyProperty")
-        .unwrap_or_else(|| defaults::ACCESS_KEY_PROPERTY.into());
+        .unwrap_or_else(|| set::ACCESS_KEY_PROPERTY.default_str().into());
     let secret_key_property = r
         .string(map, path, "secretKeyProperty")
-        .unwrap_or_else(|| defaults::SECRET_KEY_PROPERTY.into());
+        .unwrap_or_else(|| set::SECRET_KEY_PROPERTY.default_str().into());
     for (k, v) in [
         ("accessKeyProperty", &access_key_property),
         ("secretKeyProperty", &secret_key_property),
@@ -713,14 +617,14 @@ fn read_runner(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<Option
     r.keys(
         map,
         path,
-        &["enabled", "image", "command", "args", "outputPath"],
+        &set::WORKFLOW_TEMPLATES_SECTION,
         "pass credentials to the runner through a Secret it mounts",
     );
     let before = r.problems.len();
     let enabled = r.bool(map, path, "enabled").unwrap_or(true);
     let image = r
         .string(map, path, "image")
-        .unwrap_or_else(|| defaults::RUNNER_IMAGE.into());
+        .unwrap_or_else(|| set::RUNNER_IMAGE.default_str().into());
     if image.is_empty() || image.chars().any(|c| c.is_control() || c.is_whitespace()) {
         r.err(
             &join(path, "image"),
@@ -733,22 +637,18 @@ fn read_runner(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<Option
     let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let command = r
         .string_list(map, path, "command")
-        .unwrap_or_else(|| owned(defaults::RUNNER_COMMAND));
+        .unwrap_or_else(|| owned(set::RUNNER_COMMAND.default_list()));
     let args = r
         .string_list(map, path, "args")
-        .unwrap_or_else(|| owned(defaults::RUNNER_ARGS));
+        .unwrap_or_else(|| owned(set::RUNNER_ARGS.default_list()));
     let output_path = r
         .string(map, path, "outputPath")
-        .unwrap_or_else(|| defaults::OUTPUT_PATH.into());
-    if !output_path.starts_with('/') || output_path.chars().any(|c| c.is_control()) {
-        r.err(
-            &join(path, "outputPath"),
-            format!(
-                "{} is not an absolute path; expected `/tmp/outputs`",
-                show(&output_path)
-            ),
-        );
-    }
+        .unwrap_or_else(|| set::OUTPUT_PATH.default_str().into());
+    r.rule(
+        &join(path, "outputPath"),
+        &output_path,
+        set::OUTPUT_PATH.rule.check(&output_path),
+    );
     if r.problems.len() > before {
         return None;
     }
@@ -763,7 +663,7 @@ fn read_runner(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<Option
 /// What differs between `s3` and `repoRegistrations[].artifactBucket`.
 struct BucketKind<'a> {
     endpoint_key: &'static str,
-    known: &'static [&'static str],
+    known: &'static Section,
     default_secret_name: &'a str,
 }
 
@@ -780,7 +680,7 @@ fn read_bucket(
 
     let endpoint = r
         .string(map, path, kind.endpoint_key)
-        .unwrap_or_else(|| defaults::ENDPOINT.into());
+        .unwrap_or_else(|| repo::ENDPOINT.into());
     r.rule(
         &join(path, kind.endpoint_key),
         &endpoint,
@@ -792,33 +692,19 @@ fn read_bucket(
     }
     let region = r.string(map, path, "region");
     if let Some(reg) = &region {
-        let ok = !reg.is_empty()
-            && reg.len() <= 64
-            && reg
-                .bytes()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
-        if !ok {
-            r.err(
-                &join(path, "region"),
-                format!(
-                    "{} is not a region; expected something like `us-west-2`",
-                    show(reg)
-                ),
-            );
-        }
+        r.rule(&join(path, "region"), reg, repo::REGION.rule.check(reg));
     }
     let insecure = r.bool(map, path, "insecure");
     let archive_logs = r.bool(map, path, "archiveLogs").unwrap_or(true);
 
     let key_prefix = r.string(map, path, "keyPrefix");
     let key_format = r.string(map, path, "keyFormat");
-    for (k, v) in [("keyPrefix", &key_prefix), ("keyFormat", &key_format)] {
-        if let Some(v) = v
-            && (v.starts_with('/')
-                || v.chars().any(|c| c.is_control())
-                || v.matches("{{").count() != v.matches("}}").count())
-        {
-            r.err(&join(path, k), format!("{} is not a key layout; expected a relative path like `workflows/` or `{{{{workflow.name}}}}/{{{{pod.name}}}}`, without a leading `/`", show(v)));
+    for (field, v) in [
+        (repo::KEY_PREFIX, &key_prefix),
+        (repo::KEY_FORMAT, &key_format),
+    ] {
+        if let Some(v) = v {
+            r.rule(&join(path, field.key), v, field.rule.check(v));
         }
     }
     let key_format = match (key_prefix, key_format) {
@@ -826,7 +712,7 @@ fn read_bucket(
         (None, Some(f)) => Some(f),
         (Some(p), f) => {
             let p = p.trim_end_matches('/');
-            let f = f.unwrap_or_else(|| defaults::ARGO_KEY_FORMAT.into());
+            let f = f.unwrap_or_else(|| ARGO_KEY_FORMAT.into());
             if p.is_empty() {
                 Some(f)
             } else {
@@ -935,13 +821,13 @@ fn read_default(r: &mut Reader, node: Option<&Node>, known: &Known) -> Option<Re
     let map = r.map(node, path)?;
     let enabled = r.bool(map, path, "enabled").unwrap_or(false);
     if !enabled {
-        r.keys(map, path, S3_KEYS, "");
+        r.keys(map, path, &f::S3, "");
         return None;
     }
-    let default_secret_name = format!("{}default", defaults::SECRET_PREFIX);
+    let default_secret_name = format!("{}default", f::SECRET_PREFIX);
     let kind = BucketKind {
         endpoint_key: "endpoint",
-        known: S3_KEYS,
+        known: &f::S3,
         default_secret_name: &default_secret_name,
     };
     read_bucket(r, map, path, &kind, known)
@@ -981,7 +867,7 @@ fn read_registrations(r: &mut Reader, node: Option<&Node>, known: &Known) -> Vec
         r.keys(
             map,
             &p,
-            REGISTRATION_KEYS,
+            &f::REGISTRATION,
             "credentials belong in Vault: set `artifactBucket.externalSecretPath`",
         );
         let before = r.problems.len();
@@ -1008,7 +894,7 @@ fn read_registrations(r: &mut Reader, node: Option<&Node>, known: &Known) -> Vec
         }
         let default_branch = r
             .string(map, &p, "defaultBranch")
-            .unwrap_or_else(|| defaults::DEFAULT_BRANCH.into());
+            .unwrap_or_else(|| reg::DEFAULT_BRANCH.default_str().into());
         r.rule(
             &join(&p, "defaultBranch"),
             &default_branch,
@@ -1032,10 +918,10 @@ fn read_registrations(r: &mut Reader, node: Option<&Node>, known: &Known) -> Vec
         let bucket_path = join(&p, "artifactBucket");
         let repository = match (r.map(map.get("artifactBucket"), &bucket_path), &name) {
             (Some(b), Some(n)) => {
-                let default_secret = names::shorten(defaults::SECRET_PREFIX, n, SECRET_NAME_MAX);
+                let default_secret = names::shorten(f::SECRET_PREFIX, n, SECRET_NAME_MAX);
                 let kind = BucketKind {
                     endpoint_key: "hostname",
-                    known: BUCKET_KEYS,
+                    known: &f::ARTIFACT_BUCKET,
                     default_secret_name: &default_secret,
                 };
                 read_bucket(r, b, &bucket_path, &kind, known)
@@ -1043,7 +929,7 @@ fn read_registrations(r: &mut Reader, node: Option<&Node>, known: &Known) -> Vec
             (Some(b), None) => {
                 let kind = BucketKind {
                     endpoint_key: "hostname",
-                    known: BUCKET_KEYS,
+                    known: &f::ARTIFACT_BUCKET,
                     default_secret_name: "x",
                 };
                 read_bucket(r, b, &bucket_path, &kind, known);
@@ -1060,7 +946,7 @@ fn read_registrations(r: &mut Reader, node: Option<&Node>, known: &Known) -> Vec
             let key = (t.clone(), sn.to_string());
             if name.as_deref() == Some("default") {
                 // already refused above; its derived Secret name says nothing new
-            } else if sn == format!("{}default", defaults::SECRET_PREFIX) {
+            } else if sn == format!("{}default", f::SECRET_PREFIX) {
                 r.err(&bucket_path, format!("its Secret name {} is the one the default repository uses in every tenant namespace; set `secretName`", show(sn)));
             } else if let Some(first) = secrets.get(&key) {
                 r.err(&bucket_path, format!("its Secret name {} in namespace {} is already produced by {first}; set a distinct `secretName`", show(sn), show(t)));
