@@ -318,16 +318,16 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
         Command::Check(a) => check(a),
         Command::Explain(a) => explain(a),
         Command::Workflow(a) => workflow(a),
-        Command::Schema => write_stdout(crate::schema::values_schema().as_bytes()),
+        Command::Schema => write_stdout([crate::schema::values_schema().as_bytes()]),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut cli_command(), "artifact-repos", &mut out);
-            write_stdout(&out)
+            write_stdout([out.as_slice()])
         }
         Command::Man => {
             let mut out = Vec::new();
             clap_mangen::Man::new(cli_command()).render(&mut out)?;
-            write_stdout(&out)
+            write_stdout([out.as_slice()])
         }
     }
 }
@@ -342,22 +342,13 @@ pub fn report_error(err: &anyhow::Error) {
     }
 }
 
-/// Writes the whole output at once. A closed pipe (`| head`) is not an error.
-fn write_stdout(bytes: &[u8]) -> Result<u8> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|_| out.flush()) {
-        Ok(()) => Ok(EXIT_OK),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_OK),
-        Err(e) => Err(e).context("writing to stdout"),
-    }
-}
-
-/// `write_stdout` for output built in parts (each generated document), without joining them.
-fn write_stdout_parts(parts: &[String]) -> Result<u8> {
+/// The one stdout writer: the parts in order, through one buffer, once the command has succeeded
+/// (nothing is written before). A closed pipe (`| head`) is not an error.
+fn write_stdout<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Result<u8> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let result = parts
-        .iter()
-        .try_for_each(|p| out.write_all(p.as_bytes()))
+        .into_iter()
+        .try_for_each(|p| out.write_all(p))
         .and_then(|_| out.flush());
     match result {
         Ok(()) => Ok(EXIT_OK),
@@ -486,55 +477,38 @@ fn render(args: RenderArgs) -> Result<u8> {
         },
         ..Default::default()
     };
-    if args.output == OutputFormat::Yaml && args.output_dir.is_none() && args.check.is_none() {
-        // The fast path: objects go straight to YAML text, no JSON trees (see docs/benchmarks.md).
-        let (docs, warnings) = crate::render::render_yaml(&merged, &options)?;
-        print_warnings(&warnings);
-        if docs.is_empty() {
+    let to_files = args.output_dir.is_some() || args.check.is_some();
+    if args.output == OutputFormat::Json && !to_files {
+        let rendered = crate::render::render(&merged, &options)?;
+        print_warnings(&rendered.warnings);
+        if rendered.objects.is_empty() {
             return Err(nothing_to_render(&sources, &args.values, &merged).into());
         }
-        let code = write_stdout_parts(&docs);
-        // Freeing a large values tree and output costs more than the process exit does.
-        std::mem::forget(merged);
-        std::mem::forget(docs);
-        return code;
+        return write_stdout([crate::render::to_json_list(&rendered).as_bytes()]);
     }
-    let rendered = crate::render::render(&merged, &options)?;
-    print_warnings(&rendered.warnings);
-    if rendered.objects.is_empty() {
+    let (docs, warnings) = crate::render::render_docs(&merged, &options)?;
+    print_warnings(&warnings);
+    if docs.is_empty() {
         return Err(nothing_to_render(&sources, &args.values, &merged).into());
     }
-    if args.output_dir.is_some() || args.check.is_some() {
-        let ids: Vec<&crate::render::Identity> =
-            rendered.objects.iter().map(|o| &o.identity).collect();
-        let files: Vec<(String, String)> = crate::manifests::output_paths(&ids)
-            .into_iter()
-            .zip(&rendered.objects)
-            .map(|(path, o)| (path, crate::yaml::to_yaml(&o.value)))
-            .collect();
-        if let Some(dir) = &args.output_dir {
-            let s = write_output_dir(dir, &files)?;
-            eprintln!(
-                "wrote {} files to `{}` ({} unchanged), removed {} stale",
-                s.written + s.unchanged,
-                dir.display(),
-                s.unchanged,
-                s.removed
-            );
-            return Ok(EXIT_OK);
-        }
-        if let Some(dir) = &args.check {
-            let color = use_color(ColorChoice::Auto);
-            let (text, current) = check_output_dir(dir, &files, color)?;
-            write_stdout(text.as_bytes())?;
-            return Ok(if current { EXIT_OK } else { EXIT_DIFFERENT });
-        }
+    if let Some(dir) = &args.output_dir {
+        let s = crate::outdir::write(dir, &crate::outdir::files(&docs))?;
+        eprintln!(
+            "wrote {} files to `{}` ({} unchanged), removed {} stale",
+            s.written + s.unchanged,
+            dir.display(),
+            s.unchanged,
+            s.removed
+        );
+        return Ok(EXIT_OK);
     }
-    let text = match args.output {
-        OutputFormat::Yaml => crate::render::to_yaml_stream(&rendered),
-        OutputFormat::Json => crate::render::to_json_list(&rendered),
-    };
-    write_stdout(text.as_bytes())
+    if let Some(dir) = &args.check {
+        let color = use_color(ColorChoice::Auto);
+        let (text, current) = crate::outdir::check(dir, &crate::outdir::files(&docs), color)?;
+        write_stdout([text.as_bytes()])?;
+        return Ok(if current { EXIT_OK } else { EXIT_DIFFERENT });
+    }
+    write_stdout(docs.iter().flat_map(|d| [&b"---\n"[..], d.yaml.as_bytes()]))
 }
 
 /// Reads the whole stream Helm sends, runs the post-renderer, and writes the result at once.
@@ -572,17 +546,7 @@ fn post_render(args: PostRenderArgs) -> Result<u8> {
     }
     let output = result?;
     // Written part by part: the input's slices are not copied into one buffer first.
-    let mut out = std::io::stdout().lock();
-    let written = output
-        .parts
-        .iter()
-        .try_for_each(|part| out.write_all(part))
-        .and_then(|_| out.flush());
-    match written {
-        Ok(()) => Ok(EXIT_OK),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_OK),
-        Err(e) => Err(e).context("writing to stdout"),
-    }
+    write_stdout(output.parts.iter().map(|p| p.as_ref()))
 }
 
 fn append_log(path: &Path, record: &str) -> std::io::Result<()> {
@@ -669,7 +633,7 @@ fn diff(args: DiffArgs) -> Result<u8> {
     let old = load_manifests(&[&args.old])?;
     let new = load_manifests(&[&args.new])?;
     let outcome = crate::diff::diff(&old, &new, use_color(args.color));
-    write_stdout(outcome.text.as_bytes())?;
+    write_stdout([outcome.text.as_bytes()])?;
     Ok(if outcome.drift() {
         EXIT_DIFFERENT
     } else {
@@ -705,7 +669,7 @@ fn check(args: CheckArgs) -> Result<u8> {
     let input = args.input.unwrap_or_else(|| PathBuf::from("-"));
     let manifests = load_manifests(&[&input])?;
     let report = crate::check::check(&manifests, &options);
-    write_stdout(report.to_text().as_bytes())?;
+    write_stdout([report.to_text().as_bytes()])?;
     Ok(if report.findings.is_empty() {
         EXIT_OK
     } else {
@@ -730,7 +694,7 @@ fn explain(args: ExplainArgs) -> Result<u8> {
     );
     let manifests = load_manifests(&paths)?;
     let e = crate::explain::explain(&workflows, &manifests, args.namespace.as_deref(), &options);
-    write_stdout(e.text.as_bytes())?;
+    write_stdout([e.text.as_bytes()])?;
     Ok(if e.complete { EXIT_OK } else { EXIT_DIFFERENT })
 }
 
@@ -745,201 +709,5 @@ fn workflow(args: WorkflowArgs) -> Result<u8> {
         service_account: args.serviceaccount,
     };
     let text = crate::workflow::build(&req)?;
-    write_stdout(text.as_bytes())
-}
-
-/// What `write_output_dir` did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WriteSummary {
-    pub written: usize,
-    pub unchanged: usize,
-    pub removed: usize,
-}
-
-fn marker_text(files: &[(String, String)]) -> String {
-    let mut paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    paths.sort();
-    let mut s = String::from(
-        "# Written by `artifact-repos render --output-dir`: the files it owns in this directory.\n\
-         # It deletes only files listed here. Commit this file with them.\n",
-    );
-    for p in paths {
-        s.push_str(p);
-        s.push('\n');
-    }
-    s
-}
-
-/// Files listed in a marker, keeping only paths of our layout (a marker is never trusted to point
-/// outside its directory).
-fn marker_files(text: &str) -> Vec<String> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .filter(|l| crate::manifests::is_layout_path(l) && !l.split('/').any(|c| c == ".."))
-        .map(str::to_string)
-        .collect()
-}
-
-/// Writes `files` (relative path, content) under `dir` and deletes files a previous run wrote that
-/// are no longer rendered. Refuses a non-empty directory without our marker file, so it never
-/// deletes or overwrites anything it did not write.
-pub fn write_output_dir(dir: &Path, files: &[(String, String)]) -> Result<WriteSummary> {
-    let marker = dir.join(crate::manifests::OUTPUT_MARKER);
-    let mut owned = Vec::new();
-    if dir.exists() {
-        anyhow::ensure!(
-            dir.is_dir(),
-            "`{}` exists and is not a directory",
-            dir.display()
-        );
-        match std::fs::read_to_string(&marker) {
-            Ok(text) => owned = marker_files(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let non_empty = std::fs::read_dir(dir)
-                    .with_context(|| format!("reading directory `{}`", dir.display()))?
-                    .next()
-                    .is_some();
-                anyhow::ensure!(
-                    !non_empty,
-                    "`{}` is not empty and has no `{}` marker: refusing to write into a directory this tool did not create; give a new or empty directory",
-                    dir.display(),
-                    crate::manifests::OUTPUT_MARKER
-                );
-            }
-            Err(e) => return Err(e).with_context(|| format!("reading `{}`", marker.display())),
-        }
-    }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
-    let mut summary = WriteSummary::default();
-    for (rel, content) in files {
-        let path = dir.join(rel);
-        if std::fs::read(&path).is_ok_and(|b| b == content.as_bytes()) {
-            summary.unchanged += 1;
-            continue;
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating `{}`", parent.display()))?;
-        }
-        std::fs::write(&path, content).with_context(|| format!("writing `{}`", path.display()))?;
-        summary.written += 1;
-    }
-    let keep: std::collections::HashSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    for rel in owned.iter().filter(|r| !keep.contains(r.as_str())) {
-        let path = dir.join(rel);
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_file() => {
-                std::fs::remove_file(&path)
-                    .with_context(|| format!("removing `{}`", path.display()))?;
-                summary.removed += 1;
-                // Only succeeds when the namespace directory became empty.
-                if let Some(parent) = path.parent() {
-                    let _ = std::fs::remove_dir(parent);
-                }
-            }
-            _ => {}
-        }
-    }
-    std::fs::write(&marker, marker_text(files))
-        .with_context(|| format!("writing `{}`", marker.display()))?;
-    Ok(summary)
-}
-
-/// Compares what `write_output_dir` would write with `dir`: returns a listing of missing, stale
-/// and extra files plus an object diff, and whether the directory is current.
-pub fn check_output_dir(
-    dir: &Path,
-    files: &[(String, String)],
-    color: bool,
-) -> Result<(String, bool)> {
-    anyhow::ensure!(
-        dir.is_dir(),
-        "`{}` is not a directory: run `render --output-dir {}` first",
-        dir.display(),
-        dir.display()
-    );
-    let mut lines = Vec::new();
-    let mut present = Vec::new();
-    for entry in
-        std::fs::read_dir(dir).with_context(|| format!("reading directory `{}`", dir.display()))?
-    {
-        let entry = entry?;
-        let sub = entry.file_name().to_string_lossy().to_string();
-        if !entry.file_type()?.is_dir() || sub.starts_with('.') {
-            continue;
-        }
-        for f in std::fs::read_dir(entry.path())? {
-            let f = f?;
-            let rel = format!("{sub}/{}", f.file_name().to_string_lossy());
-            if f.file_type()?.is_file() && crate::manifests::is_layout_path(&rel) {
-                present.push(rel);
-            }
-        }
-    }
-    present.sort();
-    let owned: Vec<String> = std::fs::read_to_string(dir.join(crate::manifests::OUTPUT_MARKER))
-        .map(|t| marker_files(&t))
-        .unwrap_or_default();
-    let wanted: std::collections::HashSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    for (rel, content) in files {
-        match std::fs::read(dir.join(rel)) {
-            Ok(b) if b == content.as_bytes() => {}
-            Ok(_) => lines.push(format!("stale: {rel}")),
-            Err(_) => lines.push(format!("missing: {rel}")),
-        }
-    }
-    for rel in &present {
-        if !wanted.contains(rel.as_str()) {
-            let how = if owned.contains(rel) {
-                ""
-            } else {
-                " (not listed in the marker: delete it by hand)"
-            };
-            lines.push(format!("extra: {rel}{how}"));
-        }
-    }
-    let marker_current = std::fs::read_to_string(dir.join(crate::manifests::OUTPUT_MARKER))
-        .is_ok_and(|t| t == marker_text(files));
-    if !marker_current {
-        lines.push(format!("stale: {}", crate::manifests::OUTPUT_MARKER));
-    }
-    if lines.is_empty() {
-        return Ok((
-            format!(
-                "`{}` is up to date ({} files)\n",
-                dir.display(),
-                files.len()
-            ),
-            true,
-        ));
-    }
-    lines.sort();
-    let mut text = lines.join("\n");
-    text.push_str(&format!(
-        "\n`{}` is stale: run `artifact-repos render` with the same values and `--output-dir {}`, then commit the result\n\n",
-        dir.display(),
-        dir.display()
-    ));
-    // Files that are not manifests (hand-written notes in YAML) are left out of the object diff.
-    let mut old_sources = Vec::new();
-    for rel in &present {
-        let path = dir.join(rel);
-        let bytes = std::fs::read(&path)?;
-        match crate::manifests::parse(&path.display().to_string(), &bytes) {
-            Ok(_) => old_sources.push((path.display().to_string(), bytes)),
-            Err(p) => text.push_str(&format!("not compared: {p}\n")),
-        }
-    }
-    let new_sources: Vec<(String, Vec<u8>)> = files
-        .iter()
-        .map(|(p, c)| (format!("rendered/{p}"), c.as_bytes().to_vec()))
-        .collect();
-    match (
-        crate::manifests::load(&old_sources),
-        crate::manifests::load(&new_sources),
-    ) {
-        (Ok(old), Ok(new)) => text.push_str(&crate::diff::diff(&old, &new, color).text),
-        (Err(p), _) | (_, Err(p)) => text.push_str(&format!("(no object diff: {p})\n")),
-    }
-    Ok((text, false))
+    write_stdout([text.as_bytes()])
 }

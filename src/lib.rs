@@ -14,6 +14,7 @@ pub mod explain;
 pub mod generated;
 pub mod manifests;
 pub mod model;
+pub mod outdir;
 pub mod postrender;
 pub mod render;
 pub mod rules;

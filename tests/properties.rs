@@ -2,7 +2,7 @@
 //! so CI stays fast and a longer local run means more):
 //! - the fast YAML emitter writes exactly serde_yaml's bytes whenever it accepts a tree;
 //! - `render` is deterministic and independent of the order of registrations, and the CLI's direct
-//!   path (`render_yaml`) writes the same bytes as the JSON-tree path;
+//!   path (`render_docs`, the YAML sink) writes the same bytes as the JSON-tree path;
 //! - every rendered object passes structural validation: valid names and labels, ConfigMap keys and
 //!   sizes, every repository value one Argo ArtifactRepository with known keys, every WorkflowTemplate
 //!   ref resolvable the way Argo resolves it, every credential Secret produced or declared.
@@ -126,8 +126,9 @@ proptest! {
         let b = render(&shuffled(&v, seed), &Options::default()).unwrap();
         prop_assert_eq!(&text, &to_yaml_stream(&b));
         // The CLI's direct path (typed objects straight to YAML) writes the same bytes.
-        let (docs, _) = artifact_repos::render::render_yaml(&v, &Options::default()).unwrap();
-        prop_assert_eq!(&text, &docs.concat());
+        let (docs, _) = artifact_repos::render::render_docs(&v, &Options::default()).unwrap();
+        let direct: String = docs.iter().map(|d| format!("---\n{}", d.yaml)).collect();
+        prop_assert_eq!(&text, &direct);
         // The JSON output is the same objects.
         let json = artifact_repos::render::to_json_list(&a);
         let parsed: Value = serde_json::from_str(&json).unwrap();

@@ -282,8 +282,6 @@ impl Ctx<'_> {
         })
         .collect();
         ExternalSecret {
-            api_version: "external-secrets.io/v1",
-            kind: "ExternalSecret",
             metadata: self.meta(
                 secret_name,
                 Some(tenant),
@@ -323,8 +321,6 @@ impl Ctx<'_> {
         wf_labels.insert(labels::TENANT.to_string(), r.tenant.clone());
         wf_labels.insert(labels::REGISTRATION.to_string(), r.name.clone());
         Some(WorkflowTemplate {
-            api_version: "argoproj.io/v1alpha1",
-            kind: "WorkflowTemplate",
             metadata: self.meta(
                 &r.name,
                 Some(&r.tenant),
