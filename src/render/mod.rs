@@ -15,6 +15,9 @@ use objects::Ctx;
 
 pub use crate::rules::k8s::CONFIGMAP_LIMIT;
 
+/// The release name `render` labels objects with when not told another (`--release-name`).
+pub const DEFAULT_RELEASE_NAME: &str = "artifact-repos";
+
 /// Who is rendering: labels name the release.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Release {
@@ -25,7 +28,7 @@ pub struct Release {
 impl Default for Release {
     fn default() -> Self {
         Release {
-            name: "artifact-repos".into(),
+            name: DEFAULT_RELEASE_NAME.into(),
             namespace: None,
         }
     }
