@@ -6,7 +6,7 @@
 //! (100 MB, deep nesting, random bytes) are generated here at test time, never committed.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -270,9 +270,7 @@ fn run(dir: &Path, case: &Case) -> Outcome {
     }
 }
 
-fn bless() -> bool {
-    matches!(std::env::var("ARTIFACT_REPOS_BLESS").as_deref(), Ok("1"))
-}
+use crate::support::bless;
 
 #[test]
 fn hostile_inputs_fail_cleanly_with_their_exact_message() {

@@ -19,8 +19,7 @@
 //!   region, key prefix, Vault path), even text built to look like YAML or templates, changes no
 //!   object's kind, namespace or name; the identities read back from the YAML text are the same.
 
-#[path = "support/gen.rs"]
-mod values_gen;
+use crate::support::values_gen;
 
 use values_gen::config;
 

@@ -10,8 +10,6 @@
 //! `--show-only` finds the generated documents; bad values fail Helm with our message (Helm 3) or
 //! in the log file (Helm 4).
 
-mod support;
-
 use artifact_repos::stream::split;
 use artifact_repos::yaml::{Node, parse_documents};
 use std::path::{Path, PathBuf};
@@ -237,7 +235,7 @@ fn helm4_plugin_gives_render_objects() {
 
 /// Helm's output passes the checks the render tests apply: schemas and Argo's resolution.
 fn assert_valid(stream: &str) {
-    let (report, code) = support::validate_text(stream, &[]);
+    let (report, code) = crate::support::validate_text(stream, &[]);
     assert_eq!(code, 0, "{report:#}");
     let buckets: Vec<&str> = report["resolutions"]
         .as_array()

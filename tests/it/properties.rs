@@ -10,8 +10,7 @@
 //!   carrier, and with a carrier keeps every other document byte for byte and adds only whole
 //!   generated documents.
 
-#[path = "support/gen.rs"]
-mod values_gen;
+use crate::support::values_gen;
 
 use values_gen::config;
 
