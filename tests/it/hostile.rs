@@ -6,7 +6,7 @@
 //! (100 MB, deep nesting, random bytes) are generated here at test time, never committed.
 
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,35 +24,48 @@ const PLANTED: &[&str] = &[
 ];
 
 enum How {
-    /// `render -f <case>.yaml` (plus extra arguments).
-    Render(&'static [&'static str]),
+    /// `render -f <case>.yaml` plus extra arguments.
+    Render(Vec<String>),
     /// `post-render` with the input on stdin.
     PostRender,
 }
 
 struct Case {
-    name: &'static str,
+    name: String,
     input: Vec<u8>,
     how: How,
 }
 
-fn reg(extra: &str) -> String {
-    format!(
-        "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n{extra}"
-    )
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hostile")
 }
 
-fn bucket(extra: &str) -> String {
-    reg(&format!(
-        "  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n{extra}"
-    ))
-}
-
-/// The Helm 3 carrier with `values` as given (JSON text).
-fn carrier(values: &str) -> String {
-    format!(
-        "---\n# Source: artifact-repos/templates/values-carrier.yaml\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: \"rel-artifact-repos-values\"\nrelease:\n  name: \"rel\"\n  namespace: \"argo\"\nvalues: {values}\n"
-    )
+/// The committed cases: `fixtures/hostile/<case>.values.yaml` (rendered with `render -f`, extra
+/// arguments one per line in `<case>.args`) or `<case>.stream.yaml` (post-render's stdin), each
+/// beside its expected `<case>.stderr`.
+fn file_cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let path = entry.unwrap().path();
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let (name, how) = if let Some(n) = file.strip_suffix(".values.yaml") {
+            let args = std::fs::read_to_string(fixtures().join(format!("{n}.args")))
+                .map(|t| t.lines().map(str::to_string).collect())
+                .unwrap_or_default();
+            (n.to_string(), How::Render(args))
+        } else if let Some(n) = file.strip_suffix(".stream.yaml") {
+            (n.to_string(), How::PostRender)
+        } else {
+            continue;
+        };
+        out.push(Case {
+            name,
+            input: std::fs::read(&path).unwrap(),
+            how,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
 }
 
 fn shared_stream() -> Vec<u8> {
@@ -74,24 +87,9 @@ fn garbage(n: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-fn values(name: &'static str, text: impl Into<String>) -> Case {
-    Case {
-        name,
-        input: text.into().into_bytes(),
-        how: How::Render(&[]),
-    }
-}
-
-fn stream(name: &'static str, bytes: Vec<u8>) -> Case {
-    Case {
-        name,
-        input: bytes,
-        how: How::PostRender,
-    }
-}
-
-fn corpus() -> Vec<Case> {
-    let alias_bomb = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\nrepoRegistrations: [*h]\n";
+/// Inputs too large to commit (100 MB, 200,000 brackets, random bytes), generated here; their
+/// expected messages are files like every other case's.
+fn generated_cases() -> Vec<Case> {
     let mut big_values =
         b"# a values file padded past every limit\nrepoRegistrations: []\n".to_vec();
     big_values.resize(100 * 1024 * 1024, b'#');
@@ -101,96 +99,33 @@ fn corpus() -> Vec<Case> {
     while big_stream.len() < 100 * 1024 * 1024 {
         big_stream.extend_from_slice(&piece);
     }
-    let mut big_stream_bad = big_stream.clone();
-    big_stream_bad.extend_from_slice(carrier(r#"{"repoRegistrations": [{"name": "Bad Name", "repoUrl": "x", "tenant": "kube-system"}]}"#).as_bytes());
-    let mut truncated = piece.clone();
-    let full = carrier(
-        r#"{"repoRegistrations": [{"name": "app", "repoUrl": "https://g/o/r.git", "tenant": "team-a"}]}"#,
+    big_stream.extend_from_slice(
+        b"---\n# Source: artifact-repos/templates/values-carrier.yaml\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: \"rel-artifact-repos-values\"\nrelease:\n  name: \"rel\"\n  namespace: \"argo\"\nvalues: {\"repoRegistrations\": [{\"name\": \"Bad Name\", \"repoUrl\": \"x\", \"tenant\": \"kube-system\"}]}\n",
     );
-    truncated.extend_from_slice(&full.as_bytes()[..full.len() - 40]);
-    let mut deep_carrier = String::from("{\"artifactRepos\": ");
-    for _ in 0..5000 {
-        deep_carrier.push('[');
-    }
-    for _ in 0..5000 {
-        deep_carrier.push(']');
-    }
-    deep_carrier.push('}');
-
+    let render = |name: &str, input: Vec<u8>| Case {
+        name: name.into(),
+        input,
+        how: How::Render(Vec::new()),
+    };
     vec![
-        // Wrong types, everywhere a type is expected.
-        values("type-registrations-string", "repoRegistrations: not-a-list\n"),
-        values("type-registration-scalar", "repoRegistrations:\n- just-a-string\n- 42\n"),
-        values("type-name-number", "repoRegistrations:\n- name: 12\n  repoUrl: https://g/o/r.git\n  tenant: team-a\n"),
-        values("type-tenant-map", "repoRegistrations:\n- name: app\n  repoUrl: https://g/o/r.git\n  tenant: {name: team-a}\n"),
-        values("type-repourl-list", "repoRegistrations:\n- name: app\n  repoUrl: [https://g/o/r.git]\n  tenant: team-a\n"),
-        values("type-bucket-string", reg("  artifactBucket: team-a-artifacts\n")),
-        values("type-bucket-name-bool", reg("  artifactBucket:\n    bucket: true\n    useSDKCreds: true\n")),
-        values("type-booleans-as-strings", bucket("    insecure: \"yes\"\n    pathStyle: 1\n    archiveLogs: \"true\"\n")),
-        values("type-s3-enabled-string", "s3:\n  enabled: \"true\"\n  bucket: platform\n  useSDKCreds: true\n"),
-        values("type-settings-list", "artifactRepos:\n- layout: tenant\n"),
-        values("type-settings-scalars", "artifactRepos:\n  layout: 3\n  createNamespaces: \"no\"\n  argoVersion: true\n  readerRole: yes-please\n"),
-        values("type-runner-lists", "artifactRepos:\n  workflowTemplates:\n    command: [1, 2]\n    args: run --all\n"),
-        values("type-labels-and-store", "artifactRepos:\n  commonLabels: [team]\n  externalSecrets:\n    storeRef: {kind: Secret, name: vault}\n    refreshInterval: 1 day\n"),
-        // Unknown keys.
-        values("unknown-keys", "artifactRepos:\n  layot: tenant\nrepoRegistrations:\n- name: app\n  repoUrl: https://g/o/r.git\n  tennant: team-a\n  tenant: team-a\n  artifactBucket:\n    endpoint: s3.amazonaws.com\n    bucket: team-a-artifacts\n    useSDKCreds: true\n"),
-        // Credentials, never echoed.
-        values("credential-inline-keys", bucket("    accessKeyId: AKIAIOSFODNN7EXAMPLE\n    secretAccessKey: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")),
-        values("credential-as-values", "s3:\n  enabled: true\n  bucket: platform\n  region: AKIAIOSFODNN7EXAMPLE\n  externalSecretPath: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"),
-        values("credential-private-key", reg("  defaultBranch: \"-----BEGIN RSA PRIVATE KEY-----\"\n")),
-        values("credential-in-url", "repoRegistrations:\n- name: app\n  repoUrl: https://bot:ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/o/app.git\n  tenant: team-a\n"),
-        // Injection attempts: newlines, quotes, templates, YAML tags in names and paths.
-        values("inject-newline-name", "repoRegistrations:\n- name: \"app\\nkind: ClusterRole\"\n  repoUrl: https://g/o/r.git\n  tenant: team-a\n"),
-        values("inject-quotes-tenant", "repoRegistrations:\n- name: app\n  repoUrl: https://g/o/r.git\n  tenant: \"team-a\\\"\\nnamespace: kube-system\"\n"),
-        values("inject-template-name", "repoRegistrations:\n- name: \"{{ .Values.secret }}\"\n  repoUrl: https://g/o/r.git\n  tenant: \"{{ include \\\"x\\\" . }}\"\n"),
-        values("inject-tag-tenant", "repoRegistrations:\n- name: app\n  repoUrl: https://g/o/r.git\n  tenant: !!python/object/apply:os.system [\"id\"]\n"),
-        values("inject-tag-path", bucket("    keyPrefix: !!python/name:os.system\n")),
-        values("inject-local-tag", "artifactRepos:\n  controllerNamespace: !ruby/object:Gem::Installer x\n"),
-        values("inject-vault-path", reg("  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: \"/team-a/s3\\n  property: x\"\n")),
-        values("inject-key-prefix", bucket("    keyPrefix: \"/../{{workflow.name}\"\n")),
-        values("inject-repourl-space", "repoRegistrations:\n- name: app\n  repoUrl: \"https://g/o/r.git --upload-pack=touch /tmp/x\"\n  tenant: team-a\n  defaultBranch: \"main; rm -rf /\"\n"),
-        values("inject-image-newline", "artifactRepos:\n  workflowTemplates:\n    image: \"alpine\\nprivileged: true\"\n    outputPath: ../etc\n"),
-        values("inject-secret-name", bucket("    secretName: ../other-tenant/s3\n")),
-        values("inject-label-key", "artifactRepos:\n  commonLabels:\n    \"a: b\\nkind\": x\n    app.kubernetes.io/managed-by: someone-else\n"),
-        values("inject-reserved-namespaces", "artifactRepos:\n  controllerNamespace: argo\nrepoRegistrations:\n- name: app\n  repoUrl: https://g/o/r.git\n  tenant: kube-system\n- name: other\n  repoUrl: https://g/o/r.git\n  tenant: argo\n"),
-        values("inject-set", "").with_args(&["--set", "repoRegistrations[0].name=a\\,b", "--set", "repoRegistrations[0].tenant={x,y}", "--set", "repoRegistrations[0].repoUrl=https://g/o/r.git"]),
-        // YAML-level attacks and breakage.
-        values("yaml-alias-bomb", alias_bomb),
-        values("yaml-deep-nesting", format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000))),
-        values("yaml-deep-maps", (0..200).map(|i| format!("{}k{i}:\n", "  ".repeat(i))).collect::<String>()),
-        values("yaml-duplicate-keys", "repoRegistrations: []\nrepoRegistrations: [{name: x}]\n"),
-        values("yaml-tabs", "repoRegistrations:\n\t- name: app\n"),
-        values("yaml-unclosed-quote", "repoRegistrations:\n- name: \"app\n  tenant: team-a\n"),
-        values("yaml-complex-key", "? [a, b]\n: c\n"),
-        values("yaml-two-documents", "repoRegistrations: []\n---\ns3: {enabled: true}\n"),
-        values("yaml-top-level-scalar", "just a string\n"),
-        Case { name: "bytes-invalid-utf8", input: b"repoRegistrations:\n- name: caf\xe9\n".to_vec(), how: How::Render(&[]) },
-        Case { name: "bytes-garbage", input: garbage(64 * 1024, 42), how: How::Render(&[]) },
-        Case { name: "bytes-nul", input: b"repoRegistrations:\n- name: a\x00b\n".to_vec(), how: How::Render(&[]) },
-        Case { name: "bytes-100mb-values", input: big_values, how: How::Render(&[]) },
-        // Streams for the post-renderer.
-        stream("stream-truncated-carrier", truncated),
-        stream("stream-two-carriers", format!("{}{}", carrier("{}"), carrier("{}")).into_bytes()),
-        stream("stream-carrier-bad-values", carrier(r#"{"repoRegistrations": [{"name": "Bad_Name", "repoUrl": "x", "tenant": "team-a", "artifactBucket": {"bucket": "b", "secretKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}]}"#).into_bytes()),
-        stream("stream-carrier-values-not-map", carrier("\"text\"").into_bytes()),
-        stream("stream-carrier-alias-bomb", format!("{}{}", carrier("{}").replace("values: {}\n", ""), alias_bomb.replace("repoRegistrations: [*h]", "values: {repoRegistrations: [*h]}")).into_bytes()),
-        stream("stream-carrier-deep", carrier(&deep_carrier).into_bytes()),
-        stream("stream-carrier-invalid-utf8", {
-            let mut b = shared_stream();
-            b.extend_from_slice(carrier("{\"s3\": {\"bucket\": \"caf\u{e9}\"}}").replace('\u{e9}', "\u{1}").as_bytes());
-            let at = b.len() - 10;
-            b[at] = 0xff;
-            b
-        }),
-        stream("stream-100mb-bad-carrier", big_stream_bad),
+        render(
+            "yaml-deep-nesting",
+            format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)).into_bytes(),
+        ),
+        render("bytes-garbage", garbage(64 * 1024, 42)),
+        render("bytes-100mb-values", big_values),
+        Case {
+            name: "stream-100mb-bad-carrier".into(),
+            input: big_stream,
+            how: How::PostRender,
+        },
     ]
 }
 
-impl Case {
-    fn with_args(mut self, args: &'static [&'static str]) -> Case {
-        self.how = How::Render(args);
-        self
-    }
+fn corpus() -> Vec<Case> {
+    let mut all = file_cases();
+    all.extend(generated_cases());
+    all
 }
 
 struct Outcome {
@@ -216,7 +151,7 @@ fn run(dir: &Path, case: &Case) -> Outcome {
     cmd.current_dir(dir)
         .env_remove("ARTIFACT_REPOS_LOG")
         .env("NO_COLOR", "1");
-    match case.how {
+    match &case.how {
         How::Render(extra) => {
             std::fs::write(dir.join(&file), &case.input).unwrap();
             cmd.args(["render", "-f", &file])
@@ -287,6 +222,23 @@ fn hostile_inputs_fail_cleanly_with_their_exact_message() {
         "the corpus holds {} cases",
         corpus.len()
     );
+    // Every expected message belongs to a case, and every case has one.
+    let mut expected: Vec<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .filter_map(|e| {
+            let f = e.unwrap().file_name().to_string_lossy().into_owned();
+            f.strip_suffix(".stderr").map(str::to_string)
+        })
+        .collect();
+    expected.sort();
+    let mut names: Vec<String> = corpus.iter().map(|c| c.name.clone()).collect();
+    names.sort();
+    if !bless() {
+        assert_eq!(
+            names, expected,
+            "cases and fixtures/hostile/*.stderr differ"
+        );
+    }
     let mut failures = Vec::new();
     for case in &corpus {
         let o = run(&dir, case);
