@@ -223,7 +223,7 @@ fn hostile_inputs_fail_cleanly_with_their_exact_message() {
         corpus.len()
     );
     // Every expected message belongs to a case, and every case has one.
-    let mut expected: Vec<String> = std::fs::read_dir(fixtures())
+    let mut expected: Vec<String> = std::fs::read_dir(&fixtures)
         .unwrap()
         .filter_map(|e| {
             let f = e.unwrap().file_name().to_string_lossy().into_owned();
