@@ -7,7 +7,7 @@
 //!
 //! The scalar rules follow serde_yaml 0.9 `Serializer::serialize_str` (a string that would read back
 //! as null, a boolean or a number is single-quoted) and unsafe-libyaml's `yaml_emitter_analyze_scalar`
-//! and `yaml_emitter_select_scalar_style`; `tests/properties.rs` compares both on random trees.
+//! and `yaml_emitter_select_scalar_style`; `tests/it/properties.rs` compares both on random trees.
 
 use serde_json::Value;
 use std::fmt::Write as _;
