@@ -15,9 +15,12 @@ use std::path::{Path, PathBuf};
 /// The environment variable naming `post-render`'s log file (read once, by clap).
 pub const LOG_ENV: &str = "ARTIFACT_REPOS_LOG";
 
+/// A command's exit codes with their meaning.
+pub type ExitCodes = &'static [(u8, &'static str)];
+
 /// Every command's exit codes, one table: each `--help` footer, the man page and the README come
 /// from it. `None` is the top level.
-pub const EXIT_CODES: &[(Option<&str>, &[(u8, &str)])] = &[
+pub const EXIT_CODES: &[(Option<&str>, ExitCodes)] = &[
     (
         None,
         &[

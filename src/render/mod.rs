@@ -275,7 +275,8 @@ pub fn render_with<S: Sink>(
     }
     problems.into_result()?;
     // The kind's rank is looked up once per object, not once per comparison.
-    let mut keyed: Vec<((usize, String), (Identity, S::Out))> = out
+    type Keyed<O> = ((usize, String), (Identity, O));
+    let mut keyed: Vec<Keyed<S::Out>> = out
         .into_iter()
         .map(|o| {
             let (rank, unknown) = order::kind_rank(&o.0.kind);

@@ -204,7 +204,7 @@ fn parses_as_unsigned(scalar: &str) -> bool {
     if unpositive.starts_with(['+', '-']) || digits_but_not_number(scalar) {
         return false;
     }
-    u128::from_str_radix(unpositive, 10).is_ok()
+    unpositive.parse::<u128>().is_ok()
 }
 
 /// serde_yaml's `parse_negative_int` (i128 accepts whatever i64 does).
@@ -216,7 +216,7 @@ fn parses_as_negative(scalar: &str) -> bool {
             return true;
         }
     }
-    !digits_but_not_number(scalar) && i128::from_str_radix(scalar, 10).is_ok()
+    !digits_but_not_number(scalar) && scalar.parse::<i128>().is_ok()
 }
 
 fn parses_as_float(s: &str) -> bool {

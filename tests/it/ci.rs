@@ -227,7 +227,8 @@ fn completions_and_man_page_name_every_subcommand() {
     ];
     // Each subcommand as the shell's own syntax names one (a plain `contains("man")` would also
     // match "command"): bash's `case` arm, zsh's `'name:description'`, fish's `-a "name"`.
-    let forms: [(&str, fn(&str) -> String); 3] = [
+    type Form = fn(&str) -> String;
+    let forms: [(&str, Form); 3] = [
         ("bash", |sub| format!("artifact__repos,{sub})")),
         ("zsh", |sub| format!("'{sub}:")),
         ("fish", |sub| format!("-f -a \"{sub}\" -d ")),

@@ -67,8 +67,8 @@ fn golden_cases() {
             let expected = std::fs::read(&path).unwrap_or_default();
             if expected != actual {
                 let diff = similar::TextDiff::from_lines(
-                    &String::from_utf8_lossy(&expected).into_owned(),
-                    &String::from_utf8_lossy(&actual).into_owned(),
+                    String::from_utf8_lossy(&expected).into_owned(),
+                    String::from_utf8_lossy(&actual).into_owned(),
                 )
                 .unified_diff()
                 .header("expected", "actual")
