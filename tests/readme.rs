@@ -20,8 +20,10 @@
 //!
 //! `ARTIFACT_REPOS_BLESS=1` rewrites the shown outputs with the real ones (review with `git diff`).
 //!
-//! `cargo` in a block builds into this repository's `target/`, so `cargo run --release` costs one
-//! release build per run of the suite, not one per block.
+//! `cargo` in a block builds into `target/readme/` of this repository, so `cargo run --release` costs
+//! one release build per machine, not one per run. Not into `target/` itself: cargo does not tell two
+//! copies of one package at different paths apart, and would take the copy's build (which embeds the
+//! copy's paths) for this checkout's.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -306,7 +308,7 @@ fn every_readme_command_block_runs_as_written() {
                 ),
             )
             .env("HOME", &home)
-            .env("CARGO_TARGET_DIR", root().join("target"))
+            .env("CARGO_TARGET_DIR", root().join("target/readme"))
             .env("NO_COLOR", "1")
             .env("ARTIFACT_REPOS_README_BLOCK", block.line.to_string())
             .env("LANG", "C.UTF-8")
