@@ -10,6 +10,7 @@ mod hostile;
 mod postrender_streams;
 mod privilege;
 mod properties;
+mod readme;
 mod scale;
 mod support;
 mod upstream;
