@@ -333,7 +333,11 @@ mod tests {
             let v = argo::ArgoVersion::parse(version).unwrap();
             let rendered = render(&node, &Options::default()).unwrap();
             let mut seen_addressing = false;
-            for o in rendered.objects.iter().filter(|o| o.identity.kind == "ConfigMap") {
+            for o in rendered
+                .objects
+                .iter()
+                .filter(|o| o.identity.kind == "ConfigMap")
+            {
                 for (key, text) in o.value["data"].as_object().unwrap() {
                     if key == objects::INDEX_KEY {
                         continue;
