@@ -154,11 +154,12 @@ pub struct YamlSink;
 impl Sink for YamlSink {
     type Out = String;
     fn make<T: Typed>(&mut self, typed: &T) -> String {
-        let mut doc = crate::yaml::to_yaml(&Manifest(typed));
+        let written = crate::yaml::to_yaml(&Manifest(typed));
         // The emitter starts with room for a large object; tens of thousands of documents are kept
-        // until written, so each keeps only what it holds (30 MB less at 10,000 registrations).
-        doc.shrink_to_fit();
-        doc
+        // until written, so each keeps a copy of exactly its size (30 MB less at 10,000
+        // registrations). A copy, not `shrink_to_fit`: shrinking in place leaves a hole behind every
+        // document that the next emitter buffer cannot use, and the whole buffer is reused.
+        written.as_str().to_owned()
     }
 }
 
