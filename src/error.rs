@@ -11,6 +11,28 @@ pub const EXIT_DIFFERENT: u8 = 1;
 /// Bad input or a failure: nothing was written to stdout.
 pub const EXIT_ERROR: u8 = 2;
 
+/// The README's table of exit codes, one row per command that has codes of its own.
+pub fn exit_codes_readme_table() -> String {
+    let mut out = String::from("| command | 0 | 1 | 2 |\n|---|---|---|---|\n");
+    for (command, codes) in EXIT_CODES {
+        let name = command.map_or("(every command)".to_string(), |c| format!("`{c}`"));
+        let cell = |code: u8| {
+            codes
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map_or("", |(_, meaning)| meaning)
+                .replace('|', "\\|")
+        };
+        out.push_str(&format!(
+            "| {name} | {} | {} | {} |\n",
+            cell(0),
+            cell(1),
+            cell(2)
+        ));
+    }
+    out
+}
+
 /// A command's exit codes with their meaning.
 pub type ExitCodes = &'static [(u8, &'static str)];
 
