@@ -251,8 +251,13 @@ pub fn render_with<S: Sink>(
         // The ExternalSecret behind a repository whose credentials come from Vault.
         let mut vault_secret = |repo: Option<&crate::model::Repository>,
                                 registration: Option<&str>| {
-            if let Some(Credentials::Vault { path, secret_name }) = repo.map(|x| &x.credentials) {
-                let es = ctx.external_secret(secret_name, path, tenant, registration);
+            if let Some(Credentials::Vault {
+                path,
+                secret_name,
+                data,
+            }) = repo.map(|x| &x.credentials)
+            {
+                let es = ctx.external_secret(secret_name, path, data, tenant, registration);
                 out.push(object(&mut *sink, &es));
             }
         };

@@ -3,7 +3,7 @@
 //! object land under another kind, namespace or name than the one its builder gives it.
 
 use super::custom::*;
-use crate::model::{Credentials, Model, Registration, Repository, Settings};
+use crate::model::{Model, Registration, Repository, Settings};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -160,28 +160,9 @@ impl Ctx<'_> {
 
     /// One repository as Argo reads it.
     pub fn repository<'r>(&'r self, repo: &'r Repository) -> ArtifactRepository<'r> {
-        let s = self.settings();
-        let secret = repo.credentials.secret_name();
         ArtifactRepository {
             archive_logs: repo.archive_logs,
-            s3: S3Repository {
-                endpoint: &repo.endpoint,
-                bucket: &repo.bucket,
-                region: repo.region.as_deref(),
-                insecure: repo.insecure.unwrap_or(false),
-                key_format: repo.key_format.as_deref(),
-                addressing_style: repo.addressing_style,
-                use_sdk_creds: matches!(repo.credentials, Credentials::Sdk).then_some(true),
-                role_arn: repo.role_arn.as_deref(),
-                access_key_secret: secret.map(|name| SecretKeyRef {
-                    name,
-                    key: &s.access_key_key,
-                }),
-                secret_key_secret: secret.map(|name| SecretKeyRef {
-                    name,
-                    key: &s.secret_key_key,
-                }),
-            },
+            storage: [(repo.backend, &repo.spec)].into_iter().collect(),
         }
     }
 
@@ -236,10 +217,7 @@ impl Ctx<'_> {
                 .default_repository
                 .iter()
                 .chain(regs.iter().filter_map(|r| r.repository.as_ref()))
-                .filter_map(|repo| match &repo.credentials {
-                    Credentials::ExistingSecret { secret_name } => Some(secret_name.as_str()),
-                    _ => None,
-                })
+                .flat_map(|repo| repo.user_secrets.iter().map(String::as_str))
                 .collect();
             if !existing.is_empty() {
                 metadata
@@ -263,24 +241,22 @@ impl Ctx<'_> {
         &self,
         secret_name: &str,
         vault_path: &str,
+        keys: &[(String, String)],
         tenant: &str,
         registration: Option<&str>,
     ) -> ExternalSecret {
         let s = self.settings();
         let e = &s.external_secrets;
-        let data = [
-            (&s.access_key_key, &e.access_key_property),
-            (&s.secret_key_key, &e.secret_key_property),
-        ]
-        .into_iter()
-        .map(|(key, property)| ExternalSecretData {
-            secret_key: key.clone(),
-            remote_ref: RemoteRef {
-                key: vault_path.into(),
-                property: property.clone(),
-            },
-        })
-        .collect();
+        let data = keys
+            .iter()
+            .map(|(key, property)| ExternalSecretData {
+                secret_key: key.clone(),
+                remote_ref: RemoteRef {
+                    key: vault_path.into(),
+                    property: property.clone(),
+                },
+            })
+            .collect();
         ExternalSecret {
             metadata: self.meta(
                 secret_name,

@@ -174,14 +174,14 @@ pub const SECRET_KEY_SELECTOR: &[Field] = &[
     field("optional", FieldType::Bool),
 ];
 
-const CREATE_BUCKET: &[Field] = &[field("objectLocking", FieldType::Bool)];
-const ENCRYPTION: &[Field] = &[
+pub const CREATE_BUCKET: &[Field] = &[field("objectLocking", FieldType::Bool)];
+pub const ENCRYPTION: &[Field] = &[
     field("kmsKeyId", FieldType::Str),
     field("kmsEncryptionContext", FieldType::Str),
     field("enableEncryption", FieldType::Bool),
     field("serverSideCustomerKeySecret", FieldType::Secret),
 ];
-const OSS_LIFECYCLE: &[Field] = &[
+pub const OSS_LIFECYCLE: &[Field] = &[
     field("markInfrequentAccessAfterDays", FieldType::Int),
     field("markDeletionAfterDays", FieldType::Int),
 ];

@@ -109,6 +109,13 @@ impl Reader {
                 continue;
             }
             let p = join(path, key);
+            if names::is_credential_key(key)
+                && matches!(map.get(key), Some(Node::Null) | Some(Node::Str(_)))
+                && map.get(key).and_then(Node::as_str).unwrap_or("").is_empty()
+            {
+                // `accessKey: ""` (the origin chart's default) holds no credential.
+                continue;
+            }
             if names::is_credential_key(key) {
                 let credential_hint = if credential_hint.is_empty() {
                     "credentials are only ever referenced: store them in Vault and set `externalSecretPath`"
@@ -295,6 +302,9 @@ pub fn why_nothing(values: &Node) -> String {
 struct Known {
     controller_namespace: Option<String>,
     argo_version: Option<ArgoVersion>,
+    /// The S3 access and secret key's Secret keys (`credentialKeys`) and Vault properties.
+    s3_keys: (String, String),
+    s3_properties: (String, String),
 }
 
 fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Known) {
@@ -351,9 +361,17 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
     }
 
     let argo_version = read_argo_version(r, map, path);
-    let known = Known {
+    let mut known = Known {
         controller_namespace: controller_namespace_ok.then(|| controller_namespace.clone()),
         argo_version,
+        s3_keys: (
+            set::ACCESS_KEY.default_str().into(),
+            set::SECRET_KEY.default_str().into(),
+        ),
+        s3_properties: (
+            set::ACCESS_KEY_PROPERTY.default_str().into(),
+            set::SECRET_KEY_PROPERTY.default_str().into(),
+        ),
     };
     let layout = match r.string(map, path, "layout").as_deref() {
         None | Some("central") => Layout::Central,
@@ -445,6 +463,10 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
         }
     };
 
+    known.s3_keys = (access_key_key.clone(), secret_key_key.clone());
+    if let Some(e) = &external_secrets {
+        known.s3_properties = (e.access_key_property.clone(), e.secret_key_property.clone());
+    }
     let runner = read_runner(
         r,
         map.get("workflowTemplates"),
@@ -662,11 +684,50 @@ fn read_runner(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<Option
 
 /// What differs between `s3` and `repoRegistrations[].artifactBucket`.
 struct BucketKind<'a> {
+    /// The key the section's endpoint is usually given under (`endpoint` is always a synonym).
     endpoint_key: &'static str,
     known: &'static Section,
     default_secret_name: &'a str,
 }
 
+/// The seed-shape keys that say where the bucket is: they may not sit next to a backend block.
+const SEED_KEYS: &[&str] = &[
+    "hostname",
+    "endpoint",
+    "bucket",
+    "region",
+    "keyPrefix",
+    "keyFormat",
+    "insecure",
+    "pathStyle",
+    "roleARN",
+    "addressingStyle",
+    "accessKeySecret",
+    "secretKeySecret",
+    "sessionTokenSecret",
+    "caSecret",
+    "createBucketIfNotPresent",
+    "encryptionOptions",
+];
+
+type Json = serde_json::Value;
+type JsonMap = serde_json::Map<String, Json>;
+
+/// The tool's credential conveniences of one bucket block.
+#[derive(Default)]
+struct Conveniences {
+    vault: Option<String>,
+    existing: Option<String>,
+    sdk: bool,
+    secret_name: Option<String>,
+    keys: IndexMap<String, String>,
+    properties: IndexMap<String, String>,
+}
+
+/// Reads one bucket block (`s3`, or a registration's `artifactBucket`) into the model: either the
+/// seed's shape (`hostname`, `bucket`, ... plus any of Argo's S3 fields) or Argo's own shape (one
+/// block `s3:`, `gcs:`, `azure:`, `oss:` or `artifactory:`), with the tool's credential
+/// conveniences in both. `None` when a problem was found.
 fn read_bucket(
     r: &mut Reader,
     map: &Map,
@@ -674,18 +735,226 @@ fn read_bucket(
     kind: &BucketKind,
     known: &Known,
 ) -> Option<Repository> {
-    let cred_hint = "credentials are only ever referenced: store them in Vault and set `externalSecretPath`, name an `existingSecret`, or set `useSDKCreds: true`";
+    let cred_hint = "credentials are only ever referenced: store them in Vault and set `externalSecretPath`, name an `existingSecret`, reference a Secret as Argo does (`accessKeySecret: {name, key}`), or set `useSDKCreds: true`";
     r.keys(map, path, kind.known, cred_hint);
     let before = r.problems.len();
+    let version = known.argo_version.unwrap_or(argo::DEFAULT);
+    let present = |k: &&str| !matches!(map.get(*k), None | Some(Node::Null));
+    let blocks: Vec<&str> = argo::BACKENDS
+        .iter()
+        .map(|b| b.key)
+        .filter(present)
+        .collect();
+    let seed: Vec<&str> = SEED_KEYS.iter().copied().filter(present).collect();
+    if blocks.len() > 1 {
+        r.err(
+            path,
+            format!(
+                "has {} blocks; an Argo repository has exactly one backend: keep one of them (a registration stores in one place)",
+                blocks.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(" and ")
+            ),
+        );
+        return None;
+    }
+    if let (Some(b), false) = (blocks.first(), seed.is_empty()) {
+        r.err(
+            path,
+            format!(
+                "mixes Argo's repository shape (`{b}:`) with the seed's keys ({}); use one shape: move {} into `{b}:` with Argo's field names (`hostname` is `endpoint` there, without a scheme), or remove `{b}:`",
+                seed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+                if seed.len() == 1 { "it" } else { "them" },
+            ),
+        );
+        return None;
+    }
+    let archive_logs = r.bool(map, path, "archiveLogs").unwrap_or(true);
+    let conv = read_conveniences(r, map, path);
 
-    let endpoint = r
-        .string(map, path, kind.endpoint_key)
-        .unwrap_or_else(|| repo::ENDPOINT.into());
-    r.rule(
-        &join(path, kind.endpoint_key),
-        &endpoint,
-        names::endpoint(&endpoint),
+    let (backend, mut spec) = match blocks.first() {
+        Some(b) => {
+            let backend = argo::backend(b).expect("a backend key");
+            let p = join(path, b);
+            let spec = match map.get(*b) {
+                Some(Node::Map(m)) => argo_map(r, m, backend.fields, &p, version, b),
+                Some(other) => {
+                    r.err(
+                        &p,
+                        format!(
+                            "expected Argo's `{b}` repository map, got {}",
+                            show_node(other)
+                        ),
+                    );
+                    None
+                }
+                None => None,
+            };
+            if let Some(spec) = &spec {
+                for req in backend.required {
+                    if !spec.contains_key(*req) {
+                        r.err(&join(&p, req), format!("is required: Argo's `{b}` repository cannot store artifacts without `{req}`"));
+                    }
+                }
+            }
+            (backend, spec.unwrap_or_default())
+        }
+        None => {
+            let spec = read_seed(r, map, path, kind, known, version, &conv);
+            (argo::backend("s3").expect("s3"), spec.unwrap_or_default())
+        }
+    };
+    let clean = r.problems.len() == before;
+    let credentials = fill_credentials(
+        r,
+        path,
+        backend,
+        &mut spec,
+        &conv,
+        kind,
+        known,
+        blocks.is_empty() && clean,
     );
+    if r.problems.len() > before {
+        return None;
+    }
+    let credentials = credentials?;
+    // Every Secret the repository references that the tool does not produce.
+    let generated = match &credentials {
+        Credentials::Vault { secret_name, .. } => Some(secret_name.as_str()),
+        _ => None,
+    };
+    let mut user_secrets: Vec<String> = backend
+        .credentials
+        .iter()
+        .filter_map(|c| {
+            let mut node = spec.get(c.field[0])?;
+            for k in &c.field[1..] {
+                node = node.get(k)?;
+            }
+            node.get("name")?.as_str().map(str::to_string)
+        })
+        .filter(|n| Some(n.as_str()) != generated)
+        .collect();
+    user_secrets.sort();
+    user_secrets.dedup();
+    Some(Repository {
+        archive_logs,
+        backend: backend.key,
+        spec: order(spec, backend.fields),
+        credentials,
+        user_secrets,
+    })
+}
+
+/// `spec` with its keys in the order of `fields` (nested objects too): one order whatever the input's.
+fn order(mut spec: JsonMap, fields: &'static [argo::Field]) -> JsonMap {
+    let mut out = JsonMap::new();
+    for f in fields {
+        if let Some(v) = spec.remove(f.key) {
+            let v = match (f.ty, v) {
+                (argo::FieldType::Object(inner), Json::Object(m)) => Json::Object(order(m, inner)),
+                (argo::FieldType::Secret, Json::Object(m)) => {
+                    Json::Object(order(m, argo::SECRET_KEY_SELECTOR))
+                }
+                (_, v) => v,
+            };
+            out.insert(f.key.into(), v);
+        }
+    }
+    out
+}
+
+fn read_conveniences(r: &mut Reader, map: &Map, path: &str) -> Conveniences {
+    let mut c = Conveniences {
+        vault: r.string(map, path, "externalSecretPath"),
+        existing: r.string(map, path, "existingSecret"),
+        sdk: r.bool(map, path, "useSDKCreds").unwrap_or(false),
+        secret_name: r.string(map, path, "secretName"),
+        ..Conveniences::default()
+    };
+    for (key, out) in [
+        ("credentialKeys", &mut c.keys),
+        ("vaultProperties", &mut c.properties),
+    ] {
+        let p = join(path, key);
+        if let Some(m) = r.map(map.get(key), &p) {
+            for (slot, v) in m {
+                match v {
+                    Node::Str(s) => {
+                        out.insert(slot.clone(), s.clone());
+                    }
+                    other => r.err(
+                        &join(&p, slot),
+                        format!(
+                            "expected a string (a key name, not a value), got {}",
+                            show_node(other)
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+    c
+}
+
+/// The seed's shape, as an S3 block.
+fn read_seed(
+    r: &mut Reader,
+    map: &Map,
+    path: &str,
+    kind: &BucketKind,
+    known: &Known,
+    version: ArgoVersion,
+    conv: &Conveniences,
+) -> Option<JsonMap> {
+    let before = r.problems.len();
+    // `hostname` and `endpoint` name the same thing; a scheme says `insecure`.
+    let hostname = r.string(map, path, "hostname");
+    let endpoint_given = r.string(map, path, "endpoint");
+    let (endpoint_key, raw) = match (hostname, endpoint_given) {
+        (Some(h), Some(e)) if h != e => {
+            r.err(
+                path,
+                format!("`hostname` {} and `endpoint` {} differ; they are one setting (`endpoint` is Argo's name): keep one", show(&h), show(&e)),
+            );
+            (kind.endpoint_key, h)
+        }
+        (Some(h), _) => ("hostname", h),
+        (None, Some(e)) => ("endpoint", e),
+        (None, None) => (kind.endpoint_key, repo::ENDPOINT.to_string()),
+    };
+    let insecure_given = r.bool(map, path, "insecure");
+    let (endpoint, scheme_insecure) = match raw.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => (
+            rest.trim_end_matches('/').to_string(),
+            Some((false, "https://")),
+        ),
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => (
+            rest.trim_end_matches('/').to_string(),
+            Some((true, "http://")),
+        ),
+        _ => (raw.clone(), None),
+    };
+    let ep = join(path, endpoint_key);
+    r.rule(&ep, &raw, names::endpoint(&endpoint));
+    let insecure = match (scheme_insecure, insecure_given) {
+        (Some((s, scheme)), Some(i)) if s != i => {
+            let word = |insecure: bool| if insecure { "plain HTTP" } else { "HTTPS" };
+            r.err(
+                &ep,
+                format!(
+                    "{} says {} (`{scheme}`) but `insecure: {i}` says {}; for {} write `{endpoint_key}: {endpoint}` (no scheme) with `insecure: {i}`, for {} remove `insecure: {i}`",
+                    show(&raw),
+                    word(s),
+                    word(i),
+                    word(i),
+                    word(s),
+                ),
+            );
+            i
+        }
+        (Some((s, _)), _) => s,
+        (None, i) => i.unwrap_or(false),
+    };
     let bucket = r.required_string(map, path, "bucket", "my-team-artifacts");
     if let Some(b) = &bucket {
         r.rule(&join(path, "bucket"), b, names::s3_bucket(b));
@@ -694,9 +963,6 @@ fn read_bucket(
     if let Some(reg) = &region {
         r.rule(&join(path, "region"), reg, repo::REGION.rule.check(reg));
     }
-    let insecure = r.bool(map, path, "insecure");
-    let archive_logs = r.bool(map, path, "archiveLogs").unwrap_or(true);
-
     let key_prefix = r.string(map, path, "keyPrefix");
     let key_format = r.string(map, path, "keyFormat");
     for (field, v) in [
@@ -721,7 +987,6 @@ fn read_bucket(
         }
     };
 
-    let argo = known.argo_version;
     // `pathStyle: false` (the origin chart's default) asks for nothing: Argo's automatic choice stays,
     // which already uses path style wherever virtual-hosted cannot work (dotted buckets over HTTPS,
     // endpoints that are not AWS, Google or Aliyun). Forcing `virtual-hosted` there would break them.
@@ -729,8 +994,9 @@ fn read_bucket(
     // it is lost only where the automatic choice is virtual-hosted, and only then is it a warning.
     let auto_path = bucket
         .as_deref()
-        .is_some_and(|b| names::argo_picks_path_style(&endpoint, b, insecure.unwrap_or(false)));
-    let addressing_style = match (r.bool(map, path, "pathStyle"), argo) {
+        .is_some_and(|b| names::argo_picks_path_style(&endpoint, b, insecure));
+    let path_style = r.bool(map, path, "pathStyle");
+    let addressing_style = match (path_style, known.argo_version) {
         (Some(true), Some(v)) if argo::has_field(&["s3", "addressingStyle"], v) => Some("path"),
         (Some(true), Some(v)) if !auto_path => {
             r.warn(
@@ -741,20 +1007,65 @@ fn read_bucket(
         }
         _ => None,
     };
+    if path_style.is_some() && map.get("addressingStyle").is_some() {
+        r.err(path, "`pathStyle` and `addressingStyle` are one setting; keep `addressingStyle` (Argo's name, Argo ≥ 4.1)");
+    }
 
     let role_arn = r.string(map, path, "roleARN");
     if let Some(a) = &role_arn {
         r.rule(&join(path, "roleARN"), a, names::role_arn(a));
     }
 
-    let vault = r.string(map, path, "externalSecretPath");
-    let existing = r.string(map, path, "existingSecret");
-    let sdk = r.bool(map, path, "useSDKCreds").unwrap_or(false);
-    let secret_name = r.string(map, path, "secretName");
+    // Argo's other S3 fields, as Argo writes them.
+    let mut extra = Map::new();
+    for f in repo::ARGO_S3 {
+        if let Some(n) = map.get(f.key) {
+            extra.insert(f.key.to_string(), n.clone());
+        }
+    }
+    let extra = argo_map(r, &extra, argo::S3, path, version, "s3");
+    let mut spec = JsonMap::new();
+    spec.insert("endpoint".into(), Json::from(endpoint));
+    if let Some(b) = bucket {
+        spec.insert("bucket".into(), Json::from(b));
+    }
+    if let Some(reg) = region {
+        spec.insert("region".into(), Json::from(reg));
+    }
+    spec.insert("insecure".into(), Json::from(insecure));
+    if let Some(f) = key_format {
+        spec.insert("keyFormat".into(), Json::from(f));
+    }
+    if let Some(a) = addressing_style {
+        spec.insert("addressingStyle".into(), Json::from(a));
+    }
+    if let Some(a) = role_arn {
+        spec.insert("roleARN".into(), Json::from(a));
+    }
+    spec.extend(extra.unwrap_or_default());
+    let _ = conv;
+    (r.problems.len() == before).then_some(spec)
+}
+
+/// Fills the Secret references the conveniences stand for; the credentials of the model.
+#[allow(clippy::too_many_arguments)]
+fn fill_credentials(
+    r: &mut Reader,
+    path: &str,
+    backend: &argo::Backend,
+    spec: &mut JsonMap,
+    conv: &Conveniences,
+    kind: &BucketKind,
+    known: &Known,
+    // The seed's shape with no problem so far: a credential source is required.
+    seed: bool,
+) -> Option<Credentials> {
+    let before = r.problems.len();
+    let b = backend.key;
     let given: Vec<&str> = [
-        vault.as_ref().map(|_| "externalSecretPath"),
-        existing.as_ref().map(|_| "existingSecret"),
-        sdk.then_some("useSDKCreds"),
+        conv.vault.as_ref().map(|_| "externalSecretPath"),
+        conv.existing.as_ref().map(|_| "existingSecret"),
+        conv.sdk.then_some("useSDKCreds"),
     ]
     .into_iter()
     .flatten()
@@ -767,53 +1078,350 @@ fn read_bucket(
                 given.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", ")
             ),
         );
+        return None;
     }
-    if given.is_empty() && r.problems.len() == before {
-        r.err(path, "has no credential source; set one of `externalSecretPath` (Vault, through an ExternalSecret), `existingSecret` (a Secret already in the tenant namespace) or `useSDKCreds: true` (the pod's cloud identity)");
+    let slot_field = |c: &argo::Credential| c.field.join(".");
+    let referenced = |spec: &JsonMap, c: &argo::Credential| {
+        let mut node = spec.get(c.field[0]);
+        for k in &c.field[1..] {
+            node = node.and_then(|n| n.get(k));
+        }
+        node.is_some()
+    };
+    let any_reference = backend.credentials.iter().any(|c| referenced(spec, c));
+    if given.is_empty() && seed && !any_reference {
+        r.err(path, "has no credential source; set one of `externalSecretPath` (Vault, through an ExternalSecret), `existingSecret` (a Secret already in the tenant namespace), `useSDKCreds: true` (the pod's cloud identity), or reference Secrets as Argo does (`accessKeySecret: {name, key}`, `secretKeySecret: {name, key}`)");
     }
-    if secret_name.is_some() && vault.is_none() {
+    if conv.secret_name.is_some() && conv.vault.is_none() {
         r.err(&join(path, "secretName"), "applies only with `externalSecretPath` (it names the Secret the ExternalSecret creates); for a Secret you manage use `existingSecret`");
     }
-    let credentials = if let Some(p) = vault {
-        if r.rule(&join(path, "externalSecretPath"), &p, names::vault_path(&p))
-            && p.starts_with("data/")
-        {
-            r.warn(&join(path, "externalSecretPath"), format!("{} starts with `data/`: with a Vault KV v2 store whose `path` is the mount, `remoteRef.key` is relative to the mount and without `data/`", show(&p)));
+    let slots = |what: &str| {
+        format!(
+            "`{b}` credentials are {}",
+            backend
+                .credentials
+                .iter()
+                .map(|c| format!("`{}`", c.slot))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ) + what
+    };
+    for (key, m) in [
+        ("credentialKeys", &conv.keys),
+        ("vaultProperties", &conv.properties),
+    ] {
+        for (slot, v) in m {
+            let p = join(&join(path, key), slot);
+            if !backend.credentials.iter().any(|c| c.slot == slot) {
+                r.err(
+                    &p,
+                    format!(
+                        "unknown credential `{}`; {}",
+                        slot.escape_debug(),
+                        slots("")
+                    ),
+                );
+            } else if key == "credentialKeys" {
+                r.rule(&p, v, k8s::data_key(v));
+            } else if v.is_empty() || v.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                r.err(
+                    &p,
+                    format!(
+                        "{} is not a Vault property name; expected a field name like `access_key`",
+                        show(v)
+                    ),
+                );
+            }
         }
-        let name = match secret_name {
+    }
+    if !conv.properties.is_empty() && conv.vault.is_none() {
+        r.err(
+            &join(path, "vaultProperties"),
+            "applies only with `externalSecretPath`",
+        );
+    }
+    if !conv.keys.is_empty() && conv.vault.is_none() && conv.existing.is_none() {
+        r.err(&join(path, "credentialKeys"), "applies only with `externalSecretPath` or `existingSecret` (Secret references written as Argo writes them name their own keys)");
+    }
+    // The slots a convenience fills: the backend's required ones, and optional ones named.
+    let active: Vec<&argo::Credential> = backend
+        .credentials
+        .iter()
+        .filter(|c| {
+            c.required || conv.keys.contains_key(c.slot) || conv.properties.contains_key(c.slot)
+        })
+        .collect();
+    let key_of = |c: &argo::Credential| -> String {
+        if let Some(k) = conv.keys.get(c.slot) {
+            return k.clone();
+        }
+        match (b, c.slot) {
+            ("s3", "accessKey") => known.s3_keys.0.clone(),
+            ("s3", "secretKey") => known.s3_keys.1.clone(),
+            _ => c.key.to_string(),
+        }
+    };
+    let property_of = |c: &argo::Credential| -> String {
+        if let Some(p) = conv.properties.get(c.slot) {
+            return p.clone();
+        }
+        match (b, c.slot) {
+            ("s3", "accessKey") => known.s3_properties.0.clone(),
+            ("s3", "secretKey") => known.s3_properties.1.clone(),
+            _ => c.property.to_string(),
+        }
+    };
+    let secret_for_slots = |r: &mut Reader, spec: &mut JsonMap, name: &str, source: &str| {
+        let mut keys: Vec<String> = Vec::new();
+        for c in &active {
+            let key = key_of(c);
+            if referenced(spec, c) {
+                r.err(
+                    path,
+                    format!(
+                        "`{source}` and `{}` both give `{}`; keep one",
+                        if seed {
+                            slot_field(c)
+                        } else {
+                            format!("{b}.{}", slot_field(c))
+                        },
+                        c.slot
+                    ),
+                );
+                continue;
+            }
+            if keys.contains(&key) {
+                r.err(
+                    &join(path, "credentialKeys"),
+                    format!(
+                        "two credentials would use Secret key {}; give each its own key",
+                        show(&key)
+                    ),
+                );
+            }
+            keys.push(key.clone());
+            let mut target = &mut *spec;
+            for k in &c.field[..c.field.len() - 1] {
+                target = target
+                    .entry(k.to_string())
+                    .or_insert_with(|| Json::Object(JsonMap::new()))
+                    .as_object_mut()
+                    .expect("an object field");
+            }
+            target.insert(
+                c.field[c.field.len() - 1].to_string(),
+                serde_json::json!({"name": name, "key": key}),
+            );
+        }
+    };
+    let credentials = if let Some(p) = &conv.vault {
+        let vp = join(path, "externalSecretPath");
+        if r.rule(&vp, p, names::vault_path(p)) && p.starts_with("data/") {
+            r.warn(&vp, format!("{} starts with `data/`: with a Vault KV v2 store whose `path` is the mount, `remoteRef.key` is relative to the mount and without `data/`", show(p)));
+        }
+        let name = match &conv.secret_name {
             Some(n) => {
-                r.rule(&join(path, "secretName"), &n, k8s::dns_label(&n).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
-                n
+                r.rule(&join(path, "secretName"), n, k8s::dns_label(n).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
+                n.clone()
             }
             None => kind.default_secret_name.to_string(),
         };
-        Some(Credentials::Vault {
-            path: p,
+        secret_for_slots(r, spec, &name, "externalSecretPath");
+        let data = active.iter().map(|c| (key_of(c), property_of(c))).collect();
+        Credentials::Vault {
+            path: p.clone(),
             secret_name: name,
-        })
-    } else if let Some(s) = existing {
-        r.rule(&join(path, "existingSecret"), &s, k8s::dns_label(&s).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
-        Some(Credentials::ExistingSecret { secret_name: s })
-    } else if sdk {
-        Some(Credentials::Sdk)
+            data,
+        }
+    } else if let Some(s) = &conv.existing {
+        r.rule(&join(path, "existingSecret"), s, k8s::dns_label(s).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
+        secret_for_slots(r, spec, s, "existingSecret");
+        Credentials::ExistingSecret {
+            secret_name: s.clone(),
+        }
+    } else if conv.sdk {
+        if let Some(c) = backend
+            .credentials
+            .iter()
+            .find(|c| c.required && referenced(spec, c))
+        {
+            r.err(
+                path,
+                format!(
+                    "`useSDKCreds: true` and `{}` are two credential sources; keep one",
+                    slot_field(c)
+                ),
+            );
+        }
+        if argo::lookup_any(backend.fields, "useSDKCreds").is_some() {
+            spec.insert("useSDKCreds".into(), Json::Bool(true));
+        } else if b != "gcs" {
+            r.err(
+                &join(path, "useSDKCreds"),
+                format!(
+                    "Argo's `{b}` repository has no cloud identity; reference its Secrets (`{}`)",
+                    backend
+                        .credentials
+                        .iter()
+                        .map(|c| slot_field(c))
+                        .collect::<Vec<_>>()
+                        .join("`, `")
+                ),
+            );
+        }
+        // GCS: no key Secret means the pod's identity (GKE Workload Identity).
+        Credentials::Sdk
     } else {
+        Credentials::AsWritten
+    };
+    (r.problems.len() == before).then_some(credentials)
+}
+
+/// One of Argo's repository maps, checked field by field against rules::argo's table for the
+/// target version, as JSON. Strings under a Secret reference, and strings that look like a
+/// credential, are never echoed.
+fn argo_map(
+    r: &mut Reader,
+    map: &Map,
+    fields: &'static [argo::Field],
+    path: &str,
+    version: ArgoVersion,
+    backend: &str,
+) -> Option<JsonMap> {
+    let before = r.problems.len();
+    let mut out = JsonMap::new();
+    for (k, node) in map {
+        let p = join(path, k);
+        if matches!(node, Node::Null) {
+            continue;
+        }
+        let Some(f) = argo::lookup(fields, k, version) else {
+            if let Some(f) = argo::lookup_any(fields, k) {
+                r.err(&p, format!("Argo has `{k}` from {}, and the target is Argo {version}; set `artifactRepos.argoVersion: \"{}\"` or remove `{k}` (Argo {version} would silently ignore it)", f.since, f.since));
+            } else if names::is_credential_key(k) && matches!(node, Node::Str(_)) {
+                r.err(&p, "inline credentials are refused (the value is not shown); reference a Secret as Argo does, `{name, key}`, or use `externalSecretPath` / `existingSecret`");
+            } else {
+                let known: Vec<&str> = fields
+                    .iter()
+                    .filter(|f| f.since <= version)
+                    .map(|f| f.key)
+                    .collect();
+                let hint = match did_you_mean(k, &known) {
+                    Some(d) => format!("did you mean `{d}`?"),
+                    None => format!(
+                        "Argo {version} has {}",
+                        known
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                r.err(
+                    &p,
+                    format!(
+                        "unknown key `{}` (Argo ignores keys it does not know); {hint}",
+                        k.escape_debug()
+                    ),
+                );
+            }
+            continue;
+        };
+        if let Some(v) = argo_value(r, node, f, &p, version, backend) {
+            out.insert(k.clone(), v);
+        }
+    }
+    (r.problems.len() == before).then_some(out)
+}
+
+fn argo_value(
+    r: &mut Reader,
+    node: &Node,
+    f: &argo::Field,
+    p: &str,
+    version: ArgoVersion,
+    backend: &str,
+) -> Option<Json> {
+    use argo::FieldType as T;
+    let wrong = |r: &mut Reader, want: &str| {
+        let got = match node {
+            Node::Str(_) if matches!(f.ty, T::Secret) => "a string (the value is not shown: a Secret reference names a Secret and a key, it never holds the credential)".to_string(),
+            _ => show_node(node),
+        };
+        r.err(p, format!("expected {want}, got {got}"));
         None
     };
-
-    if r.problems.len() > before {
-        return None;
+    match (f.ty, node) {
+        (T::Bool, Node::Bool(b)) => Some(Json::Bool(*b)),
+        (T::Int, Node::Int(i)) if *i >= 0 => Some(Json::from(*i)),
+        (T::Str, Node::Str(s)) => {
+            if names::looks_like_credential(s) || (backend == "oss" && f.key == "securityToken") {
+                r.err(p, "this is an inline credential (the value is not shown); Argo reads it from the ConfigMap in plain text: use `useSDKCreds: true` or Secret references instead");
+                return None;
+            }
+            let check = match (backend, f.key) {
+                ("s3", "endpoint") => names::endpoint(s),
+                ("s3", "bucket") => names::s3_bucket(s),
+                ("s3", "region") => names::region(s),
+                ("s3", "roleARN") => names::role_arn(s),
+                (_, "keyFormat" | "keyPrefix" | "blobNameFormat") => names::key_layout(s),
+                (_, "bucket" | "container" | "endpoint" | "repoURL") if s.is_empty() => {
+                    Err("is empty".to_string())
+                }
+                _ => Ok(()),
+            };
+            r.rule(p, s, check).then(|| Json::from(s.clone()))
+        }
+        (T::Enum(values), Node::Str(s)) if values.contains(&s.as_str()) => {
+            Some(Json::from(s.clone()))
+        }
+        (T::Enum(_), Node::Str(s)) => {
+            r.err(p, format!("{} is not {}", show(s), f.ty.describe()));
+            None
+        }
+        (T::Secret, Node::Map(m)) => {
+            let spec = argo_map(r, m, argo::SECRET_KEY_SELECTOR, p, version, backend)?;
+            let mut ok = true;
+            for k in ["name", "key"] {
+                if !spec
+                    .get(k)
+                    .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+                {
+                    r.err(&join(p, k), format!("is required: a Secret reference names a Secret and one of its keys, `{{name: my-secret, key: {}}}`", if k == "key" { "accessKey" } else { "..." }));
+                    ok = false;
+                }
+            }
+            if let Some(n) = spec
+                .get("name")
+                .and_then(Json::as_str)
+                .filter(|n| !n.is_empty())
+            {
+                ok &= r.rule(
+                    &join(p, "name"),
+                    n,
+                    k8s::dns_label(n).map_err(|e| {
+                        format!("{e}: Argo mounts the Secret as a pod volume named after it")
+                    }),
+                );
+            }
+            if let Some(k) = spec
+                .get("key")
+                .and_then(Json::as_str)
+                .filter(|k| !k.is_empty())
+            {
+                ok &= r.rule(&join(p, "key"), k, k8s::data_key(k));
+            }
+            ok.then_some(Json::Object(spec))
+        }
+        (T::Object(inner), Node::Map(m)) => {
+            argo_map(r, m, inner, p, version, backend).map(Json::Object)
+        }
+        (T::Bool, _) => wrong(r, "`true` or `false`"),
+        (T::Int, _) => wrong(r, "a non-negative integer"),
+        (T::Str | T::Enum(_), _) => wrong(r, "a string"),
+        (T::Secret, _) => wrong(r, "a Secret reference `{name, key}`"),
+        (T::Object(_) | T::Opaque, _) => wrong(r, "a map"),
     }
-    Some(Repository {
-        archive_logs,
-        endpoint,
-        bucket: bucket?,
-        region,
-        insecure,
-        key_format,
-        addressing_style,
-        role_arn,
-        credentials: credentials?,
-    })
 }
 
 fn read_default(r: &mut Reader, node: Option<&Node>, known: &Known) -> Option<Repository> {
@@ -987,14 +1595,14 @@ mod tests {
     #[test]
     fn every_problem_is_reported() {
         let err = check(
-            "repoRegistrations:\n- name: A\n  tenant: t\n  repoUrl: x\n  artifactBucket: {bucket: ab, hostname: 'https://h'}\n- name: b\n  tenant: t\n  repoUrl: https://g/r\n  tenantt: x\n",
+            "repoRegistrations:\n- name: A\n  tenant: t\n  repoUrl: x\n  artifactBucket: {bucket: ab, hostname: 'ftp://h'}\n- name: b\n  tenant: t\n  repoUrl: https://g/r\n  tenantt: x\n",
         )
         .unwrap_err();
         let text = err.to_string();
         for want in [
             "repoRegistrations[0].name: `A` is not a valid DNS-1123 label",
             "repoRegistrations[0].repoUrl: `x` is not a git URL",
-            "repoRegistrations[0].artifactBucket.hostname: `https://h` has a scheme",
+            "repoRegistrations[0].artifactBucket.hostname: `ftp://h` has a scheme",
             "repoRegistrations[0].artifactBucket.bucket: `ab` is 2 characters",
             "repoRegistrations[1].tenantt: unknown key `tenantt`; did you mean `tenant`?",
         ] {
