@@ -816,14 +816,13 @@ pub fn readme_table(name: &str) -> Option<String> {
         "values-bucket" => {
             rows(&ARTIFACT_BUCKET, "", &mut out);
             let mut s3_only = Vec::new();
-            for f in [repository::ENABLED] {
-                s3_only.push(format!(
-                    "| `{}` (`s3` only) | {} | {} |",
-                    f.key,
-                    default_text(&f),
-                    f.doc
-                ));
-            }
+            let f = repository::ENABLED;
+            s3_only.push(format!(
+                "| `{}` (`s3` only) | {} | {} |",
+                f.key,
+                default_text(&f),
+                f.doc
+            ));
             out.extend(s3_only);
         }
         "values-settings" => rows(&SETTINGS, "", &mut out),

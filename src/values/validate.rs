@@ -802,6 +802,19 @@ fn read_bucket(
             (argo::backend("s3").expect("s3"), spec.unwrap_or_default())
         }
     };
+    // The Secret the ExternalSecret creates is named after the backend (`gcs-credentials-<name>`).
+    let default_secret_name = match kind.default_secret_name.strip_prefix(f::SECRET_PREFIX) {
+        Some(rest) if backend.key != "s3" => names::shorten(
+            &format!("{}-credentials-", backend.key),
+            rest,
+            SECRET_NAME_MAX,
+        ),
+        _ => kind.default_secret_name.to_string(),
+    };
+    let kind = &BucketKind {
+        default_secret_name: &default_secret_name,
+        ..*kind
+    };
     let clean = r.problems.len() == before;
     let credentials = fill_credentials(
         r,
@@ -813,6 +826,9 @@ fn read_bucket(
         known,
         blocks.is_empty() && clean,
     );
+    if backend.key == "s3" && r.problems.len() == before {
+        s3_consistency(r, &spec, path, blocks.is_empty());
+    }
     if r.problems.len() > before {
         return None;
     }
@@ -843,6 +859,51 @@ fn read_bucket(
         credentials,
         user_secrets,
     })
+}
+
+/// What Argo's S3 driver does with combinations of fields (workflow/artifacts/s3/s3.go): it
+/// encrypts only with `enableEncryption: true`, refuses a KMS key together with an SSE-C key and
+/// SSE-C over plain HTTP, needs `kmsEncryptionContext` to be JSON, and uses `caSecret` only over
+/// HTTPS.
+fn s3_consistency(r: &mut Reader, spec: &JsonMap, path: &str, seed: bool) {
+    let at = |k: &str| {
+        if seed {
+            join(path, k)
+        } else {
+            join(&join(path, "s3"), k)
+        }
+    };
+    let insecure = spec
+        .get("insecure")
+        .and_then(Json::as_bool)
+        .unwrap_or(false);
+    if let Some(Json::Object(e)) = spec.get("encryptionOptions") {
+        let p = at("encryptionOptions");
+        let enabled = e
+            .get("enableEncryption")
+            .and_then(Json::as_bool)
+            .unwrap_or(false);
+        let kms = e.contains_key("kmsKeyId");
+        let sse_c = e.contains_key("serverSideCustomerKeySecret");
+        if !enabled && (kms || sse_c || e.contains_key("kmsEncryptionContext")) {
+            r.err(&p, "Argo encrypts only with `enableEncryption: true`; without it the key is ignored and artifacts are stored with the bucket's default: add `enableEncryption: true`");
+        }
+        if kms && sse_c {
+            r.err(&p, "`kmsKeyId` (SSE-KMS) and `serverSideCustomerKeySecret` (SSE-C) are refused together by Argo; keep one");
+        }
+        if sse_c && insecure {
+            r.err(&p, "SSE-C (`serverSideCustomerKeySecret`) needs HTTPS and the endpoint is plain HTTP (`insecure: true`); Argo refuses it: use HTTPS or SSE-KMS");
+        }
+        if let Some(c) = e.get("kmsEncryptionContext").and_then(Json::as_str)
+            && !c.is_empty()
+            && serde_json::from_str::<serde_json::Map<String, Json>>(c).is_err()
+        {
+            r.err(&join(&p, "kmsEncryptionContext"), format!("{} is not a JSON object; Argo passes it to KMS as JSON, like `{{\"project\":\"clinical\"}}`", show(c)));
+        }
+    }
+    if spec.contains_key("caSecret") && insecure {
+        r.warn(&at("caSecret"), "Argo uses the CA bundle only over HTTPS and the endpoint is plain HTTP (`insecure: true`): it is ignored");
+    }
 }
 
 /// `spec` with its keys in the order of `fields` (nested objects too): one order whatever the input's.
@@ -1263,7 +1324,7 @@ fn fill_credentials(
                     backend
                         .credentials
                         .iter()
-                        .map(|c| slot_field(c))
+                        .map(slot_field)
                         .collect::<Vec<_>>()
                         .join("`, `")
                 ),
@@ -1383,9 +1444,10 @@ fn argo_value(
             let spec = argo_map(r, m, argo::SECRET_KEY_SELECTOR, p, version, backend)?;
             let mut ok = true;
             for k in ["name", "key"] {
-                if !spec
+                if spec
                     .get(k)
-                    .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+                    .and_then(Json::as_str)
+                    .is_none_or(str::is_empty)
                 {
                     r.err(&join(p, k), format!("is required: a Secret reference names a Secret and one of its keys, `{{name: my-secret, key: {}}}`", if k == "key" { "accessKey" } else { "..." }));
                     ok = false;
@@ -1676,6 +1738,215 @@ mod tests {
                 "repoRegistrations[0].tenant: `argo-workflows` is the controller namespace"
             ),
             "{err}"
+        );
+    }
+
+    fn one(values: &str) -> Repository {
+        let (m, _) = check(values).unwrap_or_else(|e| panic!("{e}"));
+        m.default_repository.expect("a default repository")
+    }
+
+    fn problems(values: &str) -> String {
+        check(values).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn argo_docs_secret_references_are_not_inline_credentials() {
+        // Issue #13: Argo's own `accessKeySecret: {name, key}` was refused as an inline credential.
+        let r = one(
+            "s3:\n  enabled: true\n  bucket: my-bucket\n  accessKeySecret: {name: my-s3-credentials, key: accessKey}\n  secretKeySecret: {name: my-s3-credentials, key: secretKey}\n",
+        );
+        assert_eq!(r.credentials, Credentials::AsWritten);
+        assert_eq!(r.user_secrets, vec!["my-s3-credentials".to_string()]);
+        assert_eq!(
+            r.spec["accessKeySecret"],
+            serde_json::json!({"name": "my-s3-credentials", "key": "accessKey"})
+        );
+        // The same in Argo's shape.
+        let r = one(
+            "s3:\n  enabled: true\n  s3:\n    bucket: my-bucket\n    accessKeySecret: {name: my-s3-credentials, key: accessKey}\n",
+        );
+        assert_eq!(r.backend, "s3");
+        // A string where Argo wants a reference is never echoed.
+        let e = problems(
+            "s3:\n  enabled: true\n  s3:\n    bucket: my-bucket\n    accessKeySecret: AKIAIOSFODNN7EXAMPLE\n",
+        );
+        assert!(e.contains("s3.s3.accessKeySecret: expected a Secret reference `{name, key}`, got a string (the value is not shown"), "{e}");
+        assert!(!e.contains("AKIA"), "{e}");
+    }
+
+    #[test]
+    fn every_backend_in_argos_shape() {
+        let r = one(
+            "s3:\n  enabled: true\n  gcs: {bucket: bk1, serviceAccountKeySecret: {name: g, key: k}}\n",
+        );
+        assert_eq!(
+            (r.backend, r.user_secrets.clone()),
+            ("gcs", vec!["g".to_string()])
+        );
+        let r = one(
+            "s3:\n  enabled: true\n  azure: {endpoint: 'https://a.blob.core.windows.net', container: c}\n  externalSecretPath: p/azure\n",
+        );
+        assert_eq!(
+            r.spec["accountKeySecret"],
+            serde_json::json!({"name": "azure-credentials-default", "key": "accountKey"})
+        );
+        match &r.credentials {
+            Credentials::Vault { data, .. } => assert_eq!(
+                data,
+                &vec![("accountKey".to_string(), "account_key".to_string())]
+            ),
+            other => panic!("{other:?}"),
+        }
+        let r = one(
+            "s3:\n  enabled: true\n  oss: {endpoint: 'http://oss-cn-hangzhou.aliyuncs.com', bucket: bk1}\n  useSDKCreds: true\n",
+        );
+        assert_eq!(r.spec["useSDKCreds"], serde_json::json!(true));
+        // GCS workload identity: no key Secret at all.
+        let r = one("s3:\n  enabled: true\n  gcs: {bucket: bk1}\n  useSDKCreds: true\n");
+        assert!(!r.spec.contains_key("useSDKCreds") && r.credentials == Credentials::Sdk);
+        let e = problems("s3:\n  enabled: true\n  azure: {container: c}\n");
+        assert!(e.contains("s3.azure.endpoint: is required"), "{e}");
+    }
+
+    #[test]
+    fn shapes_do_not_mix_and_one_backend_only() {
+        let e = problems(
+            "s3:\n  enabled: true\n  bucket: bk1\n  region: us-east-1\n  gcs: {bucket: bk2}\n",
+        );
+        assert!(e.contains("s3: mixes Argo's repository shape (`gcs:`) with the seed's keys (`bucket`, `region`); use one shape"), "{e}");
+        let e = problems("s3:\n  enabled: true\n  gcs: {bucket: bk2}\n  s3: {bucket: bk3}\n");
+        assert!(e.contains("has `s3` and `gcs` blocks"), "{e}");
+    }
+
+    #[test]
+    fn fields_follow_the_target_version() {
+        let v37 = problems("s3:\n  enabled: true\n  s3: {bucket: bk1, addressingStyle: path}\n");
+        assert!(v37.contains("s3.s3.addressingStyle: Argo has `addressingStyle` from 4.1, and the target is Argo 3.7"), "{v37}");
+        let r = one(
+            "artifactRepos: {argoVersion: \"4.1\"}\ns3:\n  enabled: true\n  s3: {bucket: bk1, addressingStyle: virtual-hosted}\n",
+        );
+        assert_eq!(r.spec["addressingStyle"], "virtual-hosted");
+        let e = problems(
+            "artifactRepos: {argoVersion: \"4.1\"}\ns3:\n  enabled: true\n  s3: {bucket: bk1, addressingStyle: dns}\n",
+        );
+        assert!(
+            e.contains("`dns` is not one of ``, `path`, `virtual-hosted`"),
+            "{e}"
+        );
+        let e = problems(
+            "s3:\n  enabled: true\n  oss: {endpoint: e, bucket: bk1, lifecycleRule: {markDeletionAfterDays: x}}\n",
+        );
+        assert!(
+            e.contains(
+                "s3.oss.lifecycleRule.markDeletionAfterDays: expected a non-negative integer"
+            ),
+            "{e}"
+        );
+        let e = problems("s3:\n  enabled: true\n  s3: {bucket: bk1, pathStyle: true}\n");
+        assert!(
+            e.contains("unknown key `pathStyle` (Argo ignores keys it does not know)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn encryption_as_argo_does_it() {
+        let e = problems(
+            "s3:\n  enabled: true\n  s3: {bucket: bk1, encryptionOptions: {kmsKeyId: k}}\n  useSDKCreds: true\n",
+        );
+        assert!(
+            e.contains("s3.s3.encryptionOptions: Argo encrypts only with `enableEncryption: true`"),
+            "{e}"
+        );
+        let e = problems(
+            "s3:\n  enabled: true\n  s3: {bucket: bk1, insecure: true, encryptionOptions: {enableEncryption: true}}\n  existingSecret: s\n  credentialKeys: {customerKey: sse}\n",
+        );
+        assert!(
+            e.contains("SSE-C (`serverSideCustomerKeySecret`) needs HTTPS"),
+            "{e}"
+        );
+        let e = problems(
+            "s3:\n  enabled: true\n  s3: {bucket: bk1, encryptionOptions: {enableEncryption: true, kmsKeyId: k, kmsEncryptionContext: 'a=b'}}\n  useSDKCreds: true\n",
+        );
+        assert!(
+            e.contains("kmsEncryptionContext: `a=b` is not a JSON object"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn optional_credentials_from_vault() {
+        let r = one(
+            "s3:\n  enabled: true\n  bucket: bk1\n  externalSecretPath: p\n  credentialKeys: {caCert: ca.pem}\n  vaultProperties: {sessionToken: token}\n",
+        );
+        match &r.credentials {
+            Credentials::Vault { data, .. } => assert_eq!(
+                data.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+                [
+                    "AWS_ACCESS_KEY_ID",
+                    "AWS_SECRET_ACCESS_KEY",
+                    "AWS_SESSION_TOKEN",
+                    "ca.pem"
+                ]
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(r.spec["caSecret"]["key"], "ca.pem");
+        let e = problems(
+            "s3:\n  enabled: true\n  bucket: bk1\n  externalSecretPath: p\n  credentialKeys: {token: t}\n",
+        );
+        assert!(e.contains("s3.credentialKeys.token: unknown credential `token`; `s3` credentials are `accessKey`, `secretKey`, `sessionToken`, `caCert`, `customerKey`"), "{e}");
+        let e = problems(
+            "s3:\n  enabled: true\n  bucket: bk1\n  externalSecretPath: p\n  accessKeySecret: {name: a, key: b}\n",
+        );
+        assert!(
+            e.contains("`externalSecretPath` and `accessKeySecret` both give `accessKey`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn hostname_schemes_and_synonyms() {
+        let r = one(
+            "s3:\n  enabled: true\n  hostname: 'http://minio:9000'\n  bucket: bk1\n  useSDKCreds: true\n",
+        );
+        assert_eq!(
+            (r.spec["endpoint"].as_str(), r.spec["insecure"].as_bool()),
+            (Some("minio:9000"), Some(true))
+        );
+        let r = one(
+            "s3:\n  enabled: true\n  hostname: 'https://minio:9000'\n  endpoint: 'https://minio:9000'\n  bucket: bk1\n  useSDKCreds: true\n",
+        );
+        assert_eq!(
+            (r.spec["endpoint"].as_str(), r.spec["insecure"].as_bool()),
+            (Some("minio:9000"), Some(false))
+        );
+        // The origin project's own example.
+        let e = problems(
+            "repoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: https://g/r\n  artifactBucket: {hostname: 'https://minio.storage.local:9000', insecure: true, bucket: bk1, useSDKCreds: true}\n",
+        );
+        assert_eq!(
+            e,
+            "1 problem found\n  repoRegistrations[0].artifactBucket.hostname: `https://minio.storage.local:9000` says HTTPS (`https://`) but `insecure: true` says plain HTTP; for plain HTTP write `hostname: minio.storage.local:9000` (no scheme) with `insecure: true`, for HTTPS remove `insecure: true`"
+        );
+        let e = problems(
+            "s3:\n  enabled: true\n  hostname: a.example\n  endpoint: b.example\n  bucket: bk1\n  useSDKCreds: true\n",
+        );
+        assert!(
+            e.contains("`hostname` `a.example` and `endpoint` `b.example` differ"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_disabled_origin_chart_s3_section_is_fine() {
+        let (m, w) = check("s3: {enabled: false, hostname: \"\", bucket: \"\", region: \"\", insecure: false, pathStyle: true, accessKey: \"\", secretKey: \"\"}\n").unwrap();
+        assert!(m.default_repository.is_none() && w.is_empty());
+        let e = problems("s3: {enabled: false, accessKey: AKIAIOSFODNN7EXAMPLE}\n");
+        assert!(
+            e.contains("s3.accessKey: inline credentials are refused") && !e.contains("AKIA"),
+            "{e}"
         );
     }
 }
