@@ -117,6 +117,61 @@ pub struct Repository {
     pub user_secrets: Vec<String>,
 }
 
+/// The cloud identity of a tenant's pods: annotations on its service accounts (IRSA, GKE), plus the
+/// pod label Azure's webhook needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkloadIdentity {
+    pub aws_role_arn: Option<String>,
+    pub gcp_service_account: Option<String>,
+    pub azure_client_id: Option<String>,
+}
+
+impl WorkloadIdentity {
+    /// The ServiceAccount annotations, sorted.
+    pub fn annotations(&self) -> Vec<(&'static str, &str)> {
+        use crate::rules::k8s::identity as id;
+        let mut out = Vec::new();
+        if let Some(v) = &self.azure_client_id {
+            out.push((id::AZURE_CLIENT_ID, v.as_str()));
+        }
+        if let Some(v) = &self.aws_role_arn {
+            out.push((id::AWS_ROLE_ARN, v.as_str()));
+        }
+        if let Some(v) = &self.gcp_service_account {
+            out.push((id::GCP_SERVICE_ACCOUNT, v.as_str()));
+        }
+        out
+    }
+    /// Azure Workload Identity also needs a label on the pod.
+    pub fn pod_labels(&self) -> Vec<(&'static str, &'static str)> {
+        use crate::rules::k8s::identity as id;
+        if self.azure_client_id.is_some() {
+            vec![(id::AZURE_USE_LABEL, "true")]
+        } else {
+            Vec::new()
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self == &WorkloadIdentity::default()
+    }
+}
+
+/// Argo's workflow-level artifact garbage collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactGc {
+    /// `OnWorkflowCompletion`, `OnWorkflowDeletion` or `Never`.
+    pub strategy: String,
+    /// The GC pods' service account.
+    pub service_account_name: String,
+}
+
+impl ArtifactGc {
+    /// Whether Argo starts GC pods (which then need the GC Role).
+    pub fn deletes(&self) -> bool {
+        self.strategy != "Never"
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
     pub name: String,
@@ -124,6 +179,8 @@ pub struct Registration {
     pub default_branch: String,
     pub tenant: String,
     pub repository: Option<Repository>,
+    /// The artifact GC of its WorkflowTemplate (its own, else the settings').
+    pub artifact_gc: Option<ArtifactGc>,
 }
 
 /// The whole checked input.
@@ -134,6 +191,16 @@ pub struct Model {
     pub default_repository: Option<Repository>,
     /// In input order; rendering sorts what it emits.
     pub registrations: Vec<Registration>,
+    /// Each tenant's workload identity (the settings' default, or its registrations'); only
+    /// tenants with one.
+    pub identities: std::collections::BTreeMap<String, WorkloadIdentity>,
+}
+
+impl Model {
+    /// The workload identity of a tenant's pods.
+    pub fn identity(&self, tenant: &str) -> Option<&WorkloadIdentity> {
+        self.identities.get(tenant)
+    }
 }
 
 impl Model {

@@ -81,7 +81,7 @@ fn rules_of<'a>(index: &Index<'a>, role: &'a Manifest) -> Vec<&'a Node> {
     rules
 }
 
-fn verbs_granted(rules: &[&Node]) -> BTreeSet<String> {
+fn verbs_granted(rules: &[&Node], resource: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for rule in rules {
         let groups = strs(rule.get("apiGroups"));
@@ -89,10 +89,7 @@ fn verbs_granted(rules: &[&Node]) -> BTreeSet<String> {
         if !groups.iter().any(|g| *g == "argoproj.io" || *g == "*") {
             continue;
         }
-        if !resources
-            .iter()
-            .any(|r| *r == "workflowtaskresults" || *r == "*")
-        {
+        if !resources.iter().any(|r| *r == resource || *r == "*") {
             continue;
         }
         // A rule limited to named objects cannot grant create (the name is not known yet), and
@@ -107,6 +104,11 @@ fn verbs_granted(rules: &[&Node]) -> BTreeSet<String> {
 
 /// What NS/SA may do with workflowtaskresults in NS.
 pub fn taskresult_grant(index: &Index, ns: &str, sa: &str) -> Grant {
+    grant(index, ns, sa, "workflowtaskresults")
+}
+
+/// What NS/SA may do with `resource` (an `argoproj.io` resource, or `resource/status`) in NS.
+pub fn grant(index: &Index, ns: &str, sa: &str, resource: &str) -> Grant {
     let mut grant = Grant::default();
     let bindings = index
         .of_kind(RBAC, "RoleBinding")
@@ -134,7 +136,7 @@ pub fn taskresult_grant(index: &Index, ns: &str, sa: &str) -> Grant {
             _ => None,
         };
         let Some(role) = role else { continue };
-        let verbs = verbs_granted(&rules_of(index, role));
+        let verbs = verbs_granted(&rules_of(index, role), resource);
         if verbs.is_empty() {
             continue;
         }

@@ -115,6 +115,11 @@ pub struct WorkflowTemplateSpec {
     pub service_account_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub artifact_repository_ref: Option<ArtifactRepositoryRef>,
+    /// Labels on every pod of the workflow (Azure Workload Identity's `azure.workload.identity/use`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_metadata: Option<WorkflowMetadata>,
+    #[serde(rename = "artifactGC", skip_serializing_if = "Option::is_none")]
+    pub artifact_gc: Option<WorkflowArtifactGc>,
     pub workflow_metadata: WorkflowMetadata,
     pub entrypoint: &'static str,
     pub arguments: Arguments,
@@ -128,9 +133,19 @@ pub struct ArtifactRepositoryRef {
     pub key: String,
 }
 
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, Clone)]
 pub struct WorkflowMetadata {
     pub labels: BTreeMap<String, String>,
+}
+
+/// Argo's `WorkflowLevelArtifactGC`: the fields we write.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowArtifactGc {
+    pub strategy: String,
+    pub service_account_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_metadata: Option<WorkflowMetadata>,
 }
 
 #[derive(Serialize, Debug)]

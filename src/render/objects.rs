@@ -71,15 +71,86 @@ impl Ctx<'_> {
     }
 
     pub fn service_account(&self, tenant: &str) -> ServiceAccount {
+        self.service_account_named(
+            &self.settings().service_account_name,
+            tenant,
+            "workflow-service-account",
+        )
+    }
+
+    /// A service account of a tenant, annotated with the tenant's workload identity.
+    pub fn service_account_named(
+        &self,
+        name: &str,
+        tenant: &str,
+        component: &str,
+    ) -> ServiceAccount {
+        let mut metadata = self.meta(name, Some(tenant), component, Some(tenant), None);
+        if let Some(identity) = self.model.identity(tenant) {
+            let annotations = metadata.annotations.get_or_insert_with(BTreeMap::new);
+            for (k, v) in identity.annotations() {
+                annotations.insert(k.into(), v.into());
+            }
+        }
         ServiceAccount {
+            metadata,
+            ..Default::default()
+        }
+    }
+
+    /// The Role Argo's artifact GC pods need (docs/walk-through/artifacts.md, "Service Accounts and
+    /// Annotations": the minimum recommended permissions).
+    pub fn gc_role(&self, tenant: &str) -> Role {
+        Role {
             metadata: self.meta(
-                &self.settings().service_account_name,
+                &self.gc_role_name(),
                 Some(tenant),
-                "workflow-service-account",
+                "rbac",
                 Some(tenant),
                 None,
             ),
-            ..Default::default()
+            rules: Some(vec![
+                PolicyRule {
+                    api_groups: Some(vec!["argoproj.io".into()]),
+                    resources: Some(vec!["workflowartifactgctasks".into()]),
+                    verbs: vec!["list".into(), "watch".into()],
+                    ..Default::default()
+                },
+                PolicyRule {
+                    api_groups: Some(vec!["argoproj.io".into()]),
+                    resources: Some(vec!["workflowartifactgctasks/status".into()]),
+                    verbs: vec!["patch".into()],
+                    ..Default::default()
+                },
+            ]),
+        }
+    }
+
+    pub fn gc_role_name(&self) -> String {
+        format!("{}-artifact-gc", self.settings().service_account_name)
+    }
+
+    /// Binds the GC Role to each GC service account of the tenant.
+    pub fn gc_binding(&self, tenant: &str, accounts: &[&str]) -> RoleBinding {
+        let name = self.gc_role_name();
+        RoleBinding {
+            metadata: self.meta(&name, Some(tenant), "rbac", Some(tenant), None),
+            role_ref: RoleRef {
+                api_group: RBAC_GROUP.into(),
+                kind: "Role".into(),
+                name,
+            },
+            subjects: Some(
+                accounts
+                    .iter()
+                    .map(|a| Subject {
+                        kind: "ServiceAccount".into(),
+                        name: a.to_string(),
+                        namespace: Some(tenant.into()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -293,6 +364,23 @@ impl Ctx<'_> {
                 .as_ref()
                 .map(|_| repository_key(DEFAULT_NAME))
         };
+        let pod_labels: BTreeMap<String, String> = self
+            .model
+            .identity(&r.tenant)
+            .map(|i| {
+                i.pod_labels()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let pod_metadata =
+            (!pod_labels.is_empty()).then(|| WorkflowMetadata { labels: pod_labels });
+        let artifact_gc = r.artifact_gc.as_ref().map(|gc| WorkflowArtifactGc {
+            strategy: gc.strategy.clone(),
+            service_account_name: gc.service_account_name.clone(),
+            pod_metadata: pod_metadata.clone(),
+        });
         let mut wf_labels = BTreeMap::new();
         wf_labels.insert(labels::TENANT.to_string(), r.tenant.clone());
         wf_labels.insert(labels::REGISTRATION.to_string(), r.name.clone());
@@ -310,6 +398,8 @@ impl Ctx<'_> {
                     config_map: s.config_map_name.clone(),
                     key,
                 }),
+                pod_metadata,
+                artifact_gc,
                 workflow_metadata: WorkflowMetadata { labels: wf_labels },
                 entrypoint: "run",
                 arguments: Arguments {

@@ -62,6 +62,8 @@ pub enum Rule {
     GitRef,
     GoDuration,
     AbsolutePath,
+    GcpServiceAccount,
+    Uuid,
     OneOf(&'static [&'static str]),
 }
 
@@ -115,6 +117,16 @@ impl Rule {
                 json!("^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"),
             )],
             Rule::AbsolutePath => vec![("pattern", json!("^/"))],
+            Rule::GcpServiceAccount => vec![(
+                "pattern",
+                json!("^[a-z0-9-]+@[^@\\s]+\\.gserviceaccount\\.com$"),
+            )],
+            Rule::Uuid => vec![(
+                "pattern",
+                json!(
+                    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+                ),
+            )],
             Rule::OneOf(values) => vec![("enum", json!(values))],
         }
     }
@@ -137,6 +149,8 @@ impl Rule {
             Rule::GitRef => names::git_ref(value),
             Rule::GoDuration => names::go_duration(value),
             Rule::AbsolutePath => names::absolute_path(value),
+            Rule::GcpServiceAccount => names::gcp_service_account(value),
+            Rule::Uuid => names::uuid(value),
             Rule::OneOf(values) if values.contains(&value) => Ok(()),
             Rule::OneOf(values) => Err(format!(
                 "is not one of {}",
@@ -269,8 +283,83 @@ pub mod registration {
         Rule::None,
         "the registration's own bucket; without it the registration uses the default repository",
     );
-    pub const FIELDS: &[Field] = &[NAME, REPO_URL, DEFAULT_BRANCH, TENANT, ARTIFACT_BUCKET];
+    pub const WORKLOAD_IDENTITY: Field = field(
+        "workloadIdentity",
+        Type::Map(&super::IDENTITY),
+        Default::Derived("`artifactRepos.workloadIdentity`"),
+        Rule::None,
+        "the cloud identity of the tenant's workflow pods (annotations on its service account); registrations of one tenant share it",
+    );
+    pub const ARTIFACT_GC: Field = field(
+        "artifactGC",
+        Type::Map(&super::ARTIFACT_GC),
+        Default::Derived("`artifactRepos.artifactGC`"),
+        Rule::None,
+        "Argo's artifact garbage collection for this registration's WorkflowTemplate",
+    );
+    pub const FIELDS: &[Field] = &[
+        NAME,
+        REPO_URL,
+        DEFAULT_BRANCH,
+        TENANT,
+        ARTIFACT_BUCKET,
+        WORKLOAD_IDENTITY,
+        ARTIFACT_GC,
+    ];
 }
+
+/// Workload identity: what the tenant's service accounts are annotated with (and, for Azure, the
+/// label its pods need).
+pub mod identity {
+    use super::*;
+    pub const AWS_ROLE_ARN: Field = s(
+        "awsRoleArn",
+        Default::None,
+        Rule::RoleArn,
+        "IRSA: annotates the service account `eks.amazonaws.com/role-arn`",
+    );
+    pub const GCP_SERVICE_ACCOUNT: Field = s(
+        "gcpServiceAccount",
+        Default::None,
+        Rule::GcpServiceAccount,
+        "GKE Workload Identity: annotates `iam.gke.io/gcp-service-account`",
+    );
+    pub const AZURE_CLIENT_ID: Field = s(
+        "azureClientId",
+        Default::None,
+        Rule::Uuid,
+        "Azure Workload Identity: annotates `azure.workload.identity/client-id` and labels the workflow and GC pods `azure.workload.identity/use: \"true\"`",
+    );
+    pub const FIELDS: &[Field] = &[AWS_ROLE_ARN, GCP_SERVICE_ACCOUNT, AZURE_CLIENT_ID];
+}
+
+pub static IDENTITY: Section = Section {
+    required_when: None,
+    groups: &[identity::FIELDS],
+};
+
+/// Argo's workflow-level `artifactGC`.
+pub mod gc {
+    use super::*;
+    pub const STRATEGY: Field = s(
+        "strategy",
+        Default::Required,
+        Rule::OneOf(&["OnWorkflowCompletion", "OnWorkflowDeletion", "Never"]),
+        "when Argo deletes the workflow's artifacts: `OnWorkflowCompletion`, `OnWorkflowDeletion` or `Never`",
+    );
+    pub const SERVICE_ACCOUNT_NAME: Field = s(
+        "serviceAccountName",
+        Default::Derived("`artifactRepos.serviceAccountName`"),
+        Rule::DnsSubdomain,
+        "the service account of the GC pods, created in each tenant namespace with the workflow account's identity and the GC Role",
+    );
+    pub const FIELDS: &[Field] = &[STRATEGY, SERVICE_ACCOUNT_NAME];
+}
+
+pub static ARTIFACT_GC: Section = Section {
+    required_when: None,
+    groups: &[gc::FIELDS],
+};
 
 /// The repository fields `repoRegistrations[].artifactBucket` and `s3` share.
 pub mod repository {
@@ -583,6 +672,20 @@ pub mod settings {
         Rule::None,
         "labels added to every generated object (not under `app.kubernetes.io/` or `artifact-repos/`)",
     );
+    pub const WORKLOAD_IDENTITY: Field = field(
+        "workloadIdentity",
+        Type::Map(&super::IDENTITY),
+        Default::None,
+        Rule::None,
+        "the default cloud identity of every tenant's workflow pods",
+    );
+    pub const ARTIFACT_GC: Field = field(
+        "artifactGC",
+        Type::Map(&super::ARTIFACT_GC),
+        Default::None,
+        Rule::None,
+        "Argo's artifact garbage collection for every generated WorkflowTemplate, with the GC Role (`workflowartifactgctasks` `list`/`watch`, `/status` `patch`) in each tenant namespace",
+    );
     pub const FIELDS: &[Field] = &[
         CONTROLLER_NAMESPACE,
         CONFIG_MAP_NAME,
@@ -596,6 +699,8 @@ pub mod settings {
         EXTERNAL_SECRETS,
         CREDENTIAL_KEYS,
         WORKFLOW_TEMPLATES,
+        WORKLOAD_IDENTITY,
+        ARTIFACT_GC,
         COMMON_LABELS,
     ];
 

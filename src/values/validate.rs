@@ -265,7 +265,8 @@ pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
     top_level_typos(&mut r, values);
     let (settings, known) = read_settings(&mut r, values.get("artifactRepos"));
     let default_repository = read_default(&mut r, values.get("s3"), &known);
-    let registrations = read_registrations(&mut r, values.get("repoRegistrations"), &known);
+    let (registrations, identities) =
+        read_registrations(&mut r, values.get("repoRegistrations"), &known);
     if !r.problems.is_empty() {
         return Err(r.problems);
     }
@@ -273,6 +274,7 @@ pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
         settings: settings.expect("settings are valid when no problem was found"),
         default_repository,
         registrations,
+        identities,
     };
     Ok((model, r.warnings))
 }
@@ -325,6 +327,10 @@ struct Known {
     /// The S3 access and secret key's Secret keys (`credentialKeys`) and Vault properties.
     s3_keys: (String, String),
     s3_properties: (String, String),
+    service_account_name: String,
+    /// `artifactRepos.artifactGC` and `.workloadIdentity`, the registrations' defaults.
+    artifact_gc: Option<ArtifactGc>,
+    identity: WorkloadIdentity,
 }
 
 fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Known) {
@@ -392,6 +398,9 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
             set::ACCESS_KEY_PROPERTY.default_str().into(),
             set::SECRET_KEY_PROPERTY.default_str().into(),
         ),
+        service_account_name: set::SERVICE_ACCOUNT_NAME.default_str().into(),
+        artifact_gc: None,
+        identity: WorkloadIdentity::default(),
     };
     let layout = match r.string(map, path, "layout").as_deref() {
         None | Some("central") => Layout::Central,
@@ -416,6 +425,19 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
         &service_account_name,
         k8s::dns_subdomain(&service_account_name),
     );
+    known.service_account_name = service_account_name.clone();
+    known.artifact_gc = read_gc(
+        r,
+        map.get("artifactGC"),
+        &join(path, "artifactGC"),
+        &service_account_name,
+    );
+    known.identity = read_identity(
+        r,
+        map.get("workloadIdentity"),
+        &join(path, "workloadIdentity"),
+    )
+    .unwrap_or_default();
     let executor_role_name = r
         .string(map, path, "executorRoleName")
         .unwrap_or_else(|| format!("{service_account_name}-executor"));
@@ -1519,17 +1541,72 @@ fn read_default(r: &mut Reader, node: Option<&Node>, known: &Known) -> Option<Re
     read_bucket(r, map, path, &kind, known)
 }
 
-fn read_registrations(r: &mut Reader, node: Option<&Node>, known: &Known) -> Vec<Registration> {
+/// `artifactGC`: `None` when absent or wrong.
+fn read_gc(
+    r: &mut Reader,
+    node: Option<&Node>,
+    path: &str,
+    default_sa: &str,
+) -> Option<ArtifactGc> {
+    let map = r.map(node, path)?;
+    r.keys(map, path, &f::ARTIFACT_GC, "");
+    let before = r.problems.len();
+    let strategy = r.required_string(map, path, "strategy", "OnWorkflowDeletion");
+    if let Some(s) = &strategy {
+        r.rule(&join(path, "strategy"), s, f::gc::STRATEGY.rule.check(s));
+    }
+    let sa = r
+        .string(map, path, "serviceAccountName")
+        .unwrap_or_else(|| default_sa.to_string());
+    r.rule(
+        &join(path, "serviceAccountName"),
+        &sa,
+        k8s::dns_subdomain(&sa),
+    );
+    (r.problems.len() == before).then(|| ArtifactGc {
+        strategy: strategy.unwrap_or_default(),
+        service_account_name: sa,
+    })
+}
+
+/// `workloadIdentity`: `None` when absent or wrong.
+fn read_identity(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<WorkloadIdentity> {
+    let map = r.map(node, path)?;
+    r.keys(map, path, &f::IDENTITY, "");
+    let before = r.problems.len();
+    let mut get = |field: &f::Field| {
+        let v = r.string(map, path, field.key)?;
+        r.rule(&join(path, field.key), &v, field.rule.check(&v))
+            .then_some(v)
+    };
+    let identity = WorkloadIdentity {
+        aws_role_arn: get(&f::identity::AWS_ROLE_ARN),
+        gcp_service_account: get(&f::identity::GCP_SERVICE_ACCOUNT),
+        azure_client_id: get(&f::identity::AZURE_CLIENT_ID),
+    };
+    (r.problems.len() == before).then_some(identity)
+}
+
+fn read_registrations(
+    r: &mut Reader,
+    node: Option<&Node>,
+    known: &Known,
+) -> (
+    Vec<Registration>,
+    std::collections::BTreeMap<String, WorkloadIdentity>,
+) {
     let path = "repoRegistrations";
+    let mut identities: std::collections::BTreeMap<String, WorkloadIdentity> = Default::default();
+    let mut identity_from: IndexMap<String, String> = IndexMap::new();
     let items = match node {
-        None | Some(Node::Null) => return Vec::new(),
+        None | Some(Node::Null) => return (Vec::new(), identities),
         Some(Node::Seq(items)) => items,
         Some(other) => {
             r.err(
                 path,
                 format!("expected a list of registrations, got {}", show_node(other)),
             );
-            return Vec::new();
+            return (Vec::new(), identities);
         }
     };
     let mut seen: IndexMap<String, String> = IndexMap::new();
@@ -1640,6 +1717,41 @@ fn read_registrations(r: &mut Reader, node: Option<&Node>, known: &Known) -> Vec
                 secrets.insert(key, bucket_path.clone());
             }
         }
+        let artifact_gc = match map.get("artifactGC") {
+            None | Some(Node::Null) => known.artifact_gc.clone(),
+            node => read_gc(
+                r,
+                node,
+                &join(&p, "artifactGC"),
+                &known.service_account_name,
+            ),
+        };
+        // A tenant's registrations share its service account, so they share its identity.
+        let ip = join(&p, "workloadIdentity");
+        let identity = match map.get("workloadIdentity") {
+            None | Some(Node::Null) => Some(known.identity.clone()),
+            node => read_identity(r, node, &ip),
+        };
+        if let (Some(t), Some(identity)) = (&tenant, identity)
+            && !identity.is_empty()
+        {
+            match identities.get(t) {
+                Some(first) if first != &identity => {
+                    let from = identity_from.get(t).cloned().unwrap_or_default();
+                    r.err(&ip, format!("differs from the identity of tenant {} set at {from}; a tenant's registrations share its service account `{}`, so they share one identity: give them the same `workloadIdentity`, or put this registration in a tenant of its own", show(t), known.service_account_name));
+                }
+                Some(_) => {}
+                None => {
+                    identities.insert(t.clone(), identity);
+                    let from = if map.get("workloadIdentity").is_some() {
+                        ip.clone()
+                    } else {
+                        "artifactRepos.workloadIdentity".to_string()
+                    };
+                    identity_from.insert(t.clone(), from);
+                }
+            }
+        }
         if r.problems.len() > before {
             continue;
         }
@@ -1649,9 +1761,10 @@ fn read_registrations(r: &mut Reader, node: Option<&Node>, known: &Known) -> Vec
             default_branch,
             tenant: tenant.unwrap(),
             repository,
+            artifact_gc,
         });
     }
-    out
+    (out, identities)
 }
 
 #[cfg(test)]
