@@ -375,7 +375,7 @@ impl Ctx<'_> {
             })
             .unwrap_or_default();
         let pod_metadata =
-            (!pod_labels.is_empty()).then(|| WorkflowMetadata { labels: pod_labels });
+            (!pod_labels.is_empty()).then_some(WorkflowMetadata { labels: pod_labels });
         let artifact_gc = r.artifact_gc.as_ref().map(|gc| WorkflowArtifactGc {
             strategy: gc.strategy.clone(),
             service_account_name: gc.service_account_name.clone(),

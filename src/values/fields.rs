@@ -343,7 +343,7 @@ pub mod gc {
     use super::*;
     pub const STRATEGY: Field = s(
         "strategy",
-        Default::Required,
+        Default::Derived("required when `artifactGC` is set"),
         Rule::OneOf(&["OnWorkflowCompletion", "OnWorkflowDeletion", "Never"]),
         "when Argo deletes the workflow's artifacts: `OnWorkflowCompletion`, `OnWorkflowDeletion` or `Never`",
     );

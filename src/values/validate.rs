@@ -1549,6 +1549,9 @@ fn read_gc(
     default_sa: &str,
 ) -> Option<ArtifactGc> {
     let map = r.map(node, path)?;
+    if map.is_empty() {
+        return None;
+    }
     r.keys(map, path, &f::ARTIFACT_GC, "");
     let before = r.problems.len();
     let strategy = r.required_string(map, path, "strategy", "OnWorkflowDeletion");
