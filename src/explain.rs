@@ -415,6 +415,50 @@ pub fn explain(
                 "NOT granted".into()
             }
         ));
+        // The cloud identity the service account gives the pods.
+        if let Some(acct) = index.find("", "ServiceAccount", &w.namespace, &sa.name) {
+            let ids: Vec<String> = [
+                crate::rules::k8s::identity::AWS_ROLE_ARN,
+                crate::rules::k8s::identity::GCP_SERVICE_ACCOUNT,
+                crate::rules::k8s::identity::AZURE_CLIENT_ID,
+            ]
+            .iter()
+            .filter_map(|k| {
+                scalar(acct.get(&["metadata", "annotations", k])).map(|v| format!("{k}: {v}"))
+            })
+            .collect();
+            if !ids.is_empty() {
+                out.push_str(&format!("workload identity: {}\n", ids.join(", ")));
+            }
+        }
+        match resolve::spec_field(&w, "artifactGC") {
+            None => out.push_str("artifact GC: not set: Argo never deletes the artifacts\n"),
+            Some((gc, _)) => match resolve::artifact_gc(&w) {
+                None => out.push_str(&format!(
+                    "artifact GC: strategy `{}`: artifacts are kept\n",
+                    scalar(gc.get("strategy")).unwrap_or_default()
+                )),
+                Some((strategy, gc_sa, _)) => {
+                    let exists = gc_sa == "default"
+                        || index
+                            .find("", "ServiceAccount", &w.namespace, &gc_sa)
+                            .is_some();
+                    let (missing, via) = rbac::artifact_gc_grant(&index, &w.namespace, &gc_sa);
+                    let gc_ok = exists && missing.is_empty();
+                    ok &= gc_ok;
+                    out.push_str(&format!(
+                        "artifact GC: strategy `{strategy}`, GC pods run as {}{}; workflowartifactgctasks list+watch, status patch: {}\n",
+                        gc_sa,
+                        if exists { "" } else { " (not in the manifests)" },
+                        if missing.is_empty() {
+                            format!("granted via {}", via.join(", "))
+                        } else {
+                            format!("NOT granted ({})", missing.join(", "))
+                        }
+                    ));
+                }
+            },
+        }
         out.push_str(&format!(
             "chain: {}\n",
             if ok { "complete" } else { "broken" }

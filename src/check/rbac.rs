@@ -107,6 +107,32 @@ pub fn taskresult_grant(index: &Index, ns: &str, sa: &str) -> Grant {
     grant(index, ns, sa, "workflowtaskresults")
 }
 
+/// Whether NS/SA may do what Argo's artifact GC pods do: `list`/`watch` `workflowartifactgctasks`
+/// and `patch` their status (docs/walk-through/artifacts.md). The missing permissions, and the
+/// bindings that grant the others.
+pub fn artifact_gc_grant(index: &Index, ns: &str, sa: &str) -> (Vec<&'static str>, Vec<String>) {
+    let tasks = grant(index, ns, sa, "workflowartifactgctasks");
+    let status = grant(index, ns, sa, "workflowartifactgctasks/status");
+    let mut missing = Vec::new();
+    for v in ["list", "watch"] {
+        if !tasks.allows(v) {
+            missing.push(if v == "list" {
+                "list workflowartifactgctasks"
+            } else {
+                "watch workflowartifactgctasks"
+            });
+        }
+    }
+    if !status.allows("patch") {
+        missing.push("patch workflowartifactgctasks/status");
+    }
+    let mut via = tasks.via;
+    via.extend(status.via);
+    via.sort();
+    via.dedup();
+    (missing, via)
+}
+
 /// What NS/SA may do with `resource` (an `argoproj.io` resource, or `resource/status`) in NS.
 pub fn grant(index: &Index, ns: &str, sa: &str, resource: &str) -> Grant {
     let mut grant = Grant::default();
