@@ -135,7 +135,11 @@ impl FieldType {
                 "one of {}",
                 values
                     .iter()
-                    .map(|v| format!("`{v}`"))
+                    .map(|v| if v.is_empty() {
+                        "`\"\"` (automatic)".to_string()
+                    } else {
+                        format!("`{v}`")
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -456,6 +460,67 @@ pub const BACKENDS: &[Backend] = &[
         scheme: "",
     },
 ];
+
+/// The README's table of every backend's fields, generated from this table (the one the values
+/// reader, `check` and the schema test use): `| backend | field | type | since |`.
+pub fn readme_fields_table() -> String {
+    fn rows(backend: &str, prefix: &str, fields: &'static [Field], out: &mut Vec<String>) {
+        for f in fields {
+            let key = format!("{prefix}{}", f.key);
+            match f.ty {
+                FieldType::Object(inner) => rows(backend, &format!("{key}."), inner, out),
+                ty => out.push(format!(
+                    "| `{backend}` | `{key}` | {} | {} |",
+                    ty.describe().replace('|', "\\|"),
+                    if f.since > OLDEST {
+                        format!("**{}**", f.since)
+                    } else {
+                        OLDEST.to_string()
+                    }
+                )),
+            }
+        }
+    }
+    let mut out = vec![
+        "| backend | field | type | from Argo |".to_string(),
+        "|---|---|---|---|".to_string(),
+        format!(
+            "| (all) | `archiveLogs` | {} | {OLDEST} |",
+            FieldType::Bool.describe()
+        ),
+    ];
+    for b in BACKENDS {
+        rows(b.key, "", b.fields, &mut out);
+    }
+    out.join("\n") + "\n"
+}
+
+/// The README's table of the credentials the tool's conveniences fill, per backend.
+pub fn readme_credentials_table() -> String {
+    let mut out = vec![
+        "| backend | credential | Argo field | Secret key | Vault property | filled |".to_string(),
+        "|---|---|---|---|---|---|".to_string(),
+    ];
+    for b in BACKENDS {
+        for c in b.credentials {
+            out.push(format!(
+                "| `{}` | `{}`: {} | `{}` | `{}` | `{}` | {} |",
+                b.key,
+                c.slot,
+                c.what,
+                c.field.join("."),
+                c.key,
+                c.property,
+                if c.required {
+                    "always"
+                } else {
+                    "when named in `credentialKeys` or `vaultProperties`"
+                }
+            ));
+        }
+    }
+    out.join("\n") + "\n"
+}
 
 /// The backend of a block key.
 pub fn backend(key: &str) -> Option<&'static Backend> {

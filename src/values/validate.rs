@@ -1963,7 +1963,7 @@ mod tests {
             "artifactRepos: {argoVersion: \"4.1\"}\ns3:\n  enabled: true\n  s3: {bucket: bk1, addressingStyle: dns}\n",
         );
         assert!(
-            e.contains("`dns` is not one of ``, `path`, `virtual-hosted`"),
+            e.contains("`dns` is not one of `\"\"` (automatic), `path`, `virtual-hosted`"),
             "{e}"
         );
         let e = problems(
