@@ -80,17 +80,14 @@ pub fn merge_sources(
 /// The error for values that generate no object: what was read (the sources, their top-level keys)
 /// and why nothing came out.
 pub fn nothing_to_render(sources: &[&str], with_set: bool, merged: &Node) -> Problems {
-    let mut read: Vec<String> = sources.iter().map(|n| format!("`{n}`")).collect();
+    let mut read: Vec<String> = sources.iter().map(|n| validate::show(n)).collect();
     if with_set {
         read.push("the --set values".into());
     }
     let keys: Vec<String> = merged
         .as_map()
-        .map(|m| {
-            m.keys()
-                .map(|k| format!("`{}`", k.escape_debug()))
-                .collect()
-        })
+        // Through `show`: escaped, cut, and withheld when a key looks like a credential.
+        .map(|m| m.keys().map(|k| validate::show(k)).collect())
         .unwrap_or_default();
     let keys = if keys.is_empty() {
         "no keys at all".to_string()
