@@ -830,9 +830,9 @@ fn read_bucket(
                 }
                 None => None,
             };
-            if let Some(spec) = &spec {
+            if let Some(Node::Map(m)) = map.get(*b) {
                 for req in backend.required {
-                    if !spec.contains_key(*req) {
+                    if matches!(m.get(*req), None | Some(Node::Null)) {
                         r.err(&join(&p, req), format!("is required: Argo's `{b}` repository cannot store artifacts without `{req}`"));
                     }
                 }
