@@ -28,6 +28,8 @@ pub enum Type {
     List(&'static Section),
     /// A map of strings to strings (`credentialKeys`, `vaultProperties`).
     StrMap,
+    /// A map of names (DNS-1123 labels: namespaces) to a section each (`namespaces`).
+    MapOf(&'static Section),
     /// One of Argo's repository fields, written as Argo writes it (rules::argo's table).
     Argo(argo::FieldType),
 }
@@ -682,6 +684,24 @@ pub mod settings {
         Rule::None,
         "the default cloud identity of every tenant's workflow pods",
     );
+    pub const NAMESPACES: Field = field(
+        "namespaces",
+        Type::MapOf(&NAMESPACE_SECTION),
+        Default::None,
+        Rule::None,
+        "settings of one tenant namespace, by its name",
+    );
+    pub const NAMESPACE_WORKLOAD_IDENTITY: Field = field(
+        "workloadIdentity",
+        Type::Map(&super::IDENTITY),
+        Default::Derived("`artifactRepos.workloadIdentity`"),
+        Rule::None,
+        "the cloud identity of that namespace's workflow pods; its registrations' own `workloadIdentity` must agree",
+    );
+    pub static NAMESPACE_SECTION: Section = Section {
+        required_when: None,
+        groups: &[&[NAMESPACE_WORKLOAD_IDENTITY]],
+    };
     pub const ARTIFACT_GC: Field = field(
         "artifactGC",
         Type::Map(&super::ARTIFACT_GC),
@@ -703,6 +723,7 @@ pub mod settings {
         CREDENTIAL_KEYS,
         WORKFLOW_TEMPLATES,
         WORKLOAD_IDENTITY,
+        NAMESPACES,
         ARTIFACT_GC,
         COMMON_LABELS,
     ];
@@ -926,6 +947,7 @@ fn rows(section: &Section, prefix: &str, out: &mut Vec<String>) {
             Type::Map(inner) if !std::ptr::eq(inner, &ARTIFACT_BUCKET) => {
                 rows(inner, &format!("{key}."), out)
             }
+            Type::MapOf(inner) => rows(inner, &format!("{key}.<namespace>."), out),
             _ => out.push(format!(
                 "| `{key}` | {} | {} |",
                 default_text(f).replace('|', "\\|"),
@@ -1056,6 +1078,18 @@ pub fn field_schema(f: &Field) -> serde_json::Value {
         Type::Labels => {
             m.insert("type".into(), json!(["object", "null"]));
             m.insert("additionalProperties".into(), json!({"type": "string"}));
+        }
+        Type::MapOf(section) => {
+            let mut item = section_schema(section, f.doc);
+            if let Some(o) = item.as_object_mut() {
+                o.remove("description");
+            }
+            m.insert("type".into(), json!(["object", "null"]));
+            m.insert(
+                "propertyNames".into(),
+                json!({"maxLength": k8s::DNS_LABEL_MAX, "pattern": DNS_LABEL_PATTERN}),
+            );
+            m.insert("additionalProperties".into(), item);
         }
         Type::StrMap => {
             m.insert("type".into(), json!(["object", "null"]));

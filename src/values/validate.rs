@@ -331,6 +331,8 @@ struct Known {
     /// `artifactRepos.artifactGC` and `.workloadIdentity`, the registrations' defaults.
     artifact_gc: Option<ArtifactGc>,
     identity: WorkloadIdentity,
+    /// `artifactRepos.namespaces.<ns>.workloadIdentity`, by namespace.
+    namespace_identity: IndexMap<String, WorkloadIdentity>,
 }
 
 fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Known) {
@@ -401,6 +403,7 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
         service_account_name: set::SERVICE_ACCOUNT_NAME.default_str().into(),
         artifact_gc: None,
         identity: WorkloadIdentity::default(),
+        namespace_identity: IndexMap::new(),
     };
     let layout = match r.string(map, path, "layout").as_deref() {
         None | Some("central") => Layout::Central,
@@ -438,6 +441,31 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
         &join(path, "workloadIdentity"),
     )
     .unwrap_or_default();
+    let ns_path = join(path, "namespaces");
+    if let Some(m) = r.map(map.get("namespaces"), &ns_path) {
+        for (ns, node) in m {
+            let p = join(&ns_path, ns);
+            if !r.rule(
+                &p,
+                ns,
+                k8s::dns_label(ns).map_err(|e| format!("{e}: the key is a tenant namespace")),
+            ) {
+                continue;
+            }
+            let Some(section) = r.map(Some(node), &p) else {
+                continue;
+            };
+            r.keys(section, &p, &set::NAMESPACE_SECTION, "");
+            if let Some(identity) = read_identity(
+                r,
+                section.get("workloadIdentity"),
+                &join(&p, "workloadIdentity"),
+            ) && !identity.is_empty()
+            {
+                known.namespace_identity.insert(ns.clone(), identity);
+            }
+        }
+    }
     let executor_role_name = r
         .string(map, path, "executorRoleName")
         .unwrap_or_else(|| format!("{service_account_name}-executor"));
@@ -1601,6 +1629,13 @@ fn read_registrations(
     let path = "repoRegistrations";
     let mut identities: std::collections::BTreeMap<String, WorkloadIdentity> = Default::default();
     let mut identity_from: IndexMap<String, String> = IndexMap::new();
+    for (ns, identity) in &known.namespace_identity {
+        identities.insert(ns.clone(), identity.clone());
+        identity_from.insert(
+            ns.clone(),
+            format!("artifactRepos.namespaces.{ns}.workloadIdentity"),
+        );
+    }
     let items = match node {
         None | Some(Node::Null) => return (Vec::new(), identities),
         Some(Node::Seq(items)) => items,
@@ -1732,6 +1767,14 @@ fn read_registrations(
         // A tenant's registrations share its service account, so they share its identity.
         let ip = join(&p, "workloadIdentity");
         let identity = match map.get("workloadIdentity") {
+            // The namespace's own identity, when it has one, applies as it is.
+            None | Some(Node::Null)
+                if tenant
+                    .as_ref()
+                    .is_some_and(|t| known.namespace_identity.contains_key(t)) =>
+            {
+                None
+            }
             None | Some(Node::Null) => Some(known.identity.clone()),
             node => read_identity(r, node, &ip),
         };
@@ -2093,6 +2136,32 @@ mod tests {
         assert!(
             err.contains("artifactRepos.layout: expected a string, got a number `3`\n")
                 || err.ends_with("got a number `3`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn workload_identity_per_namespace_and_per_registration() {
+        let regs = "repoRegistrations:\n- {name: a, tenant: ta, repoUrl: 'https://g/a'}\n- {name: b, tenant: tb, repoUrl: 'https://g/b'}\n- {name: c, tenant: tb, repoUrl: 'https://g/c', workloadIdentity: {gcpServiceAccount: 'c@p.iam.gserviceaccount.com'}}\n";
+        let settings = "artifactRepos:\n  workloadIdentity: {awsRoleArn: 'arn:aws:iam::111122223333:role/default'}\n  namespaces:\n    ta: {workloadIdentity: {azureClientId: 00000000-1111-2222-3333-444444444444}}\n";
+        let err = check(&format!("{settings}{regs}")).unwrap_err().to_string();
+        // tb: `b` takes the default (IRSA), `c` its own (GKE): one service account, two identities.
+        assert!(err.contains("repoRegistrations[2].workloadIdentity: differs from the identity of tenant `tb` set at artifactRepos.workloadIdentity"), "{err}");
+        let regs = regs.replace("- {name: b, tenant: tb", "- {name: b, tenant: tc");
+        let (m, _) = check(&format!("{settings}{regs}")).unwrap();
+        assert_eq!(
+            m.identity("ta").unwrap().azure_client_id.as_deref(),
+            Some("00000000-1111-2222-3333-444444444444")
+        );
+        assert!(
+            m.identity("ta").unwrap().aws_role_arn.is_none(),
+            "the namespace's identity replaces the default"
+        );
+        assert!(m.identity("tc").unwrap().aws_role_arn.is_some());
+        assert!(m.identity("tb").unwrap().gcp_service_account.is_some());
+        let err = check("artifactRepos:\n  namespaces:\n    Bad_NS: {workloadIdentity: {azureClientId: nope}}\n").unwrap_err().to_string();
+        assert!(
+            err.contains("artifactRepos.namespaces.Bad_NS: `Bad_NS` is not a valid DNS-1123 label"),
             "{err}"
         );
     }
