@@ -18,6 +18,11 @@ pub fn parts() -> Vec<(&'static str, String)> {
         .collect();
     out.push(("check-findings", crate::check::Code::readme_table()));
     out.push(("exit-codes", crate::error::exit_codes_readme_table()));
+    out.push(("backend-fields", crate::rules::argo::readme_fields_table()));
+    out.push((
+        "backend-credentials",
+        crate::rules::argo::readme_credentials_table(),
+    ));
     out
 }
 

@@ -77,12 +77,19 @@ pub struct Settings {
 /// Where a repository's credentials come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credentials {
-    /// An ExternalSecret named `secret_name` pulls them from this Vault path.
-    Vault { path: String, secret_name: String },
+    /// An ExternalSecret named `secret_name` pulls them from this Vault path: `data` holds each
+    /// Secret key and the Vault property it comes from, in the backend's order.
+    Vault {
+        path: String,
+        secret_name: String,
+        data: Vec<(String, String)>,
+    },
     /// A Secret the user manages, already in each namespace that uses the repository.
     ExistingSecret { secret_name: String },
-    /// The pod's cloud identity (IRSA, instance profile): no Secret at all.
+    /// The pod's cloud identity (IRSA, GKE or Azure workload identity, instance profile): no Secret.
     Sdk,
+    /// Only what the repository itself references (Argo's shape, `{name, key}`), or nothing.
+    AsWritten,
 }
 
 impl Credentials {
@@ -90,40 +97,79 @@ impl Credentials {
         match self {
             Credentials::Vault { secret_name, .. }
             | Credentials::ExistingSecret { secret_name } => Some(secret_name),
-            Credentials::Sdk => None,
+            Credentials::Sdk | Credentials::AsWritten => None,
         }
     }
 }
 
-/// One S3 artifact repository, in Argo's terms.
+/// One artifact repository, in Argo's terms: exactly one backend block, as Argo reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repository {
     pub archive_logs: bool,
-    pub s3: S3,
+    /// The backend's key (`s3`, `gcs`, `azure`, `oss`, `artifactory`): rules::argo::BACKENDS.
+    pub backend: &'static str,
+    /// The backend block, every field checked against the target Argo version, keys in the table's
+    /// order, Secret references filled in from the credentials.
+    pub spec: serde_json::Map<String, serde_json::Value>,
     pub credentials: Credentials,
+    /// Secrets the repository references that the user manages (an `existingSecret`, or `{name,
+    /// key}` written in the values): they must exist in every namespace that uses it.
+    pub user_secrets: Vec<String>,
 }
 
-/// The fields of Argo's `S3ArtifactRepository` that values set directly, under Argo's JSON names
-/// (docs/upstream.md, "Argo: repository fields per version"). Render writes them as they are, in
-/// this order, then the Secret references it derives from `Credentials`: a values field that maps
-/// to an Argo field is a row of `values::fields`, a line of the reader and a field here.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct S3 {
-    pub endpoint: String,
-    pub bucket: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    pub insecure: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_format: Option<String>,
-    /// `path`; only ever set when the target Argo knows `addressingStyle`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub addressing_style: Option<&'static str>,
-    #[serde(rename = "useSDKCreds", skip_serializing_if = "Option::is_none")]
-    pub use_sdk_creds: Option<bool>,
-    #[serde(rename = "roleARN", skip_serializing_if = "Option::is_none")]
-    pub role_arn: Option<String>,
+/// The cloud identity of a tenant's pods: annotations on its service accounts (IRSA, GKE), plus the
+/// pod label Azure's webhook needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkloadIdentity {
+    pub aws_role_arn: Option<String>,
+    pub gcp_service_account: Option<String>,
+    pub azure_client_id: Option<String>,
+}
+
+impl WorkloadIdentity {
+    /// The ServiceAccount annotations, sorted.
+    pub fn annotations(&self) -> Vec<(&'static str, &str)> {
+        use crate::rules::k8s::identity as id;
+        let mut out = Vec::new();
+        if let Some(v) = &self.azure_client_id {
+            out.push((id::AZURE_CLIENT_ID, v.as_str()));
+        }
+        if let Some(v) = &self.aws_role_arn {
+            out.push((id::AWS_ROLE_ARN, v.as_str()));
+        }
+        if let Some(v) = &self.gcp_service_account {
+            out.push((id::GCP_SERVICE_ACCOUNT, v.as_str()));
+        }
+        out
+    }
+    /// Azure Workload Identity also needs a label on the pod.
+    pub fn pod_labels(&self) -> Vec<(&'static str, &'static str)> {
+        use crate::rules::k8s::identity as id;
+        if self.azure_client_id.is_some() {
+            vec![(id::AZURE_USE_LABEL, "true")]
+        } else {
+            Vec::new()
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self == &WorkloadIdentity::default()
+    }
+}
+
+/// Argo's workflow-level artifact garbage collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactGc {
+    /// `OnWorkflowCompletion`, `OnWorkflowDeletion` or `Never`.
+    pub strategy: String,
+    /// The GC pods' service account.
+    pub service_account_name: String,
+}
+
+impl ArtifactGc {
+    /// Whether Argo starts GC pods (which then need the GC Role).
+    pub fn deletes(&self) -> bool {
+        self.strategy != "Never"
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +179,8 @@ pub struct Registration {
     pub default_branch: String,
     pub tenant: String,
     pub repository: Option<Repository>,
+    /// The artifact GC of its WorkflowTemplate (its own, else the settings').
+    pub artifact_gc: Option<ArtifactGc>,
 }
 
 /// The whole checked input.
@@ -143,6 +191,16 @@ pub struct Model {
     pub default_repository: Option<Repository>,
     /// In input order; rendering sorts what it emits.
     pub registrations: Vec<Registration>,
+    /// Each tenant's workload identity (the settings' default, or its registrations'); only
+    /// tenants with one.
+    pub identities: std::collections::BTreeMap<String, WorkloadIdentity>,
+}
+
+impl Model {
+    /// The workload identity of a tenant's pods.
+    pub fn identity(&self, tenant: &str) -> Option<&WorkloadIdentity> {
+        self.identities.get(tenant)
+    }
 }
 
 impl Model {

@@ -16,13 +16,14 @@ pub enum Code {
     InvalidSecretKey,
     MissingServiceAccount,
     MissingTaskresultsRbac,
+    MissingArtifactGcRbac,
     CrossTenantCredentials,
     MissingTemplate,
     ConfigmapTooLarge,
 }
 
 impl Code {
-    pub const ALL: [Code; 14] = [
+    pub const ALL: [Code; 15] = [
         Code::UnresolvedRef,
         Code::NoDefaultRepository,
         Code::InvalidRepository,
@@ -34,6 +35,7 @@ impl Code {
         Code::InvalidSecretKey,
         Code::MissingServiceAccount,
         Code::MissingTaskresultsRbac,
+        Code::MissingArtifactGcRbac,
         Code::CrossTenantCredentials,
         Code::MissingTemplate,
         Code::ConfigmapTooLarge,
@@ -101,6 +103,11 @@ impl Code {
                 "missing-taskresults-rbac",
                 "no Role/ClusterRole bound to the account grants create and patch on `workflowtaskresults`",
                 "the executor cannot report outputs",
+            ),
+            Code::MissingArtifactGcRbac => (
+                "missing-artifactgc-rbac",
+                "`artifactGC` deletes artifacts, but its service account is missing or not granted `list`/`watch` on `workflowartifactgctasks` and `patch` on `workflowartifactgctasks/status`",
+                "the GC pods fail: artifacts are never deleted, and a workflow with `OnWorkflowDeletion` keeps its finalizer",
             ),
             Code::CrossTenantCredentials => (
                 "cross-tenant-credentials",

@@ -651,6 +651,42 @@ impl<'a> Checker<'a, '_> {
         }
     }
 
+    fn artifact_gc(&mut self, w: &Workload<'a>) {
+        let Some((strategy, sa, from)) = resolve::artifact_gc(w) else {
+            return;
+        };
+        let ns = &w.namespace;
+        let field = if std::ptr::eq(from, w.object) {
+            format!("{}.artifactGC", w.spec_path)
+        } else {
+            format!("spec.artifactGC (from {})", from.identity)
+        };
+        let exists = sa == "default" || self.index.find("", "ServiceAccount", ns, &sa).is_some();
+        let (missing, _) = rbac::artifact_gc_grant(&self.index, ns, &sa);
+        if exists && missing.is_empty() {
+            return;
+        }
+        let problem = if exists {
+            format!(
+                "strategy `{strategy}` runs GC pods as ServiceAccount {ns}/{sa}, which may not {}",
+                missing.join(", ")
+            )
+        } else {
+            format!(
+                "strategy `{strategy}` runs GC pods as ServiceAccount `{sa}`, which is not in namespace `{ns}`"
+            )
+        };
+        self.add(
+            Some(format!("gc|{ns}|{sa}")),
+            Code::MissingArtifactGcRbac,
+            w.object,
+            field,
+            problem,
+            "the GC pods fail: the artifacts stay in the bucket, and with `OnWorkflowDeletion` the workflow keeps its finalizer".into(),
+            format!("create ServiceAccount `{sa}` in `{ns}` and bind it a Role with apiGroups [argoproj.io], resources [workflowartifactgctasks] verbs [list, watch] and resources [workflowartifactgctasks/status] verbs [patch]"),
+        );
+    }
+
     fn cluster_template(&mut self, m: &'a Manifest) {
         let Some(r) = resolve::workload(&self.index, m, None).and_then(|w| w.repo_ref) else {
             return;
@@ -762,6 +798,7 @@ pub fn check(manifests: &[Manifest], options: &Options) -> Report {
         }
         c.workload(&w);
         c.service_account(&w);
+        c.artifact_gc(&w);
     }
     let mut configmaps = 0;
     for cm in manifests.iter().filter(|m| m.is("", "ConfigMap")) {

@@ -81,7 +81,7 @@ fn rules_of<'a>(index: &Index<'a>, role: &'a Manifest) -> Vec<&'a Node> {
     rules
 }
 
-fn verbs_granted(rules: &[&Node]) -> BTreeSet<String> {
+fn verbs_granted(rules: &[&Node], resource: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for rule in rules {
         let groups = strs(rule.get("apiGroups"));
@@ -89,10 +89,7 @@ fn verbs_granted(rules: &[&Node]) -> BTreeSet<String> {
         if !groups.iter().any(|g| *g == "argoproj.io" || *g == "*") {
             continue;
         }
-        if !resources
-            .iter()
-            .any(|r| *r == "workflowtaskresults" || *r == "*")
-        {
+        if !resources.iter().any(|r| *r == resource || *r == "*") {
             continue;
         }
         // A rule limited to named objects cannot grant create (the name is not known yet), and
@@ -107,6 +104,37 @@ fn verbs_granted(rules: &[&Node]) -> BTreeSet<String> {
 
 /// What NS/SA may do with workflowtaskresults in NS.
 pub fn taskresult_grant(index: &Index, ns: &str, sa: &str) -> Grant {
+    grant(index, ns, sa, "workflowtaskresults")
+}
+
+/// Whether NS/SA may do what Argo's artifact GC pods do: `list`/`watch` `workflowartifactgctasks`
+/// and `patch` their status (docs/walk-through/artifacts.md). The missing permissions, and the
+/// bindings that grant the others.
+pub fn artifact_gc_grant(index: &Index, ns: &str, sa: &str) -> (Vec<&'static str>, Vec<String>) {
+    let tasks = grant(index, ns, sa, "workflowartifactgctasks");
+    let status = grant(index, ns, sa, "workflowartifactgctasks/status");
+    let mut missing = Vec::new();
+    for v in ["list", "watch"] {
+        if !tasks.allows(v) {
+            missing.push(if v == "list" {
+                "list workflowartifactgctasks"
+            } else {
+                "watch workflowartifactgctasks"
+            });
+        }
+    }
+    if !status.allows("patch") {
+        missing.push("patch workflowartifactgctasks/status");
+    }
+    let mut via = tasks.via;
+    via.extend(status.via);
+    via.sort();
+    via.dedup();
+    (missing, via)
+}
+
+/// What NS/SA may do with `resource` (an `argoproj.io` resource, or `resource/status`) in NS.
+pub fn grant(index: &Index, ns: &str, sa: &str, resource: &str) -> Grant {
     let mut grant = Grant::default();
     let bindings = index
         .of_kind(RBAC, "RoleBinding")
@@ -134,7 +162,7 @@ pub fn taskresult_grant(index: &Index, ns: &str, sa: &str) -> Grant {
             _ => None,
         };
         let Some(role) = role else { continue };
-        let verbs = verbs_granted(&rules_of(index, role));
+        let verbs = verbs_granted(&rules_of(index, role), resource);
         if verbs.is_empty() {
             continue;
         }

@@ -250,6 +250,35 @@ pub fn workload<'a>(
     })
 }
 
+/// A field of the workflow's spec as Argo sees it after merging its template (the workflow's own
+/// field wins), with the object that sets it.
+pub fn spec_field<'a>(w: &Workload<'a>, key: &str) -> Option<(&'a Node, &'a Manifest)> {
+    if let Some(v) = spec_of(w.object, w.spec_path).and_then(|s| s.get(key)) {
+        return Some((v, w.object));
+    }
+    match &w.template {
+        TemplateLink::Found(t) => spec_of(t, "spec").and_then(|s| s.get(key)).map(|v| (v, *t)),
+        _ => None,
+    }
+}
+
+/// Argo's artifact GC of a workload that deletes artifacts: its strategy, service account (the
+/// GC's own, else the workflow's) and where it is set; `None` without GC or with `Never`.
+pub fn artifact_gc<'a>(w: &Workload<'a>) -> Option<(String, String, &'a Manifest)> {
+    let (gc, from) = spec_field(w, "artifactGC")?;
+    let strategy = gc.get("strategy").and_then(Node::as_str).unwrap_or("");
+    if strategy.is_empty() || strategy == "Never" {
+        return None;
+    }
+    let sa = gc
+        .get("serviceAccountName")
+        .and_then(Node::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| w.service_account.name.clone());
+    Some((strategy.to_string(), sa, from))
+}
+
 /// What one lookup of Argo's search found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepResult {

@@ -7,31 +7,15 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// One value of an `artifact-repositories` ConfigMap key (Argo's `ArtifactRepository`).
+/// One value of an `artifact-repositories` ConfigMap key (Argo's `ArtifactRepository`): `archiveLogs`
+/// and one backend block, already checked against Argo's fields for the target version
+/// (docs/upstream.md, "Argo: repository fields per version").
 #[derive(Serialize, Debug, Clone)]
-#[serde(rename_all = "camelCase")]
 pub struct ArtifactRepository<'a> {
+    #[serde(rename = "archiveLogs")]
     pub archive_logs: bool,
-    pub s3: S3Repository<'a>,
-}
-
-/// Argo's `S3ArtifactRepository` as we write it (docs/upstream.md, "Argo: repository fields per
-/// version"): the fields values set (`model::S3`), then the credential Secret references.
-#[derive(Serialize, Debug, Clone)]
-#[serde(rename_all = "camelCase")]
-pub struct S3Repository<'a> {
     #[serde(flatten)]
-    pub fields: &'a crate::model::S3,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_key_secret: Option<SecretKeyRef<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret_key_secret: Option<SecretKeyRef<'a>>,
-}
-
-#[derive(Serialize, Debug, Clone, Copy)]
-pub struct SecretKeyRef<'a> {
-    pub name: &'a str,
-    pub key: &'a str,
+    pub storage: BTreeMap<&'a str, &'a serde_json::Map<String, serde_json::Value>>,
 }
 
 /// ESO's `ExternalSecret` (`external-secrets.io/v1`, docs/upstream.md "External Secrets Operator").
@@ -131,6 +115,11 @@ pub struct WorkflowTemplateSpec {
     pub service_account_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub artifact_repository_ref: Option<ArtifactRepositoryRef>,
+    /// Labels on every pod of the workflow (Azure Workload Identity's `azure.workload.identity/use`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_metadata: Option<WorkflowMetadata>,
+    #[serde(rename = "artifactGC", skip_serializing_if = "Option::is_none")]
+    pub artifact_gc: Option<WorkflowArtifactGc>,
     pub workflow_metadata: WorkflowMetadata,
     pub entrypoint: &'static str,
     pub arguments: Arguments,
@@ -144,9 +133,19 @@ pub struct ArtifactRepositoryRef {
     pub key: String,
 }
 
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, Clone)]
 pub struct WorkflowMetadata {
     pub labels: BTreeMap<String, String>,
+}
+
+/// Argo's `WorkflowLevelArtifactGC`: the fields we write.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowArtifactGc {
+    pub strategy: String,
+    pub service_account_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_metadata: Option<WorkflowMetadata>,
 }
 
 #[derive(Serialize, Debug)]

@@ -241,6 +241,27 @@ pub fn render_with<S: Sink>(
             out.push(object(&mut *sink, &ctx.namespace(tenant)));
         }
         out.push(object(&mut *sink, &ctx.service_account(tenant)));
+        // Artifact GC: its service accounts (other than the workflow's) and the Role they need.
+        let mut gc_accounts: Vec<&str> = regs
+            .iter()
+            .filter_map(|r| r.artifact_gc.as_ref())
+            .filter(|gc| gc.deletes())
+            .map(|gc| gc.service_account_name.as_str())
+            .collect();
+        gc_accounts.sort_unstable();
+        gc_accounts.dedup();
+        for account in &gc_accounts {
+            if *account != s.service_account_name {
+                out.push(object(
+                    &mut *sink,
+                    &ctx.service_account_named(account, tenant, "artifact-gc-service-account"),
+                ));
+            }
+        }
+        if !gc_accounts.is_empty() {
+            out.push(object(&mut *sink, &ctx.gc_role(tenant)));
+            out.push(object(&mut *sink, &ctx.gc_binding(tenant, &gc_accounts)));
+        }
         if model.default_repository.is_some() || regs.iter().any(|r| r.repository.is_some()) {
             let cm = ctx.config_map(tenant, Some(tenant), regs, false);
             check_size(
@@ -259,8 +280,13 @@ pub fn render_with<S: Sink>(
         // The ExternalSecret behind a repository whose credentials come from Vault.
         let mut vault_secret = |repo: Option<&crate::model::Repository>,
                                 registration: Option<&str>| {
-            if let Some(Credentials::Vault { path, secret_name }) = repo.map(|x| &x.credentials) {
-                let es = ctx.external_secret(secret_name, path, tenant, registration);
+            if let Some(Credentials::Vault {
+                path,
+                secret_name,
+                data,
+            }) = repo.map(|x| &x.credentials)
+            {
+                let es = ctx.external_secret(secret_name, path, data, tenant, registration);
                 out.push(object(&mut *sink, &es));
             }
         };

@@ -3,7 +3,7 @@
 //! object land under another kind, namespace or name than the one its builder gives it.
 
 use super::custom::*;
-use crate::model::{Credentials, Model, Registration, Repository, Settings};
+use crate::model::{Model, Registration, Repository, Settings};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -71,15 +71,86 @@ impl Ctx<'_> {
     }
 
     pub fn service_account(&self, tenant: &str) -> ServiceAccount {
+        self.service_account_named(
+            &self.settings().service_account_name,
+            tenant,
+            "workflow-service-account",
+        )
+    }
+
+    /// A service account of a tenant, annotated with the tenant's workload identity.
+    pub fn service_account_named(
+        &self,
+        name: &str,
+        tenant: &str,
+        component: &str,
+    ) -> ServiceAccount {
+        let mut metadata = self.meta(name, Some(tenant), component, Some(tenant), None);
+        if let Some(identity) = self.model.identity(tenant) {
+            let annotations = metadata.annotations.get_or_insert_with(BTreeMap::new);
+            for (k, v) in identity.annotations() {
+                annotations.insert(k.into(), v.into());
+            }
+        }
         ServiceAccount {
+            metadata,
+            ..Default::default()
+        }
+    }
+
+    /// The Role Argo's artifact GC pods need (docs/walk-through/artifacts.md, "Service Accounts and
+    /// Annotations": the minimum recommended permissions).
+    pub fn gc_role(&self, tenant: &str) -> Role {
+        Role {
             metadata: self.meta(
-                &self.settings().service_account_name,
+                &self.gc_role_name(),
                 Some(tenant),
-                "workflow-service-account",
+                "rbac",
                 Some(tenant),
                 None,
             ),
-            ..Default::default()
+            rules: Some(vec![
+                PolicyRule {
+                    api_groups: Some(vec!["argoproj.io".into()]),
+                    resources: Some(vec!["workflowartifactgctasks".into()]),
+                    verbs: vec!["list".into(), "watch".into()],
+                    ..Default::default()
+                },
+                PolicyRule {
+                    api_groups: Some(vec!["argoproj.io".into()]),
+                    resources: Some(vec!["workflowartifactgctasks/status".into()]),
+                    verbs: vec!["patch".into()],
+                    ..Default::default()
+                },
+            ]),
+        }
+    }
+
+    pub fn gc_role_name(&self) -> String {
+        format!("{}-artifact-gc", self.settings().service_account_name)
+    }
+
+    /// Binds the GC Role to each GC service account of the tenant.
+    pub fn gc_binding(&self, tenant: &str, accounts: &[&str]) -> RoleBinding {
+        let name = self.gc_role_name();
+        RoleBinding {
+            metadata: self.meta(&name, Some(tenant), "rbac", Some(tenant), None),
+            role_ref: RoleRef {
+                api_group: RBAC_GROUP.into(),
+                kind: "Role".into(),
+                name,
+            },
+            subjects: Some(
+                accounts
+                    .iter()
+                    .map(|a| Subject {
+                        kind: "ServiceAccount".into(),
+                        name: a.to_string(),
+                        namespace: Some(tenant.into()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -160,21 +231,9 @@ impl Ctx<'_> {
 
     /// One repository as Argo reads it.
     pub fn repository<'r>(&'r self, repo: &'r Repository) -> ArtifactRepository<'r> {
-        let s = self.settings();
-        let secret = repo.credentials.secret_name();
         ArtifactRepository {
             archive_logs: repo.archive_logs,
-            s3: S3Repository {
-                fields: &repo.s3,
-                access_key_secret: secret.map(|name| SecretKeyRef {
-                    name,
-                    key: &s.access_key_key,
-                }),
-                secret_key_secret: secret.map(|name| SecretKeyRef {
-                    name,
-                    key: &s.secret_key_key,
-                }),
-            },
+            storage: [(repo.backend, &repo.spec)].into_iter().collect(),
         }
     }
 
@@ -229,10 +288,7 @@ impl Ctx<'_> {
                 .default_repository
                 .iter()
                 .chain(regs.iter().filter_map(|r| r.repository.as_ref()))
-                .filter_map(|repo| match &repo.credentials {
-                    Credentials::ExistingSecret { secret_name } => Some(secret_name.as_str()),
-                    _ => None,
-                })
+                .flat_map(|repo| repo.user_secrets.iter().map(String::as_str))
                 .collect();
             if !existing.is_empty() {
                 metadata
@@ -256,24 +312,22 @@ impl Ctx<'_> {
         &self,
         secret_name: &str,
         vault_path: &str,
+        keys: &[(String, String)],
         tenant: &str,
         registration: Option<&str>,
     ) -> ExternalSecret {
         let s = self.settings();
         let e = &s.external_secrets;
-        let data = [
-            (&s.access_key_key, &e.access_key_property),
-            (&s.secret_key_key, &e.secret_key_property),
-        ]
-        .into_iter()
-        .map(|(key, property)| ExternalSecretData {
-            secret_key: key.clone(),
-            remote_ref: RemoteRef {
-                key: vault_path.into(),
-                property: property.clone(),
-            },
-        })
-        .collect();
+        let data = keys
+            .iter()
+            .map(|(key, property)| ExternalSecretData {
+                secret_key: key.clone(),
+                remote_ref: RemoteRef {
+                    key: vault_path.into(),
+                    property: property.clone(),
+                },
+            })
+            .collect();
         ExternalSecret {
             metadata: self.meta(
                 secret_name,
@@ -310,6 +364,23 @@ impl Ctx<'_> {
                 .as_ref()
                 .map(|_| repository_key(DEFAULT_NAME))
         };
+        let pod_labels: BTreeMap<String, String> = self
+            .model
+            .identity(&r.tenant)
+            .map(|i| {
+                i.pod_labels()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let pod_metadata =
+            (!pod_labels.is_empty()).then_some(WorkflowMetadata { labels: pod_labels });
+        let artifact_gc = r.artifact_gc.as_ref().map(|gc| WorkflowArtifactGc {
+            strategy: gc.strategy.clone(),
+            service_account_name: gc.service_account_name.clone(),
+            pod_metadata: pod_metadata.clone(),
+        });
         let mut wf_labels = BTreeMap::new();
         wf_labels.insert(labels::TENANT.to_string(), r.tenant.clone());
         wf_labels.insert(labels::REGISTRATION.to_string(), r.name.clone());
@@ -327,6 +398,8 @@ impl Ctx<'_> {
                     config_map: s.config_map_name.clone(),
                     key,
                 }),
+                pod_metadata,
+                artifact_gc,
                 workflow_metadata: WorkflowMetadata { labels: wf_labels },
                 entrypoint: "run",
                 arguments: Arguments {

@@ -209,3 +209,16 @@ mod tests {
         assert!(label_key("Example.com/team").is_err() && label_key("a/").is_err());
     }
 }
+
+/// Workload identity annotations and labels of the three clouds (docs/upstream.md, "Workload
+/// identity").
+pub mod identity {
+    /// IRSA (EKS): the IAM role the pod's web identity token assumes.
+    pub const AWS_ROLE_ARN: &str = "eks.amazonaws.com/role-arn";
+    /// GKE Workload Identity: the Google service account the Kubernetes one impersonates.
+    pub const GCP_SERVICE_ACCOUNT: &str = "iam.gke.io/gcp-service-account";
+    /// Azure Workload Identity: the managed identity's client id (on the ServiceAccount)...
+    pub const AZURE_CLIENT_ID: &str = "azure.workload.identity/client-id";
+    /// ...and the label on the pod that makes the webhook inject the token.
+    pub const AZURE_USE_LABEL: &str = "azure.workload.identity/use";
+}

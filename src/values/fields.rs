@@ -4,9 +4,10 @@
 //! check of the chart's `values.yaml`, and the README's values tables (`readme_table`).
 //!
 //! Adding a field: a row here (a `const` and its place in a section), the line of `values::validate`
-//! that reads it into the model, and the model field. For a field that is one of Argo's S3 fields
-//! the model field is in `model::S3`, which render writes as it is: nothing else changes. The
-//! schema, the README tables, the chart check and the did-you-mean follow from the row.
+//! that reads it into the model, and the model field. A field of one of Argo's repositories is a row
+//! of `rules::argo` alone: the reader checks it in Argo's shape and the model carries the backend
+//! block as checked JSON (`model::Repository::spec`), which render writes as it is. The schema, the
+//! README tables, the chart check and the did-you-mean follow from the row.
 
 use crate::rules::argo::{self, ArgoVersion};
 use crate::rules::k8s;
@@ -25,6 +26,12 @@ pub enum Type {
     Map(&'static Section),
     /// A list of maps, each a `Section`.
     List(&'static Section),
+    /// A map of strings to strings (`credentialKeys`, `vaultProperties`).
+    StrMap,
+    /// A map of names (DNS-1123 labels: namespaces) to a section each (`namespaces`).
+    MapOf(&'static Section),
+    /// One of Argo's repository fields, written as Argo writes it (rules::argo's table).
+    Argo(argo::FieldType),
 }
 
 /// The value used when the field is absent.
@@ -60,6 +67,8 @@ pub enum Rule {
     GitRef,
     GoDuration,
     AbsolutePath,
+    GcpServiceAccount,
+    Uuid,
     OneOf(&'static [&'static str]),
 }
 
@@ -113,6 +122,16 @@ impl Rule {
                 json!("^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"),
             )],
             Rule::AbsolutePath => vec![("pattern", json!("^/"))],
+            Rule::GcpServiceAccount => vec![(
+                "pattern",
+                json!("^[a-z0-9-]+@[^@\\s]+\\.gserviceaccount\\.com$"),
+            )],
+            Rule::Uuid => vec![(
+                "pattern",
+                json!(
+                    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+                ),
+            )],
             Rule::OneOf(values) => vec![("enum", json!(values))],
         }
     }
@@ -135,6 +154,8 @@ impl Rule {
             Rule::GitRef => names::git_ref(value),
             Rule::GoDuration => names::go_duration(value),
             Rule::AbsolutePath => names::absolute_path(value),
+            Rule::GcpServiceAccount => names::gcp_service_account(value),
+            Rule::Uuid => names::uuid(value),
             Rule::OneOf(values) if values.contains(&value) => Ok(()),
             Rule::OneOf(values) => Err(format!(
                 "is not one of {}",
@@ -267,15 +288,90 @@ pub mod registration {
         Rule::None,
         "the registration's own bucket; without it the registration uses the default repository",
     );
-    pub const FIELDS: &[Field] = &[NAME, REPO_URL, DEFAULT_BRANCH, TENANT, ARTIFACT_BUCKET];
+    pub const WORKLOAD_IDENTITY: Field = field(
+        "workloadIdentity",
+        Type::Map(&super::IDENTITY),
+        Default::Derived("`artifactRepos.workloadIdentity`"),
+        Rule::None,
+        "the cloud identity of the tenant's workflow pods (annotations on its service account); registrations of one tenant share it",
+    );
+    pub const ARTIFACT_GC: Field = field(
+        "artifactGC",
+        Type::Map(&super::ARTIFACT_GC),
+        Default::Derived("`artifactRepos.artifactGC`"),
+        Rule::None,
+        "Argo's artifact garbage collection for this registration's WorkflowTemplate",
+    );
+    pub const FIELDS: &[Field] = &[
+        NAME,
+        REPO_URL,
+        DEFAULT_BRANCH,
+        TENANT,
+        ARTIFACT_BUCKET,
+        WORKLOAD_IDENTITY,
+        ARTIFACT_GC,
+    ];
 }
+
+/// Workload identity: what the tenant's service accounts are annotated with (and, for Azure, the
+/// label its pods need).
+pub mod identity {
+    use super::*;
+    pub const AWS_ROLE_ARN: Field = s(
+        "awsRoleArn",
+        Default::None,
+        Rule::RoleArn,
+        "IRSA: annotates the service account `eks.amazonaws.com/role-arn`",
+    );
+    pub const GCP_SERVICE_ACCOUNT: Field = s(
+        "gcpServiceAccount",
+        Default::None,
+        Rule::GcpServiceAccount,
+        "GKE Workload Identity: annotates `iam.gke.io/gcp-service-account`",
+    );
+    pub const AZURE_CLIENT_ID: Field = s(
+        "azureClientId",
+        Default::None,
+        Rule::Uuid,
+        "Azure Workload Identity: annotates `azure.workload.identity/client-id` and labels the workflow and GC pods `azure.workload.identity/use: \"true\"`",
+    );
+    pub const FIELDS: &[Field] = &[AWS_ROLE_ARN, GCP_SERVICE_ACCOUNT, AZURE_CLIENT_ID];
+}
+
+pub static IDENTITY: Section = Section {
+    required_when: None,
+    groups: &[identity::FIELDS],
+};
+
+/// Argo's workflow-level `artifactGC`.
+pub mod gc {
+    use super::*;
+    pub const STRATEGY: Field = s(
+        "strategy",
+        Default::Derived("required when `artifactGC` is set"),
+        Rule::OneOf(&["OnWorkflowCompletion", "OnWorkflowDeletion", "Never"]),
+        "when Argo deletes the workflow's artifacts: `OnWorkflowCompletion`, `OnWorkflowDeletion` or `Never`",
+    );
+    pub const SERVICE_ACCOUNT_NAME: Field = s(
+        "serviceAccountName",
+        Default::Derived("`artifactRepos.serviceAccountName`"),
+        Rule::DnsSubdomain,
+        "the service account of the GC pods, created in each tenant namespace with the workflow account's identity and the GC Role",
+    );
+    pub const FIELDS: &[Field] = &[STRATEGY, SERVICE_ACCOUNT_NAME];
+}
+
+pub static ARTIFACT_GC: Section = Section {
+    required_when: None,
+    groups: &[gc::FIELDS],
+};
 
 /// The repository fields `repoRegistrations[].artifactBucket` and `s3` share.
 pub mod repository {
     use super::*;
     pub const BUCKET: Field = s(
         "bucket",
-        Default::Required,
+        Default::Derived("required without a backend block"),
         Rule::S3Bucket,
         "AWS bucket naming rules (3–63 characters, no IP address, no reserved prefixes or suffixes)",
     );
@@ -362,32 +458,131 @@ pub mod repository {
         "hostname",
         Default::Str(ENDPOINT),
         Rule::Endpoint,
-        "the S3 endpoint, `host[:port]`: no scheme (set `insecure: true` for HTTP), no path",
+        "the S3 endpoint, `host[:port]`, no path; a scheme sets `insecure` (`http://`: `true`, `https://`: `false`) and is not written to Argo",
     );
     pub const ENDPOINT_FIELD: Field = Field {
         key: "endpoint",
+        doc: "a synonym of `hostname` (Argo's name); both set: they must be equal",
         ..HOSTNAME
     };
     pub const ENDPOINT: &str = "s3.amazonaws.com";
     pub const ENABLED: Field = b(
         "enabled",
         Default::Bool(false),
-        "render the platform default repository",
+        "render the platform default repository; when `false`, nothing else in the section is required",
     );
+
+    const fn argo(key: &'static str, ty: argo::FieldType, doc: &'static str) -> Field {
+        field(key, Type::Argo(ty), Default::None, Rule::None, doc)
+    }
+    /// Argo's S3 fields the seed shape has no key of its own for: written to Argo as given.
+    pub const ARGO_S3: &[Field] = &[
+        Field {
+            argo: Some(argo::ADDRESSING_STYLE_SINCE),
+            ..argo(
+                "addressingStyle",
+                argo::FieldType::Enum(argo::ADDRESSING_STYLES),
+                "Argo's `s3.addressingStyle` (Argo ≥ 4.1); not with `pathStyle`",
+            )
+        },
+        argo(
+            "accessKeySecret",
+            argo::FieldType::Secret,
+            "Argo's Secret reference `{name, key}`, in every namespace that uses the repository",
+        ),
+        argo(
+            "secretKeySecret",
+            argo::FieldType::Secret,
+            "Argo's Secret reference `{name, key}`",
+        ),
+        argo(
+            "sessionTokenSecret",
+            argo::FieldType::Secret,
+            "Argo's Secret reference `{name, key}`",
+        ),
+        argo(
+            "caSecret",
+            argo::FieldType::Secret,
+            "Argo's Secret reference to a private CA bundle",
+        ),
+        argo(
+            "createBucketIfNotPresent",
+            argo::FieldType::Object(argo::CREATE_BUCKET),
+            "Argo's `{objectLocking}`",
+        ),
+        argo(
+            "encryptionOptions",
+            argo::FieldType::Object(argo::ENCRYPTION),
+            "Argo's `{kmsKeyId, kmsEncryptionContext, enableEncryption, serverSideCustomerKeySecret}`",
+        ),
+    ];
+    /// The backend blocks, each Argo's repository of that kind verbatim.
+    pub const BLOCKS: &[Field] = &[
+        argo(
+            "s3",
+            argo::FieldType::Object(argo::S3),
+            "Argo's `S3ArtifactRepository`, verbatim (see [Backends](#backends))",
+        ),
+        argo(
+            "gcs",
+            argo::FieldType::Object(argo::GCS),
+            "Argo's `GCSArtifactRepository`, verbatim",
+        ),
+        argo(
+            "azure",
+            argo::FieldType::Object(argo::AZURE),
+            "Argo's `AzureArtifactRepository`, verbatim",
+        ),
+        argo(
+            "oss",
+            argo::FieldType::Object(argo::OSS),
+            "Argo's `OSSArtifactRepository`, verbatim",
+        ),
+        argo(
+            "artifactory",
+            argo::FieldType::Object(argo::ARTIFACTORY),
+            "Argo's `ArtifactoryArtifactRepository`, verbatim",
+        ),
+    ];
+    pub const CREDENTIAL_KEYS: Field = field(
+        "credentialKeys",
+        Type::StrMap,
+        Default::Derived("each backend's (see [Backends](#backends))"),
+        Rule::None,
+        "this repository's Secret keys by credential (`accessKey`, `caCert`, `serviceAccountKey`, ...); naming an optional credential adds it",
+    );
+    pub const VAULT_PROPERTIES: Field = field(
+        "vaultProperties",
+        Type::StrMap,
+        Default::Derived("each backend's (see [Backends](#backends))"),
+        Rule::None,
+        "with `externalSecretPath`: the Vault property of each credential; naming an optional credential adds it",
+    );
+    pub const CONVENIENCES: &[Field] = &[CREDENTIAL_KEYS, VAULT_PROPERTIES];
 }
 
 /// `repoRegistrations[].artifactBucket`: `hostname`, as the seed names the endpoint.
 pub static ARTIFACT_BUCKET: Section = Section {
     required_when: None,
-    groups: &[&[repository::HOSTNAME], repository::FIELDS],
+    groups: &[
+        &[repository::HOSTNAME, repository::ENDPOINT_FIELD],
+        repository::FIELDS,
+        repository::ARGO_S3,
+        repository::CONVENIENCES,
+        repository::BLOCKS,
+    ],
 };
 
 /// `s3`: the platform default repository.
 pub static S3: Section = Section {
     required_when: Some("enabled"),
     groups: &[
-        &[repository::ENABLED, repository::ENDPOINT_FIELD],
+        &[repository::ENABLED],
+        &[repository::HOSTNAME, repository::ENDPOINT_FIELD],
         repository::FIELDS,
+        repository::ARGO_S3,
+        repository::CONVENIENCES,
+        repository::BLOCKS,
     ],
 };
 
@@ -482,6 +677,38 @@ pub mod settings {
         Rule::None,
         "labels added to every generated object (not under `app.kubernetes.io/` or `artifact-repos/`)",
     );
+    pub const WORKLOAD_IDENTITY: Field = field(
+        "workloadIdentity",
+        Type::Map(&super::IDENTITY),
+        Default::None,
+        Rule::None,
+        "the default cloud identity of every tenant's workflow pods",
+    );
+    pub const NAMESPACES: Field = field(
+        "namespaces",
+        Type::MapOf(&NAMESPACE_SECTION),
+        Default::None,
+        Rule::None,
+        "settings of one tenant namespace, by its name",
+    );
+    pub const NAMESPACE_WORKLOAD_IDENTITY: Field = field(
+        "workloadIdentity",
+        Type::Map(&super::IDENTITY),
+        Default::Derived("`artifactRepos.workloadIdentity`"),
+        Rule::None,
+        "the cloud identity of that namespace's workflow pods; its registrations' own `workloadIdentity` must agree",
+    );
+    pub static NAMESPACE_SECTION: Section = Section {
+        required_when: None,
+        groups: &[&[NAMESPACE_WORKLOAD_IDENTITY]],
+    };
+    pub const ARTIFACT_GC: Field = field(
+        "artifactGC",
+        Type::Map(&super::ARTIFACT_GC),
+        Default::None,
+        Rule::None,
+        "Argo's artifact garbage collection for every generated WorkflowTemplate, with the GC Role (`workflowartifactgctasks` `list`/`watch`, `/status` `patch`) in each tenant namespace",
+    );
     pub const FIELDS: &[Field] = &[
         CONTROLLER_NAMESPACE,
         CONFIG_MAP_NAME,
@@ -495,6 +722,9 @@ pub mod settings {
         EXTERNAL_SECRETS,
         CREDENTIAL_KEYS,
         WORKFLOW_TEMPLATES,
+        WORKLOAD_IDENTITY,
+        NAMESPACES,
+        ARTIFACT_GC,
         COMMON_LABELS,
     ];
 
@@ -717,6 +947,7 @@ fn rows(section: &Section, prefix: &str, out: &mut Vec<String>) {
             Type::Map(inner) if !std::ptr::eq(inner, &ARTIFACT_BUCKET) => {
                 rows(inner, &format!("{key}."), out)
             }
+            Type::MapOf(inner) => rows(inner, &format!("{key}.<namespace>."), out),
             _ => out.push(format!(
                 "| `{key}` | {} | {} |",
                 default_text(f).replace('|', "\\|"),
@@ -738,14 +969,13 @@ pub fn readme_table(name: &str) -> Option<String> {
         "values-bucket" => {
             rows(&ARTIFACT_BUCKET, "", &mut out);
             let mut s3_only = Vec::new();
-            for f in [repository::ENABLED, repository::ENDPOINT_FIELD] {
-                s3_only.push(format!(
-                    "| `{}` (`s3` only) | {} | {} |",
-                    f.key,
-                    default_text(&f),
-                    f.doc
-                ));
-            }
+            let f = repository::ENABLED;
+            s3_only.push(format!(
+                "| `{}` (`s3` only) | {} | {} |",
+                f.key,
+                default_text(&f),
+                f.doc
+            ));
             out.extend(s3_only);
         }
         "values-settings" => rows(&SETTINGS, "", &mut out),
@@ -773,6 +1003,25 @@ pub fn section_schema(section: &Section, description: &str) -> serde_json::Value
     obj.insert("description".into(), json!(description));
     obj.insert("additionalProperties".into(), Value::Bool(false));
     obj.insert("properties".into(), Value::Object(props));
+    // The seed's shape needs a `bucket`, Argo's shape a backend block: one of them.
+    if section.get("bucket").is_some() && section.get("gcs").is_some() {
+        let any: Vec<Value> = std::iter::once("bucket")
+            .chain(crate::rules::argo::BACKENDS.iter().map(|b| b.key))
+            .map(|k| json!({"required": [k]}))
+            .collect();
+        match section.required_when {
+            Some(gate) => {
+                obj.insert(
+                    "if".into(),
+                    json!({"properties": {gate: {"const": true}}, "required": [gate]}),
+                );
+                obj.insert("then".into(), json!({"anyOf": any}));
+            }
+            None => {
+                obj.insert("anyOf".into(), Value::Array(any));
+            }
+        }
+    }
     if !required.is_empty() {
         if let Some(gate) = section.required_when {
             obj.insert(
@@ -785,6 +1034,28 @@ pub fn section_schema(section: &Section, description: &str) -> serde_json::Value
         }
     }
     Value::Object(obj)
+}
+
+/// The JSON schema of one of Argo's repository fields, from rules::argo's table (every field of
+/// every supported version: the reader refuses a field the target version lacks).
+pub fn argo_schema(ty: argo::FieldType) -> serde_json::Value {
+    use argo::FieldType as T;
+    use serde_json::{Map, Value, json};
+    match ty {
+        T::Bool => json!({"type": "boolean"}),
+        T::Str => json!({"type": "string"}),
+        T::Int => json!({"type": "integer"}),
+        T::Enum(values) => json!({"type": "string", "enum": values}),
+        T::Secret => argo_schema(T::Object(argo::SECRET_KEY_SELECTOR)),
+        T::Opaque | T::Object(&[]) => json!({"type": ["object", "null"]}),
+        T::Object(fields) => {
+            let mut props = Map::new();
+            for f in fields {
+                props.insert(f.key.into(), argo_schema(f.ty));
+            }
+            json!({"type": ["object", "null"], "additionalProperties": false, "properties": Value::Object(props)})
+        }
+    }
 }
 
 pub fn field_schema(f: &Field) -> serde_json::Value {
@@ -807,6 +1078,27 @@ pub fn field_schema(f: &Field) -> serde_json::Value {
         Type::Labels => {
             m.insert("type".into(), json!(["object", "null"]));
             m.insert("additionalProperties".into(), json!({"type": "string"}));
+        }
+        Type::MapOf(section) => {
+            let mut item = section_schema(section, f.doc);
+            if let Some(o) = item.as_object_mut() {
+                o.remove("description");
+            }
+            m.insert("type".into(), json!(["object", "null"]));
+            m.insert(
+                "propertyNames".into(),
+                json!({"maxLength": k8s::DNS_LABEL_MAX, "pattern": DNS_LABEL_PATTERN}),
+            );
+            m.insert("additionalProperties".into(), item);
+        }
+        Type::StrMap => {
+            m.insert("type".into(), json!(["object", "null"]));
+            m.insert("additionalProperties".into(), json!({"type": "string"}));
+        }
+        Type::Argo(ty) => {
+            let mut v = argo_schema(ty);
+            v["description"] = json!(f.doc);
+            return v;
         }
         Type::Map(section) => return section_schema(section, f.doc),
         Type::List(section) => {

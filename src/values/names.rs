@@ -321,6 +321,42 @@ pub fn is_credential_key(key: &str) -> bool {
     .any(|w| k.contains(w))
 }
 
+/// A Google service account email, `name@project.iam.gserviceaccount.com` (GKE Workload Identity).
+pub fn gcp_service_account(s: &str) -> Result<(), String> {
+    let ok = s.split_once('@').is_some_and(|(name, domain)| {
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+            && domain.ends_with(".gserviceaccount.com")
+            && !domain.contains(char::is_whitespace)
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err("is not a Google service account email; expected `name@project.iam.gserviceaccount.com`".into())
+    }
+}
+
+/// A UUID, like an Azure managed identity's client id.
+pub fn uuid(s: &str) -> Result<(), String> {
+    let groups: Vec<&str> = s.split('-').collect();
+    let lens = [8, 4, 4, 4, 12];
+    if groups.len() == 5
+        && groups
+            .iter()
+            .zip(lens)
+            .all(|(g, n)| g.len() == n && g.bytes().all(|c| c.is_ascii_hexdigit()))
+    {
+        Ok(())
+    } else {
+        Err(
+            "is not a client id; expected a UUID like `00000000-0000-0000-0000-000000000000`"
+                .into(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
