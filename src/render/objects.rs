@@ -9,7 +9,9 @@ use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
-pub use crate::rules::argo::{DEFAULT_REPOSITORY_ANNOTATION, repository_key};
+pub use crate::rules::argo::{
+    DATA_KEY_SUFFIX, DEFAULT_REPOSITORY_ANNOTATION, data_repository_key, repository_key,
+};
 pub use crate::rules::k8s::EXISTING_SECRETS_ANNOTATION;
 use crate::rules::k8s::{RBAC_GROUP, labels};
 pub const DEFAULT_NAME: &str = "default";
@@ -63,20 +65,22 @@ impl Ctx<'_> {
         }
     }
 
-    pub fn namespace(&self, tenant: &str) -> Namespace {
+    /// Objects of one namespace take `tenant` as their tenant label only when every registration in
+    /// the namespace is of that tenant.
+    pub fn namespace(&self, ns: &str, tenant: Option<&str>) -> Namespace {
         Namespace {
-            metadata: self.meta(tenant, None, "tenant-namespace", Some(tenant), None),
+            metadata: self.meta(ns, None, "tenant-namespace", tenant, None),
             ..Default::default()
         }
     }
 
-    pub fn service_account(&self, tenant: &str) -> ServiceAccount {
+    pub fn service_account(&self, ns: &str, tenant: Option<&str>) -> ServiceAccount {
         ServiceAccount {
             metadata: self.meta(
                 &self.settings().service_account_name,
-                Some(tenant),
+                Some(ns),
                 "workflow-service-account",
-                Some(tenant),
+                tenant,
                 None,
             ),
             ..Default::default()
@@ -84,13 +88,13 @@ impl Ctx<'_> {
     }
 
     /// The Role the Argo executor (wait container) needs to report outputs (Argo >= 3.4).
-    pub fn executor_role(&self, tenant: &str) -> Role {
+    pub fn executor_role(&self, ns: &str, tenant: Option<&str>) -> Role {
         Role {
             metadata: self.meta(
                 &self.settings().executor_role_name,
-                Some(tenant),
+                Some(ns),
                 "rbac",
-                Some(tenant),
+                tenant,
                 None,
             ),
             rules: Some(vec![PolicyRule {
@@ -102,25 +106,25 @@ impl Ctx<'_> {
         }
     }
 
-    fn service_account_subject(&self, tenant: &str) -> Subject {
+    fn service_account_subject(&self, ns: &str) -> Subject {
         Subject {
             kind: "ServiceAccount".into(),
             name: self.settings().service_account_name.clone(),
-            namespace: Some(tenant.into()),
+            namespace: Some(ns.into()),
             ..Default::default()
         }
     }
 
-    pub fn executor_binding(&self, tenant: &str) -> RoleBinding {
+    pub fn executor_binding(&self, ns: &str, tenant: Option<&str>) -> RoleBinding {
         let name = &self.settings().executor_role_name;
         RoleBinding {
-            metadata: self.meta(name, Some(tenant), "rbac", Some(tenant), None),
+            metadata: self.meta(name, Some(ns), "rbac", tenant, None),
             role_ref: RoleRef {
                 api_group: RBAC_GROUP.into(),
                 kind: "Role".into(),
                 name: name.clone(),
             },
-            subjects: Some(vec![self.service_account_subject(tenant)]),
+            subjects: Some(vec![self.service_account_subject(ns)]),
         }
     }
 
@@ -139,14 +143,14 @@ impl Ctx<'_> {
         }
     }
 
-    pub fn reader_binding(&self, role: &str, tenant: &str) -> RoleBinding {
+    pub fn reader_binding(&self, role: &str, ns: &str, tenant: Option<&str>) -> RoleBinding {
         let s = self.settings();
         RoleBinding {
             metadata: self.meta(
-                &format!("{role}-{tenant}"),
+                &format!("{role}-{ns}"),
                 Some(&s.controller_namespace),
                 "rbac",
-                Some(tenant),
+                tenant,
                 None,
             ),
             role_ref: RoleRef {
@@ -154,7 +158,7 @@ impl Ctx<'_> {
                 kind: "Role".into(),
                 name: role.into(),
             },
-            subjects: Some(vec![self.service_account_subject(tenant)]),
+            subjects: Some(vec![self.service_account_subject(ns)]),
         }
     }
 
@@ -194,6 +198,8 @@ impl Ctx<'_> {
         regs: &[&Registration],
         with_index: bool,
     ) -> ConfigMap {
+        // The central ConfigMap is the one with the index; every other is a workflow namespace's.
+        let in_workflow_namespace = !with_index;
         let s = self.settings();
         let mut data = BTreeMap::new();
         let mut index: Vec<(&str, ArtifactRepository)> = Vec::new();
@@ -203,6 +209,7 @@ impl Ctx<'_> {
             data.insert(repository_key(DEFAULT_NAME), doc);
             index.push((DEFAULT_NAME, self.repository(d)));
         }
+        let mut data_index: Vec<(String, &Repository)> = Vec::new();
         for r in regs {
             if let Some(repo) = &r.repository {
                 data.insert(
@@ -211,9 +218,19 @@ impl Ctx<'_> {
                 );
                 index.push((&r.name, self.repository(repo)));
             }
+            if let Some(repo) = &r.data_repository {
+                data.insert(
+                    data_repository_key(&r.name),
+                    crate::yaml::to_yaml(&self.repository(repo)),
+                );
+                data_index.push((format!("{}{DATA_KEY_SUFFIX}", r.name), repo));
+            }
         }
         if with_index && !index.is_empty() {
-            let map: indexmap::IndexMap<&str, ArtifactRepository> = index.into_iter().collect();
+            let mut map: indexmap::IndexMap<&str, ArtifactRepository> = index.into_iter().collect();
+            for (k, repo) in &data_index {
+                map.insert(k, self.repository(repo));
+            }
             data.insert(INDEX_KEY.into(), crate::yaml::to_yaml(&map));
         }
         let mut metadata = self.meta(
@@ -230,12 +247,13 @@ impl Ctx<'_> {
                 .insert(DEFAULT_REPOSITORY_ANNOTATION.into(), s.default_key.clone());
         }
         // Only a tenant's ConfigMap: its namespace is where its workflows run and mount Secrets.
-        if tenant.is_some() {
+        if in_workflow_namespace {
             let existing: std::collections::BTreeSet<&str> = self
                 .model
                 .default_repository
                 .iter()
                 .chain(regs.iter().filter_map(|r| r.repository.as_ref()))
+                .chain(regs.iter().filter_map(|r| r.data_repository.as_ref()))
                 .filter_map(|repo| match &repo.credentials {
                     Credentials::ExistingSecret { secret_name } => Some(secret_name.as_str()),
                     _ => None,
@@ -263,11 +281,16 @@ impl Ctx<'_> {
         &self,
         secret_name: &str,
         vault_path: &str,
-        tenant: &str,
+        ns: &str,
+        tenant: Option<&str>,
         registration: Option<&str>,
     ) -> ExternalSecret {
         let s = self.settings();
         let e = &s.external_secrets;
+        let vault_path = match &e.path_prefix {
+            Some(prefix) => format!("{prefix}/{vault_path}"),
+            None => vault_path.to_string(),
+        };
         let data = [
             (&s.access_key_key, &e.access_key_property),
             (&s.secret_key_key, &e.secret_key_property),
@@ -276,19 +299,13 @@ impl Ctx<'_> {
         .map(|(key, property)| ExternalSecretData {
             secret_key: key.clone(),
             remote_ref: RemoteRef {
-                key: vault_path.into(),
+                key: vault_path.clone(),
                 property: property.clone(),
             },
         })
         .collect();
         ExternalSecret {
-            metadata: self.meta(
-                secret_name,
-                Some(tenant),
-                "credentials",
-                Some(tenant),
-                registration,
-            ),
+            metadata: self.meta(secret_name, Some(ns), "credentials", tenant, registration),
             spec: ExternalSecretSpec {
                 refresh_interval: e.refresh_interval.clone(),
                 secret_store_ref: StoreRef {
@@ -320,10 +337,59 @@ impl Ctx<'_> {
         let mut wf_labels = BTreeMap::new();
         wf_labels.insert(labels::TENANT.to_string(), r.tenant.clone());
         wf_labels.insert(labels::REGISTRATION.to_string(), r.name.clone());
+        let params = |value: &dyn Fn(&'static str) -> Option<String>| {
+            ["repo-url", "revision"]
+                .into_iter()
+                .map(|name| Parameter {
+                    name,
+                    value: value(name),
+                    description: None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let template = match &r.workflow_template_ref {
+            // Argo resolves `templateRef` in the workflow's namespace; the workflow-level
+            // `artifactRepositoryRef` above applies to every step, the called ones included.
+            Some(called) => Template {
+                name: "run",
+                inputs: None,
+                container: None,
+                outputs: None,
+                steps: Some(vec![vec![Step {
+                    name: "run",
+                    template_ref: TemplateRef {
+                        name: called.clone(),
+                        template: runner.ref_template.clone(),
+                    },
+                    arguments: Arguments {
+                        parameters: params(&|n| Some(format!("{{{{workflow.parameters.{n}}}}}"))),
+                    },
+                }]]),
+            },
+            None => Template {
+                name: "run",
+                inputs: Some(Inputs {
+                    parameters: params(&|_| None),
+                }),
+                container: Some(Container {
+                    name: "main",
+                    image: runner.image.clone(),
+                    command: runner.command.clone(),
+                    args: runner.args.clone(),
+                }),
+                outputs: Some(Outputs {
+                    artifacts: vec![OutputArtifact {
+                        name: "outputs",
+                        path: runner.output_path.clone(),
+                    }],
+                }),
+                steps: None,
+            },
+        };
         Some(WorkflowTemplate {
             metadata: self.meta(
                 &r.name,
-                Some(&r.tenant),
+                Some(&r.namespace),
                 "workflow-template",
                 Some(&r.tenant),
                 Some(&r.name),
@@ -350,35 +416,7 @@ impl Ctx<'_> {
                         },
                     ],
                 },
-                templates: vec![Template {
-                    name: "run",
-                    inputs: Inputs {
-                        parameters: vec![
-                            Parameter {
-                                name: "repo-url",
-                                value: None,
-                                description: None,
-                            },
-                            Parameter {
-                                name: "revision",
-                                value: None,
-                                description: None,
-                            },
-                        ],
-                    },
-                    container: Container {
-                        name: "main",
-                        image: runner.image.clone(),
-                        command: runner.command.clone(),
-                        args: runner.args.clone(),
-                    },
-                    outputs: Outputs {
-                        artifacts: vec![OutputArtifact {
-                            name: "outputs",
-                            path: runner.output_path.clone(),
-                        }],
-                    },
-                }],
+                templates: vec![template],
             },
         })
     }
