@@ -399,6 +399,64 @@ fn read_limited(path: &Path, max: usize) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// What `-f` named: values files in merge order, and RepoRegistration objects (files of them, or
+/// directories searched for them).
+#[derive(Default)]
+struct Inputs {
+    values: Vec<(String, Vec<u8>)>,
+    registrations: Vec<(crate::yaml::Node, crate::values::reporeg::Origin)>,
+    warnings: Vec<crate::error::Problem>,
+}
+
+/// Reads every `-f`: a directory is searched for RepoRegistration objects (other files are
+/// skipped with a warning); a file holding RepoRegistrations gives them; any other file is values.
+fn read_inputs(args: &ValuesArgs) -> Result<Inputs> {
+    use crate::values::reporeg;
+    let mut inputs = Inputs::default();
+    let mut problems = Problems::default();
+    let mut files = Vec::new();
+    for p in &args.values {
+        if p.as_os_str() != "-" && std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
+            for (name, bytes) in read_manifest_sources(p)? {
+                let docs =
+                    crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)?;
+                match reporeg::from_documents(&name, &docs, false, &mut problems) {
+                    Some(regs) => inputs.registrations.extend(regs),
+                    None => inputs.warnings.push(crate::error::Problem::new(
+                        name,
+                        format!("holds no {} (`apiVersion: {}`): skipped; pass a values file with its own -f", reporeg::KIND, reporeg::API_VERSION),
+                    )),
+                }
+            }
+            continue;
+        }
+        files.push(p.clone());
+    }
+    let only_dirs = files.is_empty() && !args.values.is_empty();
+    let values = if only_dirs {
+        Vec::new()
+    } else {
+        read_values(&ValuesArgs {
+            values: files,
+            set: Vec::new(),
+            set_string: Vec::new(),
+        })?
+    };
+    for (name, bytes) in values {
+        // A file of RepoRegistrations is a YAML stream of them; anything else is a values file
+        // (its parse errors are the values reader's).
+        let regs = crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)
+            .ok()
+            .and_then(|docs| reporeg::from_documents(&name, &docs, true, &mut problems));
+        match regs {
+            Some(regs) => inputs.registrations.extend(regs),
+            None => inputs.values.push((name, bytes)),
+        }
+    }
+    problems.into_result()?;
+    Ok(inputs)
+}
+
 /// The values sources of a command line, in merge order, as (name, bytes).
 fn read_values(args: &ValuesArgs) -> Result<Vec<(String, Vec<u8>)>> {
     if args.values.is_empty() {
@@ -468,8 +526,12 @@ fn nothing_to_render(
 }
 
 fn render(args: RenderArgs) -> Result<u8> {
-    let sources = read_values(&args.values)?;
-    let merged = crate::values::merge_sources(&sources, &args.values.set, &args.values.set_string)?;
+    let inputs = read_inputs(&args.values)?;
+    print_warnings(&inputs.warnings);
+    let sources = inputs.values;
+    let mut merged =
+        crate::values::merge_sources(&sources, &args.values.set, &args.values.set_string)?;
+    let origins = crate::values::reporeg::append(&mut merged, inputs.registrations);
     let options = crate::render::Options {
         release: crate::render::Release {
             name: args.release_name.clone(),
@@ -479,15 +541,16 @@ fn render(args: RenderArgs) -> Result<u8> {
     };
     let to_files = args.output_dir.is_some() || args.check.is_some();
     if args.output == OutputFormat::Json && !to_files {
-        let rendered = crate::render::render(&merged, &options)?;
-        print_warnings(&rendered.warnings);
+        let rendered = crate::render::render(&merged, &options).map_err(|p| origins.relabel(p))?;
+        print_warnings(&origins.relabel_warnings(rendered.warnings.clone()));
         if rendered.objects.is_empty() {
             return Err(nothing_to_render(&sources, &args.values, &merged).into());
         }
         return write_stdout([crate::render::to_json_list(&rendered).as_bytes()]);
     }
-    let (docs, warnings) = crate::render::render_docs(&merged, &options)?;
-    print_warnings(&warnings);
+    let (docs, warnings) =
+        crate::render::render_docs(&merged, &options).map_err(|p| origins.relabel(p))?;
+    print_warnings(&origins.relabel_warnings(warnings));
     if docs.is_empty() {
         return Err(nothing_to_render(&sources, &args.values, &merged).into());
     }
