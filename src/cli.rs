@@ -239,6 +239,11 @@ pub struct CheckArgs {
     /// Argo Workflows version the cluster runs (MAJOR.MINOR); decides which repository keys exist
     #[arg(long, value_name = "VERSION", default_value = argo::DEFAULT_TEXT)]
     pub argo_version: String,
+    /// A WorkflowTemplate that exists in the cluster outside these manifests (repeatable):
+    /// `NAMESPACE/NAME`, or `NAME` in any namespace; a `templateRef` or `workflowTemplateRef` to it
+    /// is not reported
+    #[arg(long = "assume-template", value_name = "[NAMESPACE/]NAME")]
+    pub assume_template: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -724,11 +729,30 @@ fn check_options(controller_namespace: &str, argo_version: &str) -> Result<crate
     Ok(crate::check::Options {
         controller_namespace: controller_namespace.to_string(),
         argo_version,
+        assumed_templates: Vec::new(),
     })
 }
 
 fn check(args: CheckArgs) -> Result<u8> {
-    let options = check_options(&args.controller_namespace, &args.argo_version)?;
+    let mut options = check_options(&args.controller_namespace, &args.argo_version)?;
+    let mut p = Problems::default();
+    for (i, t) in args.assume_template.iter().enumerate() {
+        let ok = match t.split_once('/') {
+            Some((ns, name)) => k8s::dns_label(ns).and_then(|()| k8s::dns_subdomain(name)),
+            None => k8s::dns_subdomain(t),
+        };
+        if let Err(e) = ok {
+            p.push(
+                format!("--assume-template[{i}]"),
+                format!(
+                    "`{}` {e}; expected `NAMESPACE/NAME` or `NAME`",
+                    t.escape_debug()
+                ),
+            );
+        }
+    }
+    p.into_result()?;
+    options.assumed_templates = args.assume_template;
     let input = args.input.unwrap_or_else(|| PathBuf::from("-"));
     let manifests = load_manifests(&[&input])?;
     let report = crate::check::check(&manifests, &options);

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 pub use crate::rules::argo::{
     DATA_KEY_SUFFIX, DEFAULT_REPOSITORY_ANNOTATION, data_repository_key, repository_key,
 };
-pub use crate::rules::k8s::EXISTING_SECRETS_ANNOTATION;
+pub use crate::rules::k8s::{EXISTING_SECRETS_ANNOTATION, EXISTING_TEMPLATES_ANNOTATION};
 use crate::rules::k8s::{RBAC_GROUP, labels};
 pub const DEFAULT_NAME: &str = "default";
 /// The seed's nested index (never read by Argo; kept for people who read the ConfigMap).
@@ -386,14 +386,29 @@ impl Ctx<'_> {
                 steps: None,
             },
         };
+        let mut metadata = self.meta(
+            &r.name,
+            Some(&r.namespace),
+            "workflow-template",
+            Some(&r.tenant),
+            Some(&r.name),
+        );
+        // A called WorkflowTemplate the values declare as existing in the cluster: `check` reads it.
+        if let Some(called) = &r.workflow_template_ref
+            && s.existing_templates
+                .iter()
+                .any(|t| match t.split_once('/') {
+                    Some((ns, n)) => ns == r.namespace && n == called,
+                    None => t == called,
+                })
+        {
+            metadata
+                .annotations
+                .get_or_insert_with(BTreeMap::new)
+                .insert(EXISTING_TEMPLATES_ANNOTATION.into(), called.clone());
+        }
         Some(WorkflowTemplate {
-            metadata: self.meta(
-                &r.name,
-                Some(&r.namespace),
-                "workflow-template",
-                Some(&r.tenant),
-                Some(&r.name),
-            ),
+            metadata,
             spec: WorkflowTemplateSpec {
                 service_account_name: s.service_account_name.clone(),
                 artifact_repository_ref: key.map(|key| ArtifactRepositoryRef {
