@@ -60,6 +60,19 @@ pub const EXIT_CODES: &[(Option<&str>, ExitCodes)] = &[
         ],
     ),
     (
+        Some("krm"),
+        &[
+            (
+                0,
+                "the ResourceList was written with the generated objects appended",
+            ),
+            (
+                2,
+                "error: the ResourceList's `results` say why (also on stderr); its items come back unchanged, nothing is generated",
+            ),
+        ],
+    ),
+    (
         Some("diff"),
         &[
             (0, "no drift"),
@@ -139,7 +152,8 @@ pub fn cli_command() -> clap::Command {
 From the `repoRegistrations` of a Helm values file, generates the artifact-repositories \
 ConfigMaps, ExternalSecrets for bucket credentials, WorkflowTemplates that select the repository \
 with artifactRepositoryRef, tenant namespaces, service accounts and RBAC.\n\n\
-Called with no arguments and a piped stdin, it acts as a Helm post-renderer (`post-render`)."
+Called with no arguments and a piped stdin, it acts as a Helm post-renderer (`post-render`), or \
+as a KRM function (`krm`) when stdin is one `config.kubernetes.io` ResourceList document."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -152,6 +166,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Act as a Helm post-renderer: consume the carrier document on stdin, add the generated objects
     PostRender(PostRenderArgs),
+    /// Act as a KRM function (kustomize, kpt): a ResourceList on stdin, values from functionConfig
+    Krm,
     /// Compare two manifest streams object by object (exit 1 on drift)
     Diff(DiffArgs),
     /// Verify artifact repository resolution, credentials and RBAC in a manifest stream offline
@@ -316,11 +332,21 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
         // Helm 3 runs `--post-renderer artifact-repos` with no arguments and the manifests on stdin.
         // Parsed as `post-render` with no flags, so the log file comes from the environment the one
         // way every run reads it (clap's `env`, `LOG_ENV`).
+        // Helm 3 runs `--post-renderer artifact-repos`, kustomize and kpt run an exec KRM function,
+        // both with no arguments and the input on stdin: one `config.kubernetes.io` ResourceList
+        // document is a KRM call, anything else Helm's stream (`krm::is_resource_list`).
+        // Post-render is parsed as `post-render` with no flags, so the log file comes from the
+        // environment the one way every run reads it (clap's `env`, `LOG_ENV`).
         None if !std::io::stdin().is_terminal() => {
+            let input = read_stdin()?;
+            if crate::krm::is_resource_list(&input) {
+                return krm(&input);
+            }
             let matches = cli_command().try_get_matches_from(["artifact-repos", "post-render"])?;
-            Cli::from_arg_matches(&matches)?
-                .command
-                .expect("post-render was given")
+            let Some(Command::PostRender(a)) = Cli::from_arg_matches(&matches)?.command else {
+                unreachable!("post-render was given")
+            };
+            return post_render_input(a, input);
         }
         None => {
             cli_command().print_help()?;
@@ -330,6 +356,7 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
     match command {
         Command::Render(a) => render(a),
         Command::PostRender(a) => post_render(a),
+        Command::Krm => krm(&read_stdin()?),
         Command::Diff(a) => diff(a),
         Command::Check(a) => check(a),
         Command::Explain(a) => explain(a),
@@ -594,12 +621,36 @@ fn render(args: RenderArgs) -> Result<u8> {
 /// Errors and warnings also go to the log file when one is set, because Helm 4 never shows a
 /// plugin's stderr; the record has no timestamps, so the same run appends the same lines.
 fn post_render(args: PostRenderArgs) -> Result<u8> {
+    post_render_input(args, read_stdin()?)
+}
+
+/// All of stdin.
+fn read_stdin() -> Result<Vec<u8>> {
     // Helm's streams are megabytes: start big to skip most of the regrowing.
     let mut input = Vec::with_capacity(1 << 20);
     std::io::stdin()
         .lock()
         .read_to_end(&mut input)
         .context("reading stdin")?;
+    Ok(input)
+}
+
+/// The KRM function: the ResourceList goes to stdout even on error (its `results` say why, its
+/// items come back unchanged); the messages also go to stderr, which kustomize shows.
+fn krm(input: &[u8]) -> Result<u8> {
+    let outcome = crate::krm::run(input);
+    let mut stderr = std::io::stderr().lock();
+    for m in &outcome.messages {
+        let _ = writeln!(stderr, "artifact-repos krm: {m}");
+    }
+    drop(stderr);
+    if let Some(text) = &outcome.output {
+        write_stdout([text.as_bytes()])?;
+    }
+    Ok(if outcome.failed { EXIT_ERROR } else { EXIT_OK })
+}
+
+fn post_render_input(args: PostRenderArgs, input: Vec<u8>) -> Result<u8> {
     let result = crate::postrender::post_render(&input);
     let mut record = String::new();
     match &result {

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod generated;
+pub mod krm;
 pub mod manifests;
 pub mod model;
 pub mod outdir;

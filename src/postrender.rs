@@ -148,7 +148,7 @@ fn find_carrier(input: &[u8], pieces: &[Piece]) -> Result<Option<(usize, Node)>,
 }
 
 /// Reads release and values out of the carrier.
-fn read_carrier(node: &Node, at: &str) -> Result<(Release, Node), Problems> {
+pub(crate) fn read_carrier(node: &Node, at: &str) -> Result<(Release, Node), Problems> {
     let mut problems = Problems::default();
     let release = node.get("release");
     let name = match release.and_then(|r| r.get("name")) {
