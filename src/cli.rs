@@ -60,6 +60,16 @@ pub const EXIT_CODES: &[(Option<&str>, ExitCodes)] = &[
         ],
     ),
     (
+        Some("argocd-generate"),
+        &[
+            (0, "the Application's objects were written"),
+            (
+                2,
+                "error: bad input, or helm failed; nothing is written to stdout (Argo CD keeps the last good manifests)",
+            ),
+        ],
+    ),
+    (
         Some("krm"),
         &[
             (
@@ -166,6 +176,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Act as a Helm post-renderer: consume the carrier document on stdin, add the generated objects
     PostRender(PostRenderArgs),
+    /// Argo CD Config Management Plugin: generate an Application's objects (argocd/plugin.yaml)
+    ArgocdGenerate(ArgocdGenerateArgs),
     /// Act as a KRM function (kustomize, kpt): a ResourceList on stdin, values from functionConfig
     Krm,
     /// Compare two manifest streams object by object (exit 1 on drift)
@@ -230,6 +242,16 @@ pub struct PostRenderArgs {
     /// Append diagnostics to this file (Helm 4 never shows a plugin's stderr)
     #[arg(long, value_name = "PATH", env = LOG_ENV)]
     pub log_file: Option<PathBuf>,
+}
+
+/// The environment variable naming the helm binary `argocd-generate` runs for chart sources.
+pub const HELM_ENV: &str = "ARTIFACT_REPOS_HELM";
+
+#[derive(Args, Debug)]
+pub struct ArgocdGenerateArgs {
+    /// The helm binary run for a chart source (`helm template`): a path or a name on PATH
+    #[arg(long, value_name = "PATH", env = HELM_ENV, default_value = "helm")]
+    pub helm: PathBuf,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -357,6 +379,7 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
         Command::Render(a) => render(a),
         Command::PostRender(a) => post_render(a),
         Command::Krm => krm(&read_stdin()?),
+        Command::ArgocdGenerate(a) => argocd_generate(a),
         Command::Diff(a) => diff(a),
         Command::Check(a) => check(a),
         Command::Explain(a) => explain(a),
@@ -648,6 +671,143 @@ fn krm(input: &[u8]) -> Result<u8> {
         write_stdout([text.as_bytes()])?;
     }
     Ok(if outcome.failed { EXIT_ERROR } else { EXIT_OK })
+}
+
+/// The Argo CD plugin's generate command, in the Application's source directory (the working
+/// directory), with the environment Argo CD sets (`crate::argocd`).
+fn argocd_generate(args: ArgocdGenerateArgs) -> Result<u8> {
+    use crate::argocd;
+    let var = |k: &str| std::env::var(k).ok();
+    let env = argocd::Env {
+        app_name: var("ARGOCD_APP_NAME"),
+        app_namespace: var("ARGOCD_APP_NAMESPACE"),
+        parameters: var("ARGOCD_APP_PARAMETERS"),
+        kube_version: var("KUBE_VERSION"),
+        kube_api_versions: var("KUBE_API_VERSIONS"),
+    };
+    let params = argocd::parameters(env.parameters.as_deref())?;
+    let release = crate::render::Release {
+        name: argocd::release_name(&env)?,
+        namespace: env.app_namespace.clone().filter(|s| !s.is_empty()),
+    };
+    if Path::new("Chart.yaml").exists() {
+        let helm_args = argocd::helm_template_args(&env, &params)?;
+        let stream = helm_template(&args.helm, &helm_args)?;
+        let output = crate::postrender::post_render(&stream)?;
+        print_warnings(&output.warnings);
+        if output.generated == 0 {
+            let mut p = Problems::default();
+            p.push("Chart.yaml", format!("the chart renders no values carrier (`apiVersion: {}`, `kind: {}`), so artifact-repos would generate nothing; add the carrier template (charts/artifact-repos/templates/values-carrier.yaml)", crate::postrender::CARRIER_API_VERSION, crate::postrender::CARRIER_KIND));
+            return Err(p.into());
+        }
+        return write_stdout(output.parts.iter().map(|p| p.as_ref()));
+    }
+    // A directory of values files and RepoRegistration manifests.
+    let files = params.values_dir_files();
+    let mut values = Vec::new();
+    for f in &files {
+        let bytes = std::fs::read(f).map_err(|e| {
+            let mut p = Problems::default();
+            let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+            p.push(
+                format!("{} ({})", argocd::PARAM_VALUES_FILES, f.escape_debug()),
+                format!("cannot read `{}` in the source directory `{cwd}`: {e}; set the plugin parameter `{}` to the values files of this directory (default `{}`)", f.escape_debug(), argocd::PARAM_VALUES_FILES, argocd::DEFAULT_VALUES_FILE),
+            );
+            p
+        })?;
+        values.push((f.clone(), bytes));
+    }
+    let mut problems = Problems::default();
+    let mut registrations = Vec::new();
+    let mut warnings = Vec::new();
+    for (name, bytes) in read_manifest_sources(Path::new("."))? {
+        let name = name.strip_prefix("./").unwrap_or(&name).to_string();
+        if files
+            .iter()
+            .any(|f| f.strip_prefix("./").unwrap_or(f) == name)
+        {
+            continue;
+        }
+        let docs = crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)?;
+        match crate::values::reporeg::from_documents(&name, &docs, false, &mut problems) {
+            Some(regs) => registrations.extend(regs),
+            None => warnings.push(crate::error::Problem::new(
+                name,
+                format!("is neither a values file named by the plugin parameter `{}` nor a RepoRegistration manifest: skipped", argocd::PARAM_VALUES_FILES),
+            )),
+        }
+    }
+    problems.into_result()?;
+    print_warnings(&warnings);
+    let mut merged = crate::values::merge_sources(&values, &params.set, &[])?;
+    let origins = crate::values::reporeg::append(&mut merged, registrations);
+    let options = crate::render::Options {
+        release,
+        ..Default::default()
+    };
+    let (docs, warnings) =
+        crate::render::render_docs(&merged, &options).map_err(|p| origins.relabel(p))?;
+    print_warnings(&origins.relabel_warnings(warnings));
+    if docs.is_empty() {
+        let set = ValuesArgs {
+            set: params.set.clone(),
+            ..Default::default()
+        };
+        return Err(nothing_to_render(&values, &set, &merged).into());
+    }
+    write_stdout(docs.iter().flat_map(|d| [&b"---\n"[..], d.yaml.as_bytes()]))
+}
+
+/// Runs `helm template` in the working directory and returns its stdout; helm's failure is an
+/// error carrying its stderr. Without a usable HOME (the sidecar's user may have none) helm's
+/// cache, config and data directories go to a fresh directory under the temp dir.
+fn helm_template(helm: &Path, args: &[String]) -> Result<Vec<u8>> {
+    let mut cmd = std::process::Command::new(helm);
+    cmd.args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let home_ok = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .is_some_and(|h| {
+            let probe = Path::new(&h).join(format!(".artifact-repos-probe-{}", std::process::id()));
+            let ok = std::fs::write(&probe, b"").is_ok();
+            let _ = std::fs::remove_file(&probe);
+            ok
+        });
+    let scratch = (!home_ok)
+        .then(|| std::env::temp_dir().join(format!("artifact-repos-helm-{}", std::process::id())));
+    if let Some(dir) = &scratch {
+        for (var, sub) in [
+            ("HELM_CACHE_HOME", "cache"),
+            ("HELM_CONFIG_HOME", "config"),
+            ("HELM_DATA_HOME", "data"),
+        ] {
+            if std::env::var_os(var).is_none() {
+                cmd.env(var, dir.join(sub));
+            }
+        }
+    }
+    let result = cmd.output();
+    if let Some(dir) = &scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let out = result.with_context(|| {
+        format!(
+            "running `{}` (set the helm binary with --helm or {HELM_ENV})",
+            helm.display()
+        )
+    })?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "`{} {}` failed ({}): {}",
+            helm.display(),
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        );
+    }
+    Ok(out.stdout)
 }
 
 fn post_render_input(args: PostRenderArgs, input: Vec<u8>) -> Result<u8> {

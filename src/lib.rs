@@ -6,6 +6,7 @@
 //! stream as bytes; `manifests`, `diff`, `check`, `explain` and `workflow` read manifest streams for
 //! CI. `cli` is the only module that does I/O; `yaml` is the only one that knows the YAML library.
 
+pub mod argocd;
 pub mod check;
 pub mod cli;
 pub mod diff;
