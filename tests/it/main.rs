@@ -8,6 +8,7 @@ mod ci;
 mod golden;
 mod helm;
 mod hostile;
+mod krm;
 mod postrender_streams;
 mod privilege;
 mod properties;
