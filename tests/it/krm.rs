@@ -184,10 +184,10 @@ fn kustomize_runs_it_as_a_transformer() {
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     let got = docs(&stdout);
-    // The other object comes back unchanged; the registration is consumed.
+    // The other object and the registration come back unchanged.
     let other = docs(OTHER).remove(0);
     assert!(got.contains(&other), "{stdout}");
-    assert!(!stdout.contains("kind: RepoRegistration"), "{stdout}");
+    assert!(got.contains(&docs(REGISTRATION).remove(0)), "{stdout}");
     for want in [
         "ExternalSecret wf-poc/s3-credentials-variants",
         "WorkflowTemplate wf-poc/variants",
@@ -218,5 +218,125 @@ fn kustomize_runs_it_as_a_transformer() {
         stderr.contains("RepoRegistration wf-poc/variants: spec.artifactBucket.bucket: `V_A`"),
         "{stderr}"
     );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// The objects of every YAML file under `dir`, except the Kptfile and the function's config
+/// (outside the package for `fn eval`, kept in it for `fn render`).
+fn package_ids(dir: &Path) -> Vec<String> {
+    let mut all = Vec::new();
+    for f in files(dir) {
+        if f == "Kptfile" || f == "carrier.yaml" || f == "render-values.yaml" {
+            continue;
+        }
+        all.extend(docs(&std::fs::read_to_string(dir.join(f)).unwrap()));
+    }
+    ids(&all)
+}
+
+#[test]
+fn kpt_fn_eval_runs_it_with_exec() {
+    let dir = scratch("kpt-eval");
+    let pkg = dir.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    write(&pkg, "other.yaml", OTHER);
+    write(&dir, "carrier.yaml", &carrier(""));
+    let kpt = tool("kpt");
+    let exe = env!("CARGO_BIN_EXE_artifact-repos");
+    let args = [
+        "fn",
+        "eval",
+        "pkg",
+        "--exec",
+        exe,
+        "--fn-config",
+        "carrier.yaml",
+    ];
+    let out = run(&kpt, &args, &dir);
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let mut want = rendered_ids(&dir);
+    want.push("ConfigMap wf-poc/other".into());
+    want.sort();
+    assert_eq!(package_ids(&pkg), want);
+    // The other object is unchanged.
+    assert_eq!(
+        docs(&std::fs::read_to_string(pkg.join("other.yaml")).unwrap()),
+        docs(OTHER)
+    );
+
+    // Broken values: kpt fails, shows the result, and leaves the package as it was.
+    let before = files(&pkg);
+    write(
+        &dir,
+        "carrier.yaml",
+        &carrier("").replace("g-artifacts", "G_A"),
+    );
+    let out = run(&kpt, &args, &dir);
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success());
+    let all = format!("{stdout}{stderr}");
+    assert!(all.contains("`G_A`"), "{all}");
+    assert_eq!(files(&pkg), before);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn kpt_fn_render_runs_it_from_a_kptfile_pipeline() {
+    let dir = scratch("kpt-render");
+    let carrier = carrier("    config.kubernetes.io/local-config: \"true\"\n");
+    write(&dir, "carrier.yaml", &carrier);
+    write(&dir, "registration.yaml", REGISTRATION);
+    write(
+        &dir,
+        "Kptfile",
+        &format!(
+            "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: tenants\npipeline:\n  mutators:\n  - exec: {}\n    configPath: carrier.yaml\n",
+            env!("CARGO_BIN_EXE_artifact-repos")
+        ),
+    );
+    let kpt = tool("kpt");
+    let out = run(&kpt, &["fn", "render", ".", "--allow-exec"], &dir);
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let got = package_ids(&dir);
+    // The carrier's registration and the RepoRegistration item both generate.
+    for want in [
+        "WorkflowTemplate genomics/genomics",
+        "WorkflowTemplate wf-poc/variants",
+        "ExternalSecret wf-poc/s3-credentials-variants",
+    ] {
+        assert!(got.iter().any(|i| i == want), "no {want} in {got:?}");
+    }
+    assert!(
+        !got.iter().any(|i| i.starts_with("RepoRegistration")),
+        "{got:?}"
+    );
+    // The config comes back unchanged.
+    assert_eq!(
+        docs(&std::fs::read_to_string(dir.join("carrier.yaml")).unwrap()),
+        docs(&carrier)
+    );
+    // Without --allow-exec kpt refuses to run it.
+    let out = run(&kpt, &["fn", "render", "."], &dir);
+    assert!(!out.status.success());
     std::fs::remove_dir_all(&dir).ok();
 }
