@@ -307,12 +307,11 @@ fn generate(
     let mut problems = Problems::default();
     let mut entries = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        if crate::values::reporeg::is_repo_registration(item) {
-            if let Some(e) =
+        if crate::values::reporeg::is_repo_registration(item)
+            && let Some(e) =
                 crate::values::reporeg::to_entry(&format!("items[{i}]"), item, &mut problems)
-            {
-                entries.push(e);
-            }
+        {
+            entries.push(e);
         }
     }
     let origins = crate::values::reporeg::append(&mut values, entries);
@@ -413,17 +412,17 @@ fn generate(
 /// function again over its own output (kpt `fn render`, twice) finds its objects identical.
 fn without_tool_annotations(item: &Node) -> Value {
     let mut v = to_value(item);
-    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        if let Some(Value::Object(a)) = meta.get_mut("annotations") {
-            a.retain(|k, _| {
-                !(k.starts_with("config.kubernetes.io/")
-                    || k.starts_with("internal.config.kubernetes.io/")
-                    || k.starts_with("kustomize.config.k8s.io/")
-                    || k == "config.k8s.io/id")
-            });
-            if a.is_empty() {
-                meta.remove("annotations");
-            }
+    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut)
+        && let Some(Value::Object(a)) = meta.get_mut("annotations")
+    {
+        a.retain(|k, _| {
+            !(k.starts_with("config.kubernetes.io/")
+                || k.starts_with("internal.config.kubernetes.io/")
+                || k.starts_with("kustomize.config.k8s.io/")
+                || k == "config.k8s.io/id")
+        });
+        if a.is_empty() {
+            meta.remove("annotations");
         }
     }
     v
