@@ -363,10 +363,9 @@ pub fn post_render_with(
         if docs.len() == 1
             && let Some(node) = docs.pop()
             && crate::values::reporeg::is_repo_registration(&node)
+            && let Some(e) = crate::values::reporeg::to_entry(source, &node, &mut problems)
         {
-            if let Some(e) = crate::values::reporeg::to_entry(source, &node, &mut problems) {
-                entries.push(e);
-            }
+            entries.push(e);
         }
     }
     problems.into_result()?;
