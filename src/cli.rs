@@ -12,9 +12,15 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
+/// The environment variable naming `post-render`'s log file (read once, by clap).
+pub const LOG_ENV: &str = "ARTIFACT_REPOS_LOG";
+
+/// A command's exit codes with their meaning.
+pub type ExitCodes = &'static [(u8, &'static str)];
+
 /// Every command's exit codes, one table: each `--help` footer, the man page and the README come
 /// from it. `None` is the top level.
-pub const EXIT_CODES: &[(Option<&str>, &[(u8, &str)])] = &[
+pub const EXIT_CODES: &[(Option<&str>, ExitCodes)] = &[
     (
         None,
         &[
@@ -199,14 +205,14 @@ pub struct RenderArgs {
     #[arg(long, value_name = "DIR")]
     pub check: Option<PathBuf>,
     /// Release name used in labels (helm passes it through the carrier)
-    #[arg(long, default_value = "artifact-repos")]
+    #[arg(long, default_value = crate::render::DEFAULT_RELEASE_NAME)]
     pub release_name: String,
 }
 
 #[derive(Args, Debug, Default)]
 pub struct PostRenderArgs {
     /// Append diagnostics to this file (Helm 4 never shows a plugin's stderr)
-    #[arg(long, value_name = "PATH", env = "ARTIFACT_REPOS_LOG")]
+    #[arg(long, value_name = "PATH", env = LOG_ENV)]
     pub log_file: Option<PathBuf>,
 }
 
@@ -308,9 +314,14 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
     let command = match cli.command {
         Some(c) => c,
         // Helm 3 runs `--post-renderer artifact-repos` with no arguments and the manifests on stdin.
-        None if !std::io::stdin().is_terminal() => Command::PostRender(PostRenderArgs {
-            log_file: std::env::var_os("ARTIFACT_REPOS_LOG").map(PathBuf::from),
-        }),
+        // Parsed as `post-render` with no flags, so the log file comes from the environment the one
+        // way every run reads it (clap's `env`, `LOG_ENV`).
+        None if !std::io::stdin().is_terminal() => {
+            let matches = cli_command().try_get_matches_from(["artifact-repos", "post-render"])?;
+            Cli::from_arg_matches(&matches)?
+                .command
+                .expect("post-render was given")
+        }
         None => {
             cli_command().print_help()?;
             return Ok(EXIT_ERROR);

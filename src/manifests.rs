@@ -82,38 +82,18 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
     )
 }
 
-/// Splits a stream into documents at `---` lines (a `---` in column 0 always starts a document in
-/// YAML, even inside a block scalar), returning each document's text and its first line.
+/// The documents of a stream, each with the line it starts on: the pieces of `stream::split` (the
+/// one splitter, shared with post-render), without the blank ones.
 fn split_documents(text: &str) -> Vec<(usize, &str)> {
+    let mut line = 1;
+    let mut at = 0;
     let mut docs = Vec::new();
-    let mut start = 0;
-    let mut start_line = 1;
-    let mut line_no = 1;
-    let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches(['\n', '\r']);
-        let is_marker = body == "---"
-            || body.starts_with("--- ")
-            || body.starts_with("---\t")
-            || body == "..."
-            || body.starts_with("... ");
-        if is_marker {
-            if pos > start {
-                docs.push((start_line, &text[start..pos]));
-            }
-            // Content after `--- ` on the same line belongs to the next document.
-            start = if body.starts_with("---") {
-                pos + 3
-            } else {
-                pos + line.len()
-            };
-            start_line = line_no;
+    for piece in crate::stream::split(text.as_bytes()) {
+        line += memchr::memchr_iter(b'\n', &text.as_bytes()[at..piece.offset]).count();
+        at = piece.offset;
+        if !piece.is_blank() {
+            docs.push((line, &text[piece.offset..piece.offset + piece.bytes.len()]));
         }
-        pos += line.len();
-        line_no += 1;
-    }
-    if pos > start {
-        docs.push((start_line, &text[start..pos]));
     }
     docs
 }

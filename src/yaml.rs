@@ -404,7 +404,7 @@ pub fn parse_set_scalar(text: &str) -> Node {
         "false" => Node::Bool(false),
         "null" => Node::Null,
         _ => match text.parse::<i64>() {
-            Ok(i) if !(text.starts_with('0') && text.len() > 1) && !text.starts_with('+') => {
+            Ok(i) if !(text.starts_with('+') || text.starts_with('0') && text.len() > 1) => {
                 Node::Int(i)
             }
             _ => Node::Str(text.to_string()),

@@ -15,6 +15,9 @@ use objects::Ctx;
 
 pub use crate::rules::k8s::CONFIGMAP_LIMIT;
 
+/// The release name `render` labels objects with when not told another (`--release-name`).
+pub const DEFAULT_RELEASE_NAME: &str = "artifact-repos";
+
 /// Who is rendering: labels name the release.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Release {
@@ -25,7 +28,7 @@ pub struct Release {
 impl Default for Release {
     fn default() -> Self {
         Release {
-            name: "artifact-repos".into(),
+            name: DEFAULT_RELEASE_NAME.into(),
             namespace: None,
         }
     }
@@ -288,7 +291,8 @@ pub fn render_with<S: Sink>(
     }
     problems.into_result()?;
     // The kind's rank is looked up once per object, not once per comparison.
-    let mut keyed: Vec<((usize, String), (Identity, S::Out))> = out
+    type Keyed<O> = ((usize, String), (Identity, O));
+    let mut keyed: Vec<Keyed<S::Out>> = out
         .into_iter()
         .map(|o| {
             let (rank, unknown) = order::kind_rank(&o.0.kind);

@@ -788,6 +788,29 @@ pub static TOP: Section = Section {
     groups: &[TOP_FIELDS],
 };
 
+/// True when `key` is, in some section, a name: a field whose value follows a naming rule, which
+/// YAML may read as a number or a boolean when unquoted (`name: 12`, `defaultBranch: 2024`).
+pub fn is_name(key: &str) -> bool {
+    fn walk(s: &Section, key: &str) -> bool {
+        s.fields().any(|f| match f.ty {
+            Type::Map(inner) | Type::List(inner) => walk(inner, key),
+            _ => {
+                f.key == key
+                    && matches!(
+                        f.rule,
+                        Rule::DnsLabel
+                            | Rule::DnsSubdomain
+                            | Rule::DataKey
+                            | Rule::GitRef
+                            | Rule::S3Bucket
+                            | Rule::Region
+                    )
+            }
+        })
+    }
+    walk(&TOP, key)
+}
+
 fn default_text(f: &Field) -> String {
     match f.default {
         Default::Required => "required".into(),

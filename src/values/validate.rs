@@ -55,6 +55,22 @@ fn show_node(n: &Node) -> String {
     }
 }
 
+/// For a name YAML typed as a number or a boolean (`name: 12`, `defaultBranch: 2024`): how to quote
+/// it.
+/// The text as written is gone by then (YAML reads `3.10` as 3.1), so the hint shows what YAML read.
+fn quoting_hint(key: &str, node: &Node) -> String {
+    if !f::is_name(key) {
+        return String::new();
+    }
+    let (what, read) = match node {
+        Node::Int(i) => ("a number", i.to_string()),
+        Node::Float(f) => ("a number", f.to_string()),
+        Node::Bool(b) => ("a boolean", b.to_string()),
+        _ => return String::new(),
+    };
+    format!("; YAML reads an unquoted `{read}` as {what}: quote it, `{key}: \"{read}\"`")
+}
+
 fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.to_lowercase().chars().collect();
     let b: Vec<char> = b.to_lowercase().chars().collect();
@@ -155,7 +171,11 @@ impl Reader {
             Some(other) => {
                 self.err(
                     &join(path, key),
-                    format!("expected a string, got {}", show_node(other)),
+                    format!(
+                        "expected a string, got {}{}",
+                        show_node(other),
+                        quoting_hint(key, other)
+                    ),
                 );
                 None
             }
@@ -1349,5 +1369,20 @@ mod tests {
     fn secrets_collide_per_namespace_not_per_tenant() {
         let err = check("repoRegistrations:\n- name: a\n  tenant: t1\n  namespace: shared\n  repoUrl: https://g/o/r\n  artifactBucket: {bucket: abc, externalSecretPath: p, secretName: s}\n- name: b\n  tenant: t2\n  namespace: shared\n  repoUrl: https://g/o/r\n  artifactBucket: {bucket: abc, externalSecretPath: q, secretName: s}\n").unwrap_err().to_string();
         assert!(err.contains("repoRegistrations[1].artifactBucket: its Secret name `s` in namespace `shared` is already produced by repoRegistrations[0].artifactBucket"), "{err}");
+    }
+
+    #[test]
+    fn a_name_yaml_read_as_a_number_gets_a_quoting_hint() {
+        let err = check("repoRegistrations:\n- name: 12\n  repoUrl: https://g/r\n  tenant: t\n  defaultBranch: 2024\nartifactRepos:\n  layout: 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("repoRegistrations[0].name: expected a string, got a number `12`; YAML reads an unquoted `12` as a number: quote it, `name: \"12\"`"), "{err}");
+        assert!(err.contains("`defaultBranch: \"2024\"`"), "{err}");
+        // Not a name: no quoting advice that would only lead to the next error.
+        assert!(
+            err.contains("artifactRepos.layout: expected a string, got a number `3`\n")
+                || err.ends_with("got a number `3`"),
+            "{err}"
+        );
     }
 }

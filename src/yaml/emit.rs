@@ -7,7 +7,7 @@
 //!
 //! The scalar rules follow serde_yaml 0.9 `Serializer::serialize_str` (a string that would read back
 //! as null, a boolean or a number is single-quoted) and unsafe-libyaml's `yaml_emitter_analyze_scalar`
-//! and `yaml_emitter_select_scalar_style`; `tests/properties.rs` compares both on random trees.
+//! and `yaml_emitter_select_scalar_style`; `tests/it/properties.rs` compares both on random trees.
 
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -204,7 +204,7 @@ fn parses_as_unsigned(scalar: &str) -> bool {
     if unpositive.starts_with(['+', '-']) || digits_but_not_number(scalar) {
         return false;
     }
-    u128::from_str_radix(unpositive, 10).is_ok()
+    unpositive.parse::<u128>().is_ok()
 }
 
 /// serde_yaml's `parse_negative_int` (i128 accepts whatever i64 does).
@@ -216,7 +216,7 @@ fn parses_as_negative(scalar: &str) -> bool {
             return true;
         }
     }
-    !digits_but_not_number(scalar) && i128::from_str_radix(scalar, 10).is_ok()
+    !digits_but_not_number(scalar) && scalar.parse::<i128>().is_ok()
 }
 
 fn parses_as_float(s: &str) -> bool {

@@ -41,14 +41,7 @@ fn bundled_example_is_the_seed_example() {
     }
 }
 
-/// `ARTIFACT_REPOS_BLESS`: unset, empty or `0` checks, `1` rewrites; anything else is a mistake.
-fn bless() -> bool {
-    match std::env::var("ARTIFACT_REPOS_BLESS").as_deref() {
-        Err(_) | Ok("") | Ok("0") => false,
-        Ok("1") => true,
-        Ok(other) => panic!("ARTIFACT_REPOS_BLESS must be unset, `0` or `1`, not `{other}`"),
-    }
-}
+use crate::support::bless;
 
 #[test]
 fn readme_generated_tables_are_current() {

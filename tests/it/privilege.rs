@@ -19,8 +19,7 @@
 //!   region, key prefix, Vault path), even text built to look like YAML or templates, changes no
 //!   object's kind, namespace or name; the identities read back from the YAML text are the same.
 
-#[path = "support/gen.rs"]
-mod values_gen;
+use crate::support::values_gen;
 
 use values_gen::config;
 
@@ -258,18 +257,18 @@ fn check(values: &Node, r: &Rendered) -> Result<(), String> {
         // Isolation: everything a tenant namespace holds names its own registrations.
         if e.tenants.contains_key(ns) {
             let mine = &e.tenants[ns];
-            if let Some(reg) = str_at(v, &["metadata", "labels", "artifact-repos/registration"]) {
-                if !mine.contains(reg) {
-                    return Err(format!(
-                        "{id}: in {ns} but for registration {reg} of {:?}",
-                        owner_of.get(reg)
-                    ));
-                }
+            if let Some(reg) = str_at(v, &["metadata", "labels", "artifact-repos/registration"])
+                && !mine.contains(reg)
+            {
+                return Err(format!(
+                    "{id}: in {ns} but for registration {reg} of {:?}",
+                    owner_of.get(reg)
+                ));
             }
-            if let Some(t) = str_at(v, &["metadata", "labels", "artifact-repos/tenant"]) {
-                if t != ns {
-                    return Err(format!("{id}: in {ns} but labelled for tenant {t}"));
-                }
+            if let Some(t) = str_at(v, &["metadata", "labels", "artifact-repos/tenant"])
+                && t != ns
+            {
+                return Err(format!("{id}: in {ns} but labelled for tenant {t}"));
             }
             if id.kind == "ConfigMap" {
                 for key in v["data"].as_object().unwrap().keys() {

@@ -3,10 +3,8 @@
 //! render passing `check`, `diff` and `explain`, and completions and man page naming every
 //! subcommand. Each test works in its own scratch directory under the system temp dir.
 
-mod support;
-
+use crate::support::run;
 use std::path::{Path, PathBuf};
-use support::run;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("artifact-repos-ci-{}-{name}", std::process::id()));
@@ -227,15 +225,27 @@ fn completions_and_man_page_name_every_subcommand() {
         "completions",
         "man",
     ];
-    for shell in ["bash", "zsh", "fish"] {
+    // Each subcommand as the shell's own syntax names one (a plain `contains("man")` would also
+    // match "command"): bash's `case` arm, zsh's `'name:description'`, fish's `-a "name"`.
+    type Form = fn(&str) -> String;
+    let forms: [(&str, Form); 3] = [
+        ("bash", |sub| format!("artifact__repos,{sub})")),
+        ("zsh", |sub| format!("'{sub}:")),
+        ("fish", |sub| format!("-f -a \"{sub}\" -d ")),
+    ];
+    for (shell, form) in forms {
         let out = run(&["completions", shell], &dir, None);
         assert_eq!(out.status.code(), Some(0));
         let script = text(&out.stdout);
         for sub in subcommands {
-            assert!(script.contains(sub), "{shell} completions lack `{sub}`");
+            assert!(
+                script.contains(&form(sub)),
+                "{shell} completions lack `{sub}`"
+            );
         }
         assert!(
-            script.contains("controller-namespace"),
+            script.contains("--controller-namespace")
+                || script.contains("-l controller-namespace "),
             "{shell} completions lack check's flags"
         );
     }
@@ -247,7 +257,11 @@ fn completions_and_man_page_name_every_subcommand() {
         "roff output"
     );
     for sub in subcommands {
-        assert!(page.contains(sub), "man page lacks `{sub}`");
+        // The SUBCOMMANDS section lists each as `artifact-repos-NAME(1)`.
+        assert!(
+            page.contains(&format!("artifact-repos-{sub}(1)")),
+            "man page lacks `{sub}`"
+        );
     }
     let out = run(&["completions", "powershell-not"], &dir, None);
     assert_eq!(out.status.code(), Some(2));

@@ -10,8 +10,7 @@
 //!   carrier, and with a carrier keeps every other document byte for byte and adds only whole
 //!   generated documents.
 
-#[path = "support/gen.rs"]
-mod values_gen;
+use crate::support::values_gen;
 
 use values_gen::config;
 
@@ -51,8 +50,8 @@ fn tree() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|i| Value::from(i)),
-        any::<u64>().prop_map(|i| Value::from(i)),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
         tricky_string().prop_map(Value::String),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
@@ -96,16 +95,16 @@ fn fast_emitter_handles_every_generated_object() {
 
 fn shuffled(values: &Node, seed: u64) -> Node {
     let mut out = values.clone();
-    if let Node::Map(m) = &mut out {
-        if let Some(Node::Seq(regs)) = m.get_mut("repoRegistrations") {
-            let mut state = seed | 1;
-            for i in (1..regs.len()).rev() {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let j = (state >> 33) as usize % (i + 1);
-                regs.swap(i, j);
-            }
+    if let Node::Map(m) = &mut out
+        && let Some(Node::Seq(regs)) = m.get_mut("repoRegistrations")
+    {
+        let mut state = seed | 1;
+        for i in (1..regs.len()).rev() {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let j = (state >> 33) as usize % (i + 1);
+            regs.swap(i, j);
         }
     }
     out

@@ -57,9 +57,11 @@ fn post_render(input: &[u8]) -> (Vec<u8>, String, i32) {
 }
 
 fn seed_values_json() -> String {
-    let values =
-        artifact_repos::yaml::parse_values("seed", include_bytes!("../examples/seed-values.yaml"))
-            .unwrap();
+    let values = artifact_repos::yaml::parse_values(
+        "seed",
+        include_bytes!("../../examples/seed-values.yaml"),
+    )
+    .unwrap();
     serde_json::to_string(&values).unwrap()
 }
 
@@ -78,9 +80,11 @@ fn carrier(helm4: bool) -> String {
 }
 
 fn generated_count() -> usize {
-    let values =
-        artifact_repos::yaml::parse_values("seed", include_bytes!("../examples/seed-values.yaml"))
-            .unwrap();
+    let values = artifact_repos::yaml::parse_values(
+        "seed",
+        include_bytes!("../../examples/seed-values.yaml"),
+    )
+    .unwrap();
     let options = artifact_repos::render::Options {
         release: artifact_repos::render::Release {
             name: "rel".into(),

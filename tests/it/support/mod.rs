@@ -3,8 +3,36 @@
 //! tool fails the test; it never skips.
 #![allow(dead_code)]
 
+pub mod values_gen;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+/// `ARTIFACT_REPOS_BLESS`, parsed strictly: unset, empty or `0` compares, `1` rewrites the
+/// expected files; anything else is a mistake and fails the test rather than guessing.
+pub fn bless() -> bool {
+    parse_bless(std::env::var("ARTIFACT_REPOS_BLESS").ok().as_deref())
+}
+
+pub fn parse_bless(value: Option<&str>) -> bool {
+    match value {
+        None | Some("") | Some("0") => false,
+        Some("1") => true,
+        Some(other) => panic!("ARTIFACT_REPOS_BLESS must be unset, `0` or `1`, not `{other}`"),
+    }
+}
+
+#[test]
+fn bless_is_parsed_strictly() {
+    assert!(!parse_bless(None) && !parse_bless(Some("")) && !parse_bless(Some("0")));
+    assert!(parse_bless(Some("1")));
+    for bad in ["true", "yes", "2", " 1"] {
+        assert!(
+            std::panic::catch_unwind(|| parse_bless(Some(bad))).is_err(),
+            "{bad}"
+        );
+    }
+}
 
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

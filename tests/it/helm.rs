@@ -10,8 +10,6 @@
 //! `--show-only` finds the generated documents; bad values fail Helm with our message (Helm 3) or
 //! in the log file (Helm 4).
 
-mod support;
-
 use artifact_repos::stream::split;
 use artifact_repos::yaml::{Node, parse_documents};
 use std::path::{Path, PathBuf};
@@ -237,7 +235,7 @@ fn helm4_plugin_gives_render_objects() {
 
 /// Helm's output passes the checks the render tests apply: schemas and Argo's resolution.
 fn assert_valid(stream: &str) {
-    let (report, code) = support::validate_text(stream, &[]);
+    let (report, code) = crate::support::validate_text(stream, &[]);
     assert_eq!(code, 0, "{report:#}");
     let buckets: Vec<&str> = report["resolutions"]
         .as_array()
@@ -270,6 +268,118 @@ fn helm4_plugin_installs_with_helm_plugin_install() {
         .args(["plugin", "install", staged.to_str().unwrap()]);
     let out = install.output().unwrap();
     succeeded(&out);
+    let mut template = h.command();
+    template.env_remove("HELM_PLUGINS").args([
+        "template",
+        "rel",
+        chart().to_str().unwrap(),
+        "-n",
+        "argo",
+        "-f",
+        "examples/seed-values.yaml",
+        "--post-renderer",
+        "artifact-repos",
+    ]);
+    let out = template.output().unwrap();
+    succeeded(&out);
+    assert_eq!(docs(&String::from_utf8(out.stdout).unwrap()), rendered(&[]));
+}
+
+/// A signing key made for the test (no passphrase), as `helm plugin package` and `helm plugin
+/// install --keyring` take keys: (gnupg home, secret keyring, public keyring).
+fn release_key(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let gnupg = dir.join(format!("gnupg-{name}"));
+    std::fs::create_dir_all(&gnupg).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&gnupg, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let gpg = |args: &[&str]| {
+        let out = Command::new("gpg")
+            .args(["--batch", "--homedir"])
+            .arg(&gnupg)
+            .args(args)
+            .output()
+            .expect("gpg runs (Debian's gnupg)");
+        succeeded(&out);
+        out.stdout
+    };
+    gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        &format!("{name} <{name}@example.invalid>"),
+        "rsa2048",
+        "sign",
+        "never",
+    ]);
+    let secret = dir.join(format!("{name}-secring.gpg"));
+    let public = dir.join(format!("{name}-pubring.gpg"));
+    std::fs::write(&secret, gpg(&["--export-secret-keys"])).unwrap();
+    std::fs::write(&public, gpg(&["--export"])).unwrap();
+    (gnupg, secret, public)
+}
+
+#[test]
+fn helm4_installs_the_packaged_plugin_with_signature_verification() {
+    let h = helm(4, "plugin-package");
+    let (_, secret, public) = release_key(&h.home, "release");
+    let (_, _, stranger) = release_key(&h.home, "stranger");
+    let dist = h.home.join("dist");
+    let out = Command::new(root().join("scripts/package-helm-plugin"))
+        .args(["--helm".as_ref(), h.bin.as_os_str()])
+        .args(["--key", "release"])
+        .args(["--keyring".as_ref(), secret.as_os_str()])
+        .args(["--platform", &format!("linux-amd64={BIN}")])
+        .args(["-d".as_ref(), dist.as_os_str()])
+        .output()
+        .unwrap();
+    succeeded(&out);
+    let version = env!("CARGO_PKG_VERSION");
+    let tarball = dist.join(format!("linux-amd64/artifact-repos-{version}.tgz"));
+    assert!(tarball.is_file() && tarball.with_extension("tgz.prov").is_file());
+    let sums = std::fs::read_to_string(dist.join("SHA256SUMS")).unwrap();
+    assert!(
+        sums.contains(&format!("linux-amd64/artifact-repos-{version}.tgz")),
+        "{sums}"
+    );
+
+    // Installed the way users do (Helm's default plugin folder), verified against the release key.
+    let install = |keyring: &Path, file: &Path| {
+        let mut c = h.command();
+        c.env_remove("HELM_PLUGINS").args([
+            "plugin".as_ref(),
+            "install".as_ref(),
+            file.as_os_str(),
+            "--keyring".as_ref(),
+            keyring.as_os_str(),
+        ]);
+        c.output().unwrap()
+    };
+    // A key Helm was not told to trust: refused, nothing installed.
+    let refused = install(&stranger, &tarball);
+    assert!(!refused.status.success(), "installed with an untrusted key");
+    // A tarball changed after signing: refused.
+    let tampered = h
+        .home
+        .join(format!("tampered/artifact-repos-{version}.tgz"));
+    std::fs::create_dir_all(tampered.parent().unwrap()).unwrap();
+    let mut bytes = std::fs::read(&tarball).unwrap();
+    bytes.extend_from_slice(&[0; 512]);
+    std::fs::write(&tampered, bytes).unwrap();
+    std::fs::copy(
+        tarball.with_extension("tgz.prov"),
+        tampered.with_extension("tgz.prov"),
+    )
+    .unwrap();
+    let refused = install(&public, &tampered);
+    assert!(!refused.status.success(), "installed a tampered tarball");
+
+    let out = install(&public, &tarball);
+    succeeded(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Plugin Hash Verified"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let mut template = h.command();
     template.env_remove("HELM_PLUGINS").args([
         "template",

@@ -4,17 +4,9 @@
 //! `ARTIFACT_REPOS_BLESS=1` to rewrite the expected files through the same code that checks them,
 //! then review with `git diff`.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
-fn bless() -> bool {
-    match std::env::var("ARTIFACT_REPOS_BLESS").as_deref() {
-        Err(_) | Ok("") | Ok("0") => false,
-        Ok("1") => true,
-        Ok(other) => panic!("ARTIFACT_REPOS_BLESS must be unset, `0` or `1`, not `{other}`"),
-    }
-}
+use crate::support::bless;
 
 pub fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -45,7 +37,7 @@ fn run_case(case: &Path) -> Outcome {
     let cmd = std::fs::read_to_string(case.join("cmd")).unwrap();
     let args: Vec<&str> = cmd.lines().filter(|l| !l.is_empty()).collect();
     let stdin = std::fs::read(case.join("stdin")).ok();
-    let out = support::run(&args, case, stdin.as_deref());
+    let out = crate::support::run(&args, case, stdin.as_deref());
     Outcome {
         stdout: out.stdout,
         stderr: out.stderr,
@@ -75,8 +67,8 @@ fn golden_cases() {
             let expected = std::fs::read(&path).unwrap_or_default();
             if expected != actual {
                 let diff = similar::TextDiff::from_lines(
-                    &String::from_utf8_lossy(&expected).into_owned(),
-                    &String::from_utf8_lossy(&actual).into_owned(),
+                    String::from_utf8_lossy(&expected).into_owned(),
+                    String::from_utf8_lossy(&actual).into_owned(),
                 )
                 .unified_diff()
                 .header("expected", "actual")

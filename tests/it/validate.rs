@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-mod support;
+use crate::support;
 use support::{root, validate, validate_text};
 
 fn render_cases() -> Vec<PathBuf> {

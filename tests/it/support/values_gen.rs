@@ -1,8 +1,6 @@
 //! Proptest strategies for valid values files: random registrations over random tenants, with every
 //! option the tool reads (layouts, credential sources, bucket options, settings, labels). Shared by
-//! tests/properties.rs and tests/privilege.rs through `#[path]`.
-
-#![allow(dead_code)]
+//! the `properties` and `privilege` modules.
 
 use artifact_repos::yaml::Node;
 use indexmap::IndexMap;
