@@ -11,6 +11,118 @@ pub const EXIT_DIFFERENT: u8 = 1;
 /// Bad input or a failure: nothing was written to stdout.
 pub const EXIT_ERROR: u8 = 2;
 
+/// A command's exit codes with their meaning.
+pub type ExitCodes = &'static [(u8, &'static str)];
+
+/// Every command's exit codes, one table: each `--help` footer, the man page and the README come
+/// from it. `None` is the top level.
+pub const EXIT_CODES: &[(Option<&str>, ExitCodes)] = &[
+    (
+        None,
+        &[
+            (
+                0,
+                "success (render, post-render); no drift (diff, render --check); no findings (check)",
+            ),
+            (1, "drift (diff, render --check) or findings (check)"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("render"),
+        &[
+            (0, "rendered; with --check, the directory is current"),
+            (1, "with --check: the directory is stale"),
+            (
+                2,
+                "error: bad input, nothing to render, or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("post-render"),
+        &[
+            (
+                0,
+                "the stream was passed through with the generated objects added",
+            ),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("argocd-generate"),
+        &[
+            (0, "the Application's objects were written"),
+            (
+                2,
+                "error: bad input, or helm failed; nothing is written to stdout (Argo CD keeps the last good manifests)",
+            ),
+        ],
+    ),
+    (
+        Some("krm"),
+        &[
+            (
+                0,
+                "the ResourceList was written with the generated objects appended",
+            ),
+            (
+                2,
+                "error: the ResourceList's `results` say why (also on stderr); its items come back unchanged, nothing is generated",
+            ),
+        ],
+    ),
+    (
+        Some("diff"),
+        &[
+            (0, "no drift"),
+            (1, "drift"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("check"),
+        &[
+            (0, "no findings"),
+            (1, "findings"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("explain"),
+        &[
+            (
+                0,
+                "the chain is complete: a repository is found, its credentials produced, results reportable",
+            ),
+            (1, "the chain is broken somewhere (the output says where)"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("workflow"),
+        &[
+            (0, "the Workflow was printed"),
+            (2, "error: bad input; nothing is written to stdout"),
+        ],
+    ),
+];
+
 /// One problem with the user's input.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Problem {

@@ -27,6 +27,63 @@ fn scalar(n: Option<&Node>) -> Option<String> {
     }
 }
 
+/// Who the repository's pods are to the storage: Secret references, or the pod's cloud identity
+/// through its service account's annotations (IRSA, GKE, Azure workload identity).
+fn identity(b: &crate::rules::argo::Backend, block: &Node, account: &str) -> String {
+    let secrets: Vec<String> = b
+        .credentials
+        .iter()
+        .filter(|c| c.required)
+        .filter_map(|c| {
+            let mut n = block.get(c.field[0])?;
+            for k in &c.field[1..] {
+                n = n.get(k)?;
+            }
+            Some(format!("`{}`", c.field.join(".")))
+        })
+        .collect();
+    let sdk = matches!(block.get("useSDKCreds"), Some(Node::Bool(true)));
+    let role = scalar(block.get("roleARN"))
+        .map(|r| format!(", assuming role `{r}`"))
+        .unwrap_or_default();
+    if sdk || (secrets.is_empty() && b.key == "gcs") {
+        format!(
+            "the pod's cloud identity (no key Secret): the annotations of service account `{account}` (IRSA, GKE or Azure workload identity){role}"
+        )
+    } else if secrets.is_empty() {
+        format!("none given: Argo falls back to the SDK's default chain{role}")
+    } else {
+        format!("keys from Secrets ({}){role}", secrets.join(", "))
+    }
+}
+
+/// Server-side encryption, as Argo's `encryptionOptions` asks for it.
+fn encryption(options: Option<&Node>) -> String {
+    let Some(o) = options else {
+        return "not set: the bucket's default encryption".into();
+    };
+    let kms = scalar(o.get("kmsKeyId"));
+    let enabled = matches!(o.get("enableEncryption"), Some(Node::Bool(true)));
+    let sse_c = o.get("serverSideCustomerKeySecret").map(|s| {
+        format!(
+            "SSE-C with the key in Secret `{}` key `{}`",
+            scalar(s.get("name")).unwrap_or_default(),
+            scalar(s.get("key")).unwrap_or_default()
+        )
+    });
+    match (enabled, sse_c, kms) {
+        (false, _, _) => "not enabled: Argo encrypts only with `enableEncryption: true` (the bucket's default applies)".into(),
+        (true, Some(c), _) => c,
+        (true, None, Some(k)) => {
+            let context = scalar(o.get("kmsEncryptionContext"))
+                .map(|c| format!(", context `{c}`"))
+                .unwrap_or_default();
+            format!("SSE-KMS with key `{k}`{context}")
+        }
+        (true, None, None) => "SSE-S3".into(),
+    }
+}
+
 /// Explains every workflow-like object of `workflows` against `manifests`. `namespace` overrides
 /// where the workflows run (as `argo submit -n` would).
 pub fn explain(
@@ -168,23 +225,47 @@ pub fn explain(
                         repo.storage.join(", ")
                     }
                 ));
-                if repo.value.as_ref().and_then(|v| v.get("s3")).is_some() {
+                let backend = crate::rules::argo::BACKENDS.iter().find_map(|b| {
+                    repo.value
+                        .as_ref()
+                        .and_then(|v| v.get(b.key))
+                        .map(|block| (b, block))
+                });
+                if let Some((b, block)) = backend {
+                    let get = |k: &str| scalar(block.get(k));
                     for (k, label) in [
                         ("endpoint", "endpoint"),
-                        ("bucket", "bucket"),
+                        (b.location, b.location),
                         ("region", "region"),
                         ("insecure", "insecure"),
                         ("addressingStyle", "addressing style"),
                         ("roleARN", "role ARN"),
-                        ("useSDKCreds", "SDK credentials"),
                     ] {
-                        if let Some(v) = scalar(repo.s3(k)) {
+                        if let Some(v) = get(k) {
                             line(format!("  {label}: {v}"));
                         }
                     }
-                    let bucket = scalar(repo.s3("bucket")).unwrap_or_default();
-                    let key_format = scalar(repo.s3("keyFormat"));
-                    let prefix = scalar(repo.s3("keyPrefix"));
+                    line(format!(
+                        "  identity: {}",
+                        identity(b, block, &w.service_account.name)
+                    ));
+                    if b.key == "s3" {
+                        line(format!(
+                            "  encryption: {}",
+                            encryption(block.get("encryptionOptions"))
+                        ));
+                        if let Some(ca) = block.get("caSecret") {
+                            line(format!(
+                                "  CA bundle: Secret `{}` key `{}` (a private CA)",
+                                scalar(ca.get("name")).unwrap_or_default(),
+                                scalar(ca.get("key")).unwrap_or_default()
+                            ));
+                        }
+                    }
+                    let location = get(b.location).unwrap_or_default();
+                    let format_key = b.key_format.unwrap_or("keyFormat");
+                    let key_format = get(format_key);
+                    let prefix = get("keyPrefix");
                     let key = match (&key_format, &prefix) {
                         (Some(f), _) => {
                             line(format!("  key format: {f}"));
@@ -200,13 +281,25 @@ pub fn explain(
                             )
                         }
                         (None, None) => {
-                            line("  key format: not set: Argo's default `{{workflow.name}}/{{pod.name}}`".into());
+                            line(format!(
+                                "  key format: not set: Argo's default `{{{{workflow.name}}}}/{{{{pod.name}}}}`{}",
+                                if format_key == "keyFormat" {
+                                    String::new()
+                                } else {
+                                    format!(" (`{format_key}`)")
+                                }
+                            ));
                             "{{workflow.name}}/{{pod.name}}".into()
                         }
                     };
-                    line(format!(
-                        "  artifacts land in: s3://{bucket}/{key}/<artifact>"
-                    ));
+                    if b.scheme.is_empty() {
+                        line(format!("  artifacts land in: {location}/{key}/<artifact>"));
+                    } else {
+                        line(format!(
+                            "  artifacts land in: {}://{location}/{key}/<artifact>",
+                            b.scheme
+                        ));
+                    }
                 }
                 for issue in &repo.issues {
                     line(format!("  problem: {}: {}", issue.field, issue.message));

@@ -83,12 +83,19 @@ pub struct Settings {
 /// Where a repository's credentials come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credentials {
-    /// An ExternalSecret named `secret_name` pulls them from this Vault path.
-    Vault { path: String, secret_name: String },
+    /// An ExternalSecret named `secret_name` pulls them from this Vault path: `data` holds each
+    /// Secret key and the Vault property it comes from, in the backend's order.
+    Vault {
+        path: String,
+        secret_name: String,
+        data: Vec<(String, String)>,
+    },
     /// A Secret the user manages, already in each namespace that uses the repository.
     ExistingSecret { secret_name: String },
-    /// The pod's cloud identity (IRSA, instance profile): no Secret at all.
+    /// The pod's cloud identity (IRSA, GKE or Azure workload identity, instance profile): no Secret.
     Sdk,
+    /// Only what the repository itself references (Argo's shape, `{name, key}`), or nothing.
+    AsWritten,
 }
 
 impl Credentials {
@@ -96,24 +103,24 @@ impl Credentials {
         match self {
             Credentials::Vault { secret_name, .. }
             | Credentials::ExistingSecret { secret_name } => Some(secret_name),
-            Credentials::Sdk => None,
+            Credentials::Sdk | Credentials::AsWritten => None,
         }
     }
 }
 
-/// One S3 artifact repository, in Argo's terms.
+/// One artifact repository, in Argo's terms: exactly one backend block, as Argo reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repository {
     pub archive_logs: bool,
-    pub endpoint: String,
-    pub bucket: String,
-    pub region: Option<String>,
-    pub insecure: Option<bool>,
-    pub key_format: Option<String>,
-    /// `path` or `virtual-hosted`; only ever set when the target Argo knows `addressingStyle`.
-    pub addressing_style: Option<&'static str>,
-    pub role_arn: Option<String>,
+    /// The backend's key (`s3`, `gcs`, `azure`, `oss`, `artifactory`): rules::argo::BACKENDS.
+    pub backend: &'static str,
+    /// The backend block, every field checked against the target Argo version, keys in the table's
+    /// order, Secret references filled in from the credentials.
+    pub spec: serde_json::Map<String, serde_json::Value>,
     pub credentials: Credentials,
+    /// Secrets the repository references that the user manages (an `existingSecret`, or `{name,
+    /// key}` written in the values): they must exist in every namespace that uses it.
+    pub user_secrets: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

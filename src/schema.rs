@@ -68,7 +68,14 @@ mod tests {
         );
         assert_eq!(keys(&p["s3"]), sorted(&fields::S3));
         assert_eq!(keys(&p["artifactRepos"]), sorted(&fields::SETTINGS));
-        assert_eq!(s["properties"]["s3"]["then"]["required"], json!(["bucket"]));
+        assert_eq!(
+            s["properties"]["s3"]["then"]["anyOf"][0],
+            json!({"required": ["bucket"]})
+        );
+        assert_eq!(
+            s["properties"]["s3"]["then"]["anyOf"][2],
+            json!({"required": ["gcs"]})
+        );
         assert_eq!(
             p["repoRegistrations"]["items"]["required"],
             json!(["name", "repoUrl", "tenant"])

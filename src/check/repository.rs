@@ -95,9 +95,22 @@ fn check_type(node: &Node, t: FieldType, field: &str, v: ArgoVersion, repo: &mut
     };
     match (t, node) {
         (FieldType::Opaque, _) | (_, Node::Null) => {}
-        (FieldType::Bool, Node::Bool(_)) | (FieldType::Str, Node::Str(_)) => {}
+        (FieldType::Bool, Node::Bool(_))
+        | (FieldType::Str, Node::Str(_))
+        | (FieldType::Int, Node::Int(_)) => {}
+        (FieldType::Enum(values), Node::Str(s)) if values.contains(&s.as_str()) => {}
+        (FieldType::Enum(values), Node::Str(s)) => repo.issues.push(Issue {
+            field: field.to_string(),
+            unknown_key: false,
+            message: format!(
+                "`{}` is not {}, the values Argo knows",
+                s.escape_debug(),
+                FieldType::Enum(values).describe()
+            ),
+        }),
         (FieldType::Bool, _) => wrong("true or false", repo),
-        (FieldType::Str, _) => wrong("a string", repo),
+        (FieldType::Str | FieldType::Enum(_), _) => wrong("a string", repo),
+        (FieldType::Int, _) => wrong("an integer", repo),
         (FieldType::Object(fields), _) => walk(node, fields, field, v, repo),
         (FieldType::Secret, _) => {
             walk(node, argo::SECRET_KEY_SELECTOR, field, v, repo);

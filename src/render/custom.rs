@@ -7,41 +7,15 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// One value of an `artifact-repositories` ConfigMap key (Argo's `ArtifactRepository`).
+/// One value of an `artifact-repositories` ConfigMap key (Argo's `ArtifactRepository`): `archiveLogs`
+/// and one backend block, already checked against Argo's fields for the target version
+/// (docs/upstream.md, "Argo: repository fields per version").
 #[derive(Serialize, Debug, Clone)]
-#[serde(rename_all = "camelCase")]
 pub struct ArtifactRepository<'a> {
+    #[serde(rename = "archiveLogs")]
     pub archive_logs: bool,
-    pub s3: S3Repository<'a>,
-}
-
-/// Argo's `S3ArtifactRepository`, the keys we write (docs/upstream.md, "Argo: repository fields per version").
-#[derive(Serialize, Debug, Clone)]
-#[serde(rename_all = "camelCase")]
-pub struct S3Repository<'a> {
-    pub endpoint: &'a str,
-    pub bucket: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<&'a str>,
-    pub insecure: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_format: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub addressing_style: Option<&'a str>,
-    #[serde(rename = "useSDKCreds", skip_serializing_if = "Option::is_none")]
-    pub use_sdk_creds: Option<bool>,
-    #[serde(rename = "roleARN", skip_serializing_if = "Option::is_none")]
-    pub role_arn: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_key_secret: Option<SecretKeyRef<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret_key_secret: Option<SecretKeyRef<'a>>,
-}
-
-#[derive(Serialize, Debug, Clone, Copy)]
-pub struct SecretKeyRef<'a> {
-    pub name: &'a str,
-    pub key: &'a str,
+    #[serde(flatten)]
+    pub storage: BTreeMap<&'a str, &'a serde_json::Map<String, serde_json::Value>>,
 }
 
 /// ESO's `ExternalSecret` (`external-secrets.io/v1`, docs/upstream.md "External Secrets Operator").

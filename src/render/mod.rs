@@ -271,10 +271,14 @@ pub fn render_with<S: Sink>(
         let mut vault_secret = |repo: Option<&crate::model::Repository>,
                                 tenant: Option<&str>,
                                 registration: Option<&str>| {
-            if let Some(Credentials::Vault { path, secret_name }) = repo.map(|x| &x.credentials)
+            if let Some(Credentials::Vault {
+                path,
+                secret_name,
+                data,
+            }) = repo.map(|x| &x.credentials)
                 && made.insert(secret_name.clone())
             {
-                let es = ctx.external_secret(secret_name, path, ns, tenant, registration);
+                let es = ctx.external_secret(secret_name, path, data, ns, tenant, registration);
                 out.push(object(&mut *sink, &es));
             }
         };

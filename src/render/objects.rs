@@ -3,7 +3,7 @@
 //! object land under another kind, namespace or name than the one its builder gives it.
 
 use super::custom::*;
-use crate::model::{Credentials, Model, Registration, Repository, Settings};
+use crate::model::{Model, Registration, Repository, Settings};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -164,28 +164,9 @@ impl Ctx<'_> {
 
     /// One repository as Argo reads it.
     pub fn repository<'r>(&'r self, repo: &'r Repository) -> ArtifactRepository<'r> {
-        let s = self.settings();
-        let secret = repo.credentials.secret_name();
         ArtifactRepository {
             archive_logs: repo.archive_logs,
-            s3: S3Repository {
-                endpoint: &repo.endpoint,
-                bucket: &repo.bucket,
-                region: repo.region.as_deref(),
-                insecure: repo.insecure.unwrap_or(false),
-                key_format: repo.key_format.as_deref(),
-                addressing_style: repo.addressing_style,
-                use_sdk_creds: matches!(repo.credentials, Credentials::Sdk).then_some(true),
-                role_arn: repo.role_arn.as_deref(),
-                access_key_secret: secret.map(|name| SecretKeyRef {
-                    name,
-                    key: &s.access_key_key,
-                }),
-                secret_key_secret: secret.map(|name| SecretKeyRef {
-                    name,
-                    key: &s.secret_key_key,
-                }),
-            },
+            storage: [(repo.backend, &repo.spec)].into_iter().collect(),
         }
     }
 
@@ -254,10 +235,7 @@ impl Ctx<'_> {
                 .iter()
                 .chain(regs.iter().filter_map(|r| r.repository.as_ref()))
                 .chain(regs.iter().filter_map(|r| r.data_repository.as_ref()))
-                .filter_map(|repo| match &repo.credentials {
-                    Credentials::ExistingSecret { secret_name } => Some(secret_name.as_str()),
-                    _ => None,
-                })
+                .flat_map(|repo| repo.user_secrets.iter().map(String::as_str))
                 .collect();
             if !existing.is_empty() {
                 metadata
@@ -281,6 +259,7 @@ impl Ctx<'_> {
         &self,
         secret_name: &str,
         vault_path: &str,
+        keys: &[(String, String)],
         ns: &str,
         tenant: Option<&str>,
         registration: Option<&str>,
@@ -291,19 +270,16 @@ impl Ctx<'_> {
             Some(prefix) => format!("{prefix}/{vault_path}"),
             None => vault_path.to_string(),
         };
-        let data = [
-            (&s.access_key_key, &e.access_key_property),
-            (&s.secret_key_key, &e.secret_key_property),
-        ]
-        .into_iter()
-        .map(|(key, property)| ExternalSecretData {
-            secret_key: key.clone(),
-            remote_ref: RemoteRef {
-                key: vault_path.clone(),
-                property: property.clone(),
-            },
-        })
-        .collect();
+        let data = keys
+            .iter()
+            .map(|(key, property)| ExternalSecretData {
+                secret_key: key.clone(),
+                remote_ref: RemoteRef {
+                    key: vault_path.clone(),
+                    property: property.clone(),
+                },
+            })
+            .collect();
         ExternalSecret {
             metadata: self.meta(secret_name, Some(ns), "credentials", tenant, registration),
             spec: ExternalSecretSpec {

@@ -121,12 +121,38 @@ pub fn data_repository_key(registration: &str) -> String {
 pub enum FieldType {
     Bool,
     Str,
+    /// A JSON integer (`oss.lifecycleRule.markDeletionAfterDays`).
+    Int,
+    /// A string that Argo compares against these values (the empty string means Argo's default).
+    Enum(&'static [&'static str]),
     /// A `SecretKeySelector`: `{name, key, optional}` of a Secret in the workflow's namespace.
     Secret,
     /// A nested object with its own fields.
     Object(&'static [Field]),
-    /// A storage backend this tool does not generate yet: present, not inspected.
+    /// A storage backend this tool does not generate: present, not inspected.
     Opaque,
+}
+
+impl FieldType {
+    /// The type in words, for messages and the README (`a string`, `a Secret reference`).
+    pub fn describe(self) -> String {
+        match self {
+            FieldType::Bool => "`true` or `false`".into(),
+            FieldType::Str => "a string".into(),
+            FieldType::Int => "an integer".into(),
+            FieldType::Enum(values) => format!(
+                "one of {}",
+                values
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            FieldType::Secret => "a Secret reference `{name, key}`".into(),
+            FieldType::Object(_) => "a map".into(),
+            FieldType::Opaque => "a map".into(),
+        }
+    }
 }
 
 /// One field of an Argo repository object.
@@ -157,18 +183,25 @@ pub const SECRET_KEY_SELECTOR: &[Field] = &[
     field("optional", FieldType::Bool),
 ];
 
-const CREATE_BUCKET: &[Field] = &[field("objectLocking", FieldType::Bool)];
-const ENCRYPTION: &[Field] = &[
+pub const CREATE_BUCKET: &[Field] = &[field("objectLocking", FieldType::Bool)];
+pub const ENCRYPTION: &[Field] = &[
     field("kmsKeyId", FieldType::Str),
     field("kmsEncryptionContext", FieldType::Str),
     field("enableEncryption", FieldType::Bool),
     field("serverSideCustomerKeySecret", FieldType::Secret),
 ];
+pub const OSS_LIFECYCLE: &[Field] = &[
+    field("markInfrequentAccessAfterDays", FieldType::Int),
+    field("markDeletionAfterDays", FieldType::Int),
+];
 
 /// The first release with `s3.addressingStyle`.
 pub const ADDRESSING_STYLE_SINCE: ArgoVersion = v(4, 1);
+/// `s3.addressingStyle` values (`""` is automatic, Argo's default).
+pub const ADDRESSING_STYLES: &[&str] = &["", "path", "virtual-hosted"];
 
-/// `S3ArtifactRepository` (Argo v3.7.x and v4.1.x `pkg/apis/workflow/v1alpha1`).
+/// `S3ArtifactRepository` (Argo v3.7.x and v4.1.x `pkg/apis/workflow/v1alpha1`). The order is the
+/// order the tool writes the keys in.
 pub const S3: &[Field] = &[
     field("endpoint", FieldType::Str),
     field("bucket", FieldType::Str),
@@ -176,28 +209,267 @@ pub const S3: &[Field] = &[
     field("insecure", FieldType::Bool),
     field("keyFormat", FieldType::Str),
     field("keyPrefix", FieldType::Str),
+    since(
+        "addressingStyle",
+        FieldType::Enum(ADDRESSING_STYLES),
+        ADDRESSING_STYLE_SINCE,
+    ),
+    field("useSDKCreds", FieldType::Bool),
+    field("roleARN", FieldType::Str),
     field("accessKeySecret", FieldType::Secret),
     field("secretKeySecret", FieldType::Secret),
     field("sessionTokenSecret", FieldType::Secret),
-    field("roleARN", FieldType::Str),
-    field("useSDKCreds", FieldType::Bool),
+    field("caSecret", FieldType::Secret),
     field("createBucketIfNotPresent", FieldType::Object(CREATE_BUCKET)),
     field("encryptionOptions", FieldType::Object(ENCRYPTION)),
-    field("caSecret", FieldType::Secret),
-    since("addressingStyle", FieldType::Str, ADDRESSING_STYLE_SINCE),
+];
+
+/// `GCSArtifactRepository`.
+pub const GCS: &[Field] = &[
+    field("bucket", FieldType::Str),
+    field("keyFormat", FieldType::Str),
+    field("serviceAccountKeySecret", FieldType::Secret),
+];
+
+/// `AzureArtifactRepository` (`endpoint` and `container` required).
+pub const AZURE: &[Field] = &[
+    field("endpoint", FieldType::Str),
+    field("container", FieldType::Str),
+    field("blobNameFormat", FieldType::Str),
+    field("useSDKCreds", FieldType::Bool),
+    field("accountKeySecret", FieldType::Secret),
+];
+
+/// `OSSArtifactRepository`.
+pub const OSS: &[Field] = &[
+    field("endpoint", FieldType::Str),
+    field("bucket", FieldType::Str),
+    field("keyFormat", FieldType::Str),
+    field("createBucketIfNotPresent", FieldType::Bool),
+    field("lifecycleRule", FieldType::Object(OSS_LIFECYCLE)),
+    field("useSDKCreds", FieldType::Bool),
+    field("securityToken", FieldType::Str),
+    field("accessKeySecret", FieldType::Secret),
+    field("secretKeySecret", FieldType::Secret),
+];
+
+/// `ArtifactoryArtifactRepository`.
+pub const ARTIFACTORY: &[Field] = &[
+    field("repoURL", FieldType::Str),
+    field("keyFormat", FieldType::Str),
+    field("usernameSecret", FieldType::Secret),
+    field("passwordSecret", FieldType::Secret),
 ];
 
 /// `ArtifactRepository`, one value of an `artifact-repositories` ConfigMap.
 pub const ARTIFACT_REPOSITORY: &[Field] = &[
     field("archiveLogs", FieldType::Bool),
     field("s3", FieldType::Object(S3)),
-    field("gcs", FieldType::Opaque),
-    field("azure", FieldType::Opaque),
-    field("oss", FieldType::Opaque),
+    field("gcs", FieldType::Object(GCS)),
+    field("azure", FieldType::Object(AZURE)),
+    field("oss", FieldType::Object(OSS)),
+    field("artifactory", FieldType::Object(ARTIFACTORY)),
     field("hdfs", FieldType::Opaque),
-    field("artifactory", FieldType::Opaque),
     since("plugin", FieldType::Opaque, v(4, 0)),
 ];
+
+/// One Secret reference of a backend that the tool's credential conveniences fill
+/// (`externalSecretPath`, `existingSecret`): the Secret key it points at and, from Vault, the
+/// property of the Vault secret that holds the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credential {
+    /// The name in `credentialKeys` / `vaultProperties` (`accessKey`, `caCert`).
+    pub slot: &'static str,
+    /// Path of the `SecretKeySelector` inside the backend block.
+    pub field: &'static [&'static str],
+    /// The Secret's data key when none is given.
+    pub key: &'static str,
+    /// The Vault property when none is given.
+    pub property: &'static str,
+    /// Filled by every convenience; an optional slot only when named in `credentialKeys` or
+    /// `vaultProperties`.
+    pub required: bool,
+    /// What the value is, for the README.
+    pub what: &'static str,
+}
+
+const fn cred(
+    slot: &'static str,
+    field: &'static [&'static str],
+    key: &'static str,
+    property: &'static str,
+    required: bool,
+    what: &'static str,
+) -> Credential {
+    Credential {
+        slot,
+        field,
+        key,
+        property,
+        required,
+        what,
+    }
+}
+
+/// A storage backend: its block's key and fields, where it stores (bucket or container), the
+/// fields Argo requires, and its credentials.
+#[derive(Debug, Clone, Copy)]
+pub struct Backend {
+    pub key: &'static str,
+    pub fields: &'static [Field],
+    /// The field naming the bucket (or container, repository URL) artifacts go to.
+    pub location: &'static str,
+    /// Fields the tool requires (Argo cannot store anything without them).
+    pub required: &'static [&'static str],
+    pub credentials: &'static [Credential],
+    /// The key template field, if any (`keyFormat`, `blobNameFormat`).
+    pub key_format: Option<&'static str>,
+    /// The URL scheme of a stored artifact, for `explain` (`s3://bucket/key`).
+    pub scheme: &'static str,
+}
+
+/// Every backend the tool generates, in the order of the README.
+pub const BACKENDS: &[Backend] = &[
+    Backend {
+        key: "s3",
+        fields: S3,
+        location: "bucket",
+        required: &["bucket"],
+        credentials: &[
+            cred(
+                "accessKey",
+                &["accessKeySecret"],
+                "AWS_ACCESS_KEY_ID",
+                "access_key",
+                true,
+                "the access key id",
+            ),
+            cred(
+                "secretKey",
+                &["secretKeySecret"],
+                "AWS_SECRET_ACCESS_KEY",
+                "secret_key",
+                true,
+                "the secret access key",
+            ),
+            cred(
+                "sessionToken",
+                &["sessionTokenSecret"],
+                "AWS_SESSION_TOKEN",
+                "session_token",
+                false,
+                "a session token (temporary credentials)",
+            ),
+            cred(
+                "caCert",
+                &["caSecret"],
+                "ca.crt",
+                "ca_crt",
+                false,
+                "the PEM CA bundle of a private CA",
+            ),
+            cred(
+                "customerKey",
+                &["encryptionOptions", "serverSideCustomerKeySecret"],
+                "SSE_C_KEY",
+                "sse_c_key",
+                false,
+                "the SSE-C customer key",
+            ),
+        ],
+        key_format: Some("keyFormat"),
+        scheme: "s3",
+    },
+    Backend {
+        key: "gcs",
+        fields: GCS,
+        location: "bucket",
+        required: &["bucket"],
+        credentials: &[cred(
+            "serviceAccountKey",
+            &["serviceAccountKeySecret"],
+            "serviceAccountKey",
+            "service_account_key",
+            true,
+            "the service account's JSON key",
+        )],
+        key_format: Some("keyFormat"),
+        scheme: "gs",
+    },
+    Backend {
+        key: "azure",
+        fields: AZURE,
+        location: "container",
+        required: &["endpoint", "container"],
+        credentials: &[cred(
+            "accountKey",
+            &["accountKeySecret"],
+            "accountKey",
+            "account_key",
+            true,
+            "the storage account key, or a SAS token (starting with `?sv=`)",
+        )],
+        key_format: Some("blobNameFormat"),
+        scheme: "azblob",
+    },
+    Backend {
+        key: "oss",
+        fields: OSS,
+        location: "bucket",
+        required: &["endpoint", "bucket"],
+        credentials: &[
+            cred(
+                "accessKey",
+                &["accessKeySecret"],
+                "accessKey",
+                "access_key",
+                true,
+                "the AccessKey id",
+            ),
+            cred(
+                "secretKey",
+                &["secretKeySecret"],
+                "secretKey",
+                "secret_key",
+                true,
+                "the AccessKey secret",
+            ),
+        ],
+        key_format: Some("keyFormat"),
+        scheme: "oss",
+    },
+    Backend {
+        key: "artifactory",
+        fields: ARTIFACTORY,
+        location: "repoURL",
+        required: &["repoURL"],
+        credentials: &[
+            cred(
+                "username",
+                &["usernameSecret"],
+                "username",
+                "username",
+                true,
+                "the user name",
+            ),
+            cred(
+                "password",
+                &["passwordSecret"],
+                "password",
+                "password",
+                true,
+                "the password or API key",
+            ),
+        ],
+        key_format: Some("keyFormat"),
+        scheme: "",
+    },
+];
+
+/// The backend of a block key.
+pub fn backend(key: &str) -> Option<&'static Backend> {
+    BACKENDS.iter().find(|b| b.key == key)
+}
 
 /// The field `key` of `fields` as Argo `version` has it, if it has it.
 pub fn lookup(fields: &'static [Field], key: &str, version: ArgoVersion) -> Option<&'static Field> {
@@ -277,5 +549,111 @@ mod tests {
         assert!(has_field(&["s3", "accessKeySecret", "key"], OLDEST));
         assert!(!has_field(&["plugin"], v(3, 7)) && has_field(&["plugin"], v(4, 0)));
         assert!(!has_field(&["s3", "pathStyle"], v(4, 1)));
+    }
+
+    /// The table against Argo's own JSON schema of each version in fixtures/upstream: every field
+    /// the table lists for a version exists there with the same type, and every field of a backend
+    /// the tool generates is in the table (so nothing Argo has is refused as unknown).
+    #[test]
+    fn the_table_is_argos_schema() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/upstream/schemas");
+        for (file, version) in [
+            ("argo-workflows.jsonschema.v3.7.18.json", v(3, 7)),
+            ("argo-workflows.jsonschema.v4.1.2.json", v(4, 1)),
+        ] {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let defs = &schema["definitions"];
+            let def = |r: &str| {
+                let name = r.rsplit('/').next().unwrap();
+                defs[name].clone()
+            };
+            fn compare(
+                fields: &'static [Field],
+                def: &serde_json::Value,
+                defs: &dyn Fn(&str) -> serde_json::Value,
+                version: ArgoVersion,
+                path: &str,
+            ) {
+                let props = def["properties"].as_object().unwrap();
+                for f in fields.iter().filter(|f| f.since <= version) {
+                    let p = &props.get(f.key).unwrap_or_else(|| {
+                        panic!("{path}.{} is not in Argo {version}'s schema", f.key)
+                    });
+                    let reference = p["$ref"].as_str().unwrap_or("");
+                    match f.ty {
+                        FieldType::Bool => assert_eq!(p["type"], "boolean", "{path}.{}", f.key),
+                        FieldType::Str | FieldType::Enum(_) => {
+                            assert_eq!(p["type"], "string", "{path}.{}", f.key)
+                        }
+                        FieldType::Int => assert_eq!(p["type"], "integer", "{path}.{}", f.key),
+                        FieldType::Secret => {
+                            assert!(reference.ends_with("SecretKeySelector"), "{path}.{}", f.key)
+                        }
+                        FieldType::Object(inner) => compare(
+                            inner,
+                            &defs(reference),
+                            defs,
+                            version,
+                            &format!("{path}.{}", f.key),
+                        ),
+                        FieldType::Opaque => assert!(!reference.is_empty(), "{path}.{}", f.key),
+                    }
+                }
+                for key in props.keys() {
+                    assert!(
+                        lookup(fields, key, version).is_some(),
+                        "Argo {version} has {path}.{key}, the table does not"
+                    );
+                }
+            }
+            let root = def("io.argoproj.workflow.v1alpha1.ArtifactRepository");
+            compare(
+                ARTIFACT_REPOSITORY,
+                &root,
+                &def,
+                version,
+                "ArtifactRepository",
+            );
+            // Argo requires what the table's backends require.
+            let azure = def("io.argoproj.workflow.v1alpha1.AzureArtifactRepository");
+            for r in azure["required"].as_array().unwrap() {
+                assert!(
+                    backend("azure")
+                        .unwrap()
+                        .required
+                        .contains(&r.as_str().unwrap())
+                );
+            }
+        }
+        // A field newer than 3.7 is missing from 3.7's schema.
+        let text =
+            std::fs::read_to_string(dir.join("argo-workflows.jsonschema.v3.7.18.json")).unwrap();
+        assert!(!text.contains("addressingStyle"));
+    }
+
+    #[test]
+    fn every_credential_slot_is_a_secret_field() {
+        for b in BACKENDS {
+            assert_eq!(
+                lookup_any(ARTIFACT_REPOSITORY, b.key).map(|f| f.ty),
+                Some(FieldType::Object(b.fields))
+            );
+            for c in b.credentials {
+                let mut path = vec![b.key];
+                path.extend(c.field);
+                assert!(has_field(&path, OLDEST), "{path:?}");
+                let mut fields = b.fields;
+                for (i, k) in c.field.iter().enumerate() {
+                    let f = lookup_any(fields, k).unwrap();
+                    match f.ty {
+                        FieldType::Object(inner) => fields = inner,
+                        FieldType::Secret => assert_eq!(i + 1, c.field.len()),
+                        other => panic!("{k}: {other:?}"),
+                    }
+                }
+            }
+        }
     }
 }

@@ -25,6 +25,10 @@ pub enum Type {
     Map(&'static Section),
     /// A list of maps, each a `Section`.
     List(&'static Section),
+    /// A map of strings to strings (`credentialKeys`, `vaultProperties`).
+    StrMap,
+    /// One of Argo's repository fields, written as Argo writes it (rules::argo's table).
+    Argo(argo::FieldType),
 }
 
 /// The value used when the field is absent.
@@ -357,7 +361,7 @@ pub mod repository {
     use super::*;
     pub const BUCKET: Field = s(
         "bucket",
-        Default::Required,
+        Default::Derived("required without a backend block"),
         Rule::S3Bucket,
         "AWS bucket naming rules (3–63 characters, no IP address, no reserved prefixes or suffixes)",
     );
@@ -444,32 +448,131 @@ pub mod repository {
         "hostname",
         Default::Str(ENDPOINT),
         Rule::Endpoint,
-        "the S3 endpoint, `host[:port]`: no scheme (set `insecure: true` for HTTP), no path",
+        "the S3 endpoint, `host[:port]`, no path; a scheme sets `insecure` (`http://`: `true`, `https://`: `false`) and is not written to Argo",
     );
     pub const ENDPOINT_FIELD: Field = Field {
         key: "endpoint",
+        doc: "a synonym of `hostname` (Argo's name); both set: they must be equal",
         ..HOSTNAME
     };
     pub const ENDPOINT: &str = "s3.amazonaws.com";
     pub const ENABLED: Field = b(
         "enabled",
         Default::Bool(false),
-        "render the platform default repository",
+        "render the platform default repository; when `false`, nothing else in the section is required",
     );
+
+    const fn argo(key: &'static str, ty: argo::FieldType, doc: &'static str) -> Field {
+        field(key, Type::Argo(ty), Default::None, Rule::None, doc)
+    }
+    /// Argo's S3 fields the seed shape has no key of its own for: written to Argo as given.
+    pub const ARGO_S3: &[Field] = &[
+        Field {
+            argo: Some(argo::ADDRESSING_STYLE_SINCE),
+            ..argo(
+                "addressingStyle",
+                argo::FieldType::Enum(argo::ADDRESSING_STYLES),
+                "Argo's `s3.addressingStyle` (Argo ≥ 4.1); not with `pathStyle`",
+            )
+        },
+        argo(
+            "accessKeySecret",
+            argo::FieldType::Secret,
+            "Argo's Secret reference `{name, key}`, in every namespace that uses the repository",
+        ),
+        argo(
+            "secretKeySecret",
+            argo::FieldType::Secret,
+            "Argo's Secret reference `{name, key}`",
+        ),
+        argo(
+            "sessionTokenSecret",
+            argo::FieldType::Secret,
+            "Argo's Secret reference `{name, key}`",
+        ),
+        argo(
+            "caSecret",
+            argo::FieldType::Secret,
+            "Argo's Secret reference to a private CA bundle",
+        ),
+        argo(
+            "createBucketIfNotPresent",
+            argo::FieldType::Object(argo::CREATE_BUCKET),
+            "Argo's `{objectLocking}`",
+        ),
+        argo(
+            "encryptionOptions",
+            argo::FieldType::Object(argo::ENCRYPTION),
+            "Argo's `{kmsKeyId, kmsEncryptionContext, enableEncryption, serverSideCustomerKeySecret}`",
+        ),
+    ];
+    /// The backend blocks, each Argo's repository of that kind verbatim.
+    pub const BLOCKS: &[Field] = &[
+        argo(
+            "s3",
+            argo::FieldType::Object(argo::S3),
+            "Argo's `S3ArtifactRepository`, verbatim (see [Backends](#backends))",
+        ),
+        argo(
+            "gcs",
+            argo::FieldType::Object(argo::GCS),
+            "Argo's `GCSArtifactRepository`, verbatim",
+        ),
+        argo(
+            "azure",
+            argo::FieldType::Object(argo::AZURE),
+            "Argo's `AzureArtifactRepository`, verbatim",
+        ),
+        argo(
+            "oss",
+            argo::FieldType::Object(argo::OSS),
+            "Argo's `OSSArtifactRepository`, verbatim",
+        ),
+        argo(
+            "artifactory",
+            argo::FieldType::Object(argo::ARTIFACTORY),
+            "Argo's `ArtifactoryArtifactRepository`, verbatim",
+        ),
+    ];
+    pub const CREDENTIAL_KEYS: Field = field(
+        "credentialKeys",
+        Type::StrMap,
+        Default::Derived("each backend's (see [Backends](#backends))"),
+        Rule::None,
+        "this repository's Secret keys by credential (`accessKey`, `caCert`, `serviceAccountKey`, ...); naming an optional credential adds it",
+    );
+    pub const VAULT_PROPERTIES: Field = field(
+        "vaultProperties",
+        Type::StrMap,
+        Default::Derived("each backend's (see [Backends](#backends))"),
+        Rule::None,
+        "with `externalSecretPath`: the Vault property of each credential; naming an optional credential adds it",
+    );
+    pub const CONVENIENCES: &[Field] = &[CREDENTIAL_KEYS, VAULT_PROPERTIES];
 }
 
 /// `repoRegistrations[].artifactBucket`: `hostname`, as the seed names the endpoint.
 pub static ARTIFACT_BUCKET: Section = Section {
     required_when: None,
-    groups: &[&[repository::HOSTNAME], repository::FIELDS],
+    groups: &[
+        &[repository::HOSTNAME, repository::ENDPOINT_FIELD],
+        repository::FIELDS,
+        repository::ARGO_S3,
+        repository::CONVENIENCES,
+        repository::BLOCKS,
+    ],
 };
 
 /// `s3`: the platform default repository.
 pub static S3: Section = Section {
     required_when: Some("enabled"),
     groups: &[
-        &[repository::ENABLED, repository::ENDPOINT_FIELD],
+        &[repository::ENABLED],
+        &[repository::HOSTNAME, repository::ENDPOINT_FIELD],
         repository::FIELDS,
+        repository::ARGO_S3,
+        repository::CONVENIENCES,
+        repository::BLOCKS,
     ],
 };
 
@@ -856,14 +959,13 @@ pub fn readme_table(name: &str) -> Option<String> {
         "values-bucket" => {
             rows(&ARTIFACT_BUCKET, "", &mut out);
             let mut s3_only = Vec::new();
-            for f in [repository::ENABLED, repository::ENDPOINT_FIELD] {
-                s3_only.push(format!(
-                    "| `{}` (`s3` only) | {} | {} |",
-                    f.key,
-                    default_text(&f),
-                    f.doc
-                ));
-            }
+            let f = repository::ENABLED;
+            s3_only.push(format!(
+                "| `{}` (`s3` only) | {} | {} |",
+                f.key,
+                default_text(&f),
+                f.doc
+            ));
             out.extend(s3_only);
         }
         "values-settings" => rows(&SETTINGS, "", &mut out),
@@ -891,6 +993,25 @@ pub fn section_schema(section: &Section, description: &str) -> serde_json::Value
     obj.insert("description".into(), json!(description));
     obj.insert("additionalProperties".into(), Value::Bool(false));
     obj.insert("properties".into(), Value::Object(props));
+    // The seed's shape needs a `bucket`, Argo's shape a backend block: one of them.
+    if section.get("bucket").is_some() && section.get("gcs").is_some() {
+        let any: Vec<Value> = std::iter::once("bucket")
+            .chain(crate::rules::argo::BACKENDS.iter().map(|b| b.key))
+            .map(|k| json!({"required": [k]}))
+            .collect();
+        match section.required_when {
+            Some(gate) => {
+                obj.insert(
+                    "if".into(),
+                    json!({"properties": {gate: {"const": true}}, "required": [gate]}),
+                );
+                obj.insert("then".into(), json!({"anyOf": any}));
+            }
+            None => {
+                obj.insert("anyOf".into(), Value::Array(any));
+            }
+        }
+    }
     if !required.is_empty() {
         if let Some(gate) = section.required_when {
             obj.insert(
@@ -903,6 +1024,28 @@ pub fn section_schema(section: &Section, description: &str) -> serde_json::Value
         }
     }
     Value::Object(obj)
+}
+
+/// The JSON schema of one of Argo's repository fields, from rules::argo's table (every field of
+/// every supported version: the reader refuses a field the target version lacks).
+pub fn argo_schema(ty: argo::FieldType) -> serde_json::Value {
+    use argo::FieldType as T;
+    use serde_json::{Map, Value, json};
+    match ty {
+        T::Bool => json!({"type": "boolean"}),
+        T::Str => json!({"type": "string"}),
+        T::Int => json!({"type": "integer"}),
+        T::Enum(values) => json!({"type": "string", "enum": values}),
+        T::Secret => argo_schema(T::Object(argo::SECRET_KEY_SELECTOR)),
+        T::Opaque | T::Object(&[]) => json!({"type": ["object", "null"]}),
+        T::Object(fields) => {
+            let mut props = Map::new();
+            for f in fields {
+                props.insert(f.key.into(), argo_schema(f.ty));
+            }
+            json!({"type": ["object", "null"], "additionalProperties": false, "properties": Value::Object(props)})
+        }
+    }
 }
 
 pub fn field_schema(f: &Field) -> serde_json::Value {
@@ -934,6 +1077,15 @@ pub fn field_schema(f: &Field) -> serde_json::Value {
         Type::Labels => {
             m.insert("type".into(), json!(["object", "null"]));
             m.insert("additionalProperties".into(), json!({"type": "string"}));
+        }
+        Type::StrMap => {
+            m.insert("type".into(), json!(["object", "null"]));
+            m.insert("additionalProperties".into(), json!({"type": "string"}));
+        }
+        Type::Argo(ty) => {
+            let mut v = argo_schema(ty);
+            v["description"] = json!(f.doc);
+            return v;
         }
         Type::Map(section) => return section_schema(section, f.doc),
         Type::List(section) => {

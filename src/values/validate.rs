@@ -125,6 +125,13 @@ impl Reader {
                 continue;
             }
             let p = join(path, key);
+            if names::is_credential_key(key)
+                && matches!(map.get(key), Some(Node::Null) | Some(Node::Str(_)))
+                && map.get(key).and_then(Node::as_str).unwrap_or("").is_empty()
+            {
+                // `accessKey: ""` (the origin chart's default) holds no credential.
+                continue;
+            }
             if names::is_credential_key(key) {
                 let credential_hint = if credential_hint.is_empty() {
                     "credentials are only ever referenced: store them in Vault and set `externalSecretPath`"
@@ -317,6 +324,9 @@ struct Known {
     argo_version: Option<ArgoVersion>,
     /// `artifactRepos.namespaceRule`: `Some(prefix)` for `repo`, `None` for `tenant`.
     repo_rule_prefix: Option<String>,
+    /// The S3 access and secret key's Secret keys (`credentialKeys`) and Vault properties.
+    s3_keys: (String, String),
+    s3_properties: (String, String),
 }
 
 fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Known) {
@@ -412,10 +422,18 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
             ok.map_err(|e| format!("{e}; expected `name` or `namespace/name`")),
         );
     }
-    let known = Known {
+    let mut known = Known {
         controller_namespace: controller_namespace_ok.then(|| controller_namespace.clone()),
         argo_version,
         repo_rule_prefix: (namespace_rule == "repo").then(|| namespace_prefix.clone()),
+        s3_keys: (
+            set::ACCESS_KEY.default_str().into(),
+            set::SECRET_KEY.default_str().into(),
+        ),
+        s3_properties: (
+            set::ACCESS_KEY_PROPERTY.default_str().into(),
+            set::SECRET_KEY_PROPERTY.default_str().into(),
+        ),
     };
     let layout = match r.string(map, path, "layout").as_deref() {
         None | Some("central") => Layout::Central,
@@ -507,6 +525,10 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
         }
     };
 
+    known.s3_keys = (access_key_key.clone(), secret_key_key.clone());
+    if let Some(e) = &external_secrets {
+        known.s3_properties = (e.access_key_property.clone(), e.secret_key_property.clone());
+    }
     let runner = read_runner(
         r,
         map.get("workflowTemplates"),
@@ -742,11 +764,50 @@ fn read_runner(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<Option
 
 /// What differs between `s3` and `repoRegistrations[].artifactBucket`.
 struct BucketKind<'a> {
+    /// The key the section's endpoint is usually given under (`endpoint` is always a synonym).
     endpoint_key: &'static str,
     known: &'static Section,
     default_secret_name: &'a str,
 }
 
+/// The seed-shape keys that say where the bucket is: they may not sit next to a backend block.
+const SEED_KEYS: &[&str] = &[
+    "hostname",
+    "endpoint",
+    "bucket",
+    "region",
+    "keyPrefix",
+    "keyFormat",
+    "insecure",
+    "pathStyle",
+    "roleARN",
+    "addressingStyle",
+    "accessKeySecret",
+    "secretKeySecret",
+    "sessionTokenSecret",
+    "caSecret",
+    "createBucketIfNotPresent",
+    "encryptionOptions",
+];
+
+type Json = serde_json::Value;
+type JsonMap = serde_json::Map<String, Json>;
+
+/// The tool's credential conveniences of one bucket block.
+#[derive(Default)]
+struct Conveniences {
+    vault: Option<String>,
+    existing: Option<String>,
+    sdk: bool,
+    secret_name: Option<String>,
+    keys: IndexMap<String, String>,
+    properties: IndexMap<String, String>,
+}
+
+/// Reads one bucket block (`s3`, or a registration's `artifactBucket`) into the model: either the
+/// seed's shape (`hostname`, `bucket`, ... plus any of Argo's S3 fields) or Argo's own shape (one
+/// block `s3:`, `gcs:`, `azure:`, `oss:` or `artifactory:`), with the tool's credential
+/// conveniences in both. `None` when a problem was found.
 fn read_bucket(
     r: &mut Reader,
     map: &Map,
@@ -754,18 +815,287 @@ fn read_bucket(
     kind: &BucketKind,
     known: &Known,
 ) -> Option<Repository> {
-    let cred_hint = "credentials are only ever referenced: store them in Vault and set `externalSecretPath`, name an `existingSecret`, or set `useSDKCreds: true`";
+    let cred_hint = "credentials are only ever referenced: store them in Vault and set `externalSecretPath`, name an `existingSecret`, reference a Secret as Argo does (`accessKeySecret: {name, key}`), or set `useSDKCreds: true`";
     r.keys(map, path, kind.known, cred_hint);
     let before = r.problems.len();
+    let version = known.argo_version.unwrap_or(argo::DEFAULT);
+    let present = |k: &&str| !matches!(map.get(*k), None | Some(Node::Null));
+    let blocks: Vec<&str> = argo::BACKENDS
+        .iter()
+        .map(|b| b.key)
+        .filter(present)
+        .collect();
+    let seed: Vec<&str> = SEED_KEYS.iter().copied().filter(present).collect();
+    if blocks.len() > 1 {
+        r.err(
+            path,
+            format!(
+                "has {} blocks; an Argo repository has exactly one backend: keep one of them (a registration stores in one place)",
+                blocks.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(" and ")
+            ),
+        );
+        return None;
+    }
+    if let (Some(b), false) = (blocks.first(), seed.is_empty()) {
+        r.err(
+            path,
+            format!(
+                "mixes Argo's repository shape (`{b}:`) with the seed's keys ({}); use one shape: move {} into `{b}:` with Argo's field names (`hostname` is `endpoint` there, without a scheme), or remove `{b}:`",
+                seed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+                if seed.len() == 1 { "it" } else { "them" },
+            ),
+        );
+        return None;
+    }
+    let archive_logs = r.bool(map, path, "archiveLogs").unwrap_or(true);
+    let conv = read_conveniences(r, map, path);
 
-    let endpoint = r
-        .string(map, path, kind.endpoint_key)
-        .unwrap_or_else(|| repo::ENDPOINT.into());
-    r.rule(
-        &join(path, kind.endpoint_key),
-        &endpoint,
-        names::endpoint(&endpoint),
+    let (backend, mut spec) = match blocks.first() {
+        Some(b) => {
+            let backend = argo::backend(b).expect("a backend key");
+            let p = join(path, b);
+            let spec = match map.get(*b) {
+                Some(Node::Map(m)) => argo_map(r, m, backend.fields, &p, version, b),
+                Some(other) => {
+                    r.err(
+                        &p,
+                        format!(
+                            "expected Argo's `{b}` repository map, got {}",
+                            show_node(other)
+                        ),
+                    );
+                    None
+                }
+                None => None,
+            };
+            if let Some(spec) = &spec {
+                for req in backend.required {
+                    if !spec.contains_key(*req) {
+                        r.err(&join(&p, req), format!("is required: Argo's `{b}` repository cannot store artifacts without `{req}`"));
+                    }
+                }
+            }
+            (backend, spec.unwrap_or_default())
+        }
+        None => {
+            let spec = read_seed(r, map, path, kind, known, version, &conv);
+            (argo::backend("s3").expect("s3"), spec.unwrap_or_default())
+        }
+    };
+    // The Secret the ExternalSecret creates is named after the backend (`gcs-credentials-<name>`).
+    let default_secret_name = match kind.default_secret_name.strip_prefix(f::SECRET_PREFIX) {
+        Some(rest) if backend.key != "s3" => names::shorten(
+            &format!("{}-credentials-", backend.key),
+            rest,
+            SECRET_NAME_MAX,
+        ),
+        _ => kind.default_secret_name.to_string(),
+    };
+    let kind = &BucketKind {
+        default_secret_name: &default_secret_name,
+        ..*kind
+    };
+    let clean = r.problems.len() == before;
+    let credentials = fill_credentials(
+        r,
+        path,
+        backend,
+        &mut spec,
+        &conv,
+        kind,
+        known,
+        blocks.is_empty() && clean,
     );
+    if backend.key == "s3" && r.problems.len() == before {
+        s3_consistency(r, &spec, path, blocks.is_empty());
+    }
+    if r.problems.len() > before {
+        return None;
+    }
+    let credentials = credentials?;
+    // Every Secret the repository references that the tool does not produce.
+    let generated = match &credentials {
+        Credentials::Vault { secret_name, .. } => Some(secret_name.as_str()),
+        _ => None,
+    };
+    let mut user_secrets: Vec<String> = backend
+        .credentials
+        .iter()
+        .filter_map(|c| {
+            let mut node = spec.get(c.field[0])?;
+            for k in &c.field[1..] {
+                node = node.get(k)?;
+            }
+            node.get("name")?.as_str().map(str::to_string)
+        })
+        .filter(|n| Some(n.as_str()) != generated)
+        .collect();
+    user_secrets.sort();
+    user_secrets.dedup();
+    Some(Repository {
+        archive_logs,
+        backend: backend.key,
+        spec: order(spec, backend.fields),
+        credentials,
+        user_secrets,
+    })
+}
+
+/// What Argo's S3 driver does with combinations of fields (workflow/artifacts/s3/s3.go): it
+/// encrypts only with `enableEncryption: true`, refuses a KMS key together with an SSE-C key and
+/// SSE-C over plain HTTP, needs `kmsEncryptionContext` to be JSON, and uses `caSecret` only over
+/// HTTPS.
+fn s3_consistency(r: &mut Reader, spec: &JsonMap, path: &str, seed: bool) {
+    let at = |k: &str| {
+        if seed {
+            join(path, k)
+        } else {
+            join(&join(path, "s3"), k)
+        }
+    };
+    let insecure = spec
+        .get("insecure")
+        .and_then(Json::as_bool)
+        .unwrap_or(false);
+    if let Some(Json::Object(e)) = spec.get("encryptionOptions") {
+        let p = at("encryptionOptions");
+        let enabled = e
+            .get("enableEncryption")
+            .and_then(Json::as_bool)
+            .unwrap_or(false);
+        let kms = e.contains_key("kmsKeyId");
+        let sse_c = e.contains_key("serverSideCustomerKeySecret");
+        if !enabled && (kms || sse_c || e.contains_key("kmsEncryptionContext")) {
+            r.err(&p, "Argo encrypts only with `enableEncryption: true`; without it the key is ignored and artifacts are stored with the bucket's default: add `enableEncryption: true`");
+        }
+        if kms && sse_c {
+            r.err(&p, "`kmsKeyId` (SSE-KMS) and `serverSideCustomerKeySecret` (SSE-C) are refused together by Argo; keep one");
+        }
+        if sse_c && insecure {
+            r.err(&p, "SSE-C (`serverSideCustomerKeySecret`) needs HTTPS and the endpoint is plain HTTP (`insecure: true`); Argo refuses it: use HTTPS or SSE-KMS");
+        }
+        if let Some(c) = e.get("kmsEncryptionContext").and_then(Json::as_str)
+            && !c.is_empty()
+            && serde_json::from_str::<serde_json::Map<String, Json>>(c).is_err()
+        {
+            r.err(&join(&p, "kmsEncryptionContext"), format!("{} is not a JSON object; Argo passes it to KMS as JSON, like `{{\"project\":\"clinical\"}}`", show(c)));
+        }
+    }
+    if spec.contains_key("caSecret") && insecure {
+        r.warn(&at("caSecret"), "Argo uses the CA bundle only over HTTPS and the endpoint is plain HTTP (`insecure: true`): it is ignored");
+    }
+}
+
+/// `spec` with its keys in the order of `fields` (nested objects too): one order whatever the input's.
+fn order(mut spec: JsonMap, fields: &'static [argo::Field]) -> JsonMap {
+    let mut out = JsonMap::new();
+    for f in fields {
+        if let Some(v) = spec.remove(f.key) {
+            let v = match (f.ty, v) {
+                (argo::FieldType::Object(inner), Json::Object(m)) => Json::Object(order(m, inner)),
+                (argo::FieldType::Secret, Json::Object(m)) => {
+                    Json::Object(order(m, argo::SECRET_KEY_SELECTOR))
+                }
+                (_, v) => v,
+            };
+            out.insert(f.key.into(), v);
+        }
+    }
+    out
+}
+
+fn read_conveniences(r: &mut Reader, map: &Map, path: &str) -> Conveniences {
+    let mut c = Conveniences {
+        vault: r.string(map, path, "externalSecretPath"),
+        existing: r.string(map, path, "existingSecret"),
+        sdk: r.bool(map, path, "useSDKCreds").unwrap_or(false),
+        secret_name: r.string(map, path, "secretName"),
+        ..Conveniences::default()
+    };
+    for (key, out) in [
+        ("credentialKeys", &mut c.keys),
+        ("vaultProperties", &mut c.properties),
+    ] {
+        let p = join(path, key);
+        if let Some(m) = r.map(map.get(key), &p) {
+            for (slot, v) in m {
+                match v {
+                    Node::Str(s) => {
+                        out.insert(slot.clone(), s.clone());
+                    }
+                    other => r.err(
+                        &join(&p, slot),
+                        format!(
+                            "expected a string (a key name, not a value), got {}",
+                            show_node(other)
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+    c
+}
+
+/// The seed's shape, as an S3 block.
+fn read_seed(
+    r: &mut Reader,
+    map: &Map,
+    path: &str,
+    kind: &BucketKind,
+    known: &Known,
+    version: ArgoVersion,
+    conv: &Conveniences,
+) -> Option<JsonMap> {
+    let before = r.problems.len();
+    // `hostname` and `endpoint` name the same thing; a scheme says `insecure`.
+    let hostname = r.string(map, path, "hostname");
+    let endpoint_given = r.string(map, path, "endpoint");
+    let (endpoint_key, raw) = match (hostname, endpoint_given) {
+        (Some(h), Some(e)) if h != e => {
+            r.err(
+                path,
+                format!("`hostname` {} and `endpoint` {} differ; they are one setting (`endpoint` is Argo's name): keep one", show(&h), show(&e)),
+            );
+            (kind.endpoint_key, h)
+        }
+        (Some(h), _) => ("hostname", h),
+        (None, Some(e)) => ("endpoint", e),
+        (None, None) => (kind.endpoint_key, repo::ENDPOINT.to_string()),
+    };
+    let insecure_given = r.bool(map, path, "insecure");
+    let (endpoint, scheme_insecure) = match raw.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => (
+            rest.trim_end_matches('/').to_string(),
+            Some((false, "https://")),
+        ),
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => (
+            rest.trim_end_matches('/').to_string(),
+            Some((true, "http://")),
+        ),
+        _ => (raw.clone(), None),
+    };
+    let ep = join(path, endpoint_key);
+    r.rule(&ep, &raw, names::endpoint(&endpoint));
+    let insecure = match (scheme_insecure, insecure_given) {
+        (Some((s, scheme)), Some(i)) if s != i => {
+            let word = |insecure: bool| if insecure { "plain HTTP" } else { "HTTPS" };
+            r.err(
+                &ep,
+                format!(
+                    "{} says {} (`{scheme}`) but `insecure: {i}` says {}; for {} write `{endpoint_key}: {endpoint}` (no scheme) with `insecure: {i}`, for {} remove `insecure: {i}`",
+                    show(&raw),
+                    word(s),
+                    word(i),
+                    word(i),
+                    word(s),
+                ),
+            );
+            i
+        }
+        (Some((s, _)), _) => s,
+        (None, i) => i.unwrap_or(false),
+    };
     let bucket = r.required_string(map, path, "bucket", "my-team-artifacts");
     if let Some(b) = &bucket {
         r.rule(&join(path, "bucket"), b, names::s3_bucket(b));
@@ -774,9 +1104,6 @@ fn read_bucket(
     if let Some(reg) = &region {
         r.rule(&join(path, "region"), reg, repo::REGION.rule.check(reg));
     }
-    let insecure = r.bool(map, path, "insecure");
-    let archive_logs = r.bool(map, path, "archiveLogs").unwrap_or(true);
-
     let key_prefix = r.string(map, path, "keyPrefix");
     let key_format = r.string(map, path, "keyFormat");
     for (field, v) in [
@@ -801,7 +1128,6 @@ fn read_bucket(
         }
     };
 
-    let argo = known.argo_version;
     // `pathStyle: false` (the origin chart's default) asks for nothing: Argo's automatic choice stays,
     // which already uses path style wherever virtual-hosted cannot work (dotted buckets over HTTPS,
     // endpoints that are not AWS, Google or Aliyun). Forcing `virtual-hosted` there would break them.
@@ -809,8 +1135,9 @@ fn read_bucket(
     // it is lost only where the automatic choice is virtual-hosted, and only then is it a warning.
     let auto_path = bucket
         .as_deref()
-        .is_some_and(|b| names::argo_picks_path_style(&endpoint, b, insecure.unwrap_or(false)));
-    let addressing_style = match (r.bool(map, path, "pathStyle"), argo) {
+        .is_some_and(|b| names::argo_picks_path_style(&endpoint, b, insecure));
+    let path_style = r.bool(map, path, "pathStyle");
+    let addressing_style = match (path_style, known.argo_version) {
         (Some(true), Some(v)) if argo::has_field(&["s3", "addressingStyle"], v) => Some("path"),
         (Some(true), Some(v)) if !auto_path => {
             r.warn(
@@ -821,20 +1148,65 @@ fn read_bucket(
         }
         _ => None,
     };
+    if path_style.is_some() && map.get("addressingStyle").is_some() {
+        r.err(path, "`pathStyle` and `addressingStyle` are one setting; keep `addressingStyle` (Argo's name, Argo ≥ 4.1)");
+    }
 
     let role_arn = r.string(map, path, "roleARN");
     if let Some(a) = &role_arn {
         r.rule(&join(path, "roleARN"), a, names::role_arn(a));
     }
 
-    let vault = r.string(map, path, "externalSecretPath");
-    let existing = r.string(map, path, "existingSecret");
-    let sdk = r.bool(map, path, "useSDKCreds").unwrap_or(false);
-    let secret_name = r.string(map, path, "secretName");
+    // Argo's other S3 fields, as Argo writes them.
+    let mut extra = Map::new();
+    for f in repo::ARGO_S3 {
+        if let Some(n) = map.get(f.key) {
+            extra.insert(f.key.to_string(), n.clone());
+        }
+    }
+    let extra = argo_map(r, &extra, argo::S3, path, version, "s3");
+    let mut spec = JsonMap::new();
+    spec.insert("endpoint".into(), Json::from(endpoint));
+    if let Some(b) = bucket {
+        spec.insert("bucket".into(), Json::from(b));
+    }
+    if let Some(reg) = region {
+        spec.insert("region".into(), Json::from(reg));
+    }
+    spec.insert("insecure".into(), Json::from(insecure));
+    if let Some(f) = key_format {
+        spec.insert("keyFormat".into(), Json::from(f));
+    }
+    if let Some(a) = addressing_style {
+        spec.insert("addressingStyle".into(), Json::from(a));
+    }
+    if let Some(a) = role_arn {
+        spec.insert("roleARN".into(), Json::from(a));
+    }
+    spec.extend(extra.unwrap_or_default());
+    let _ = conv;
+    (r.problems.len() == before).then_some(spec)
+}
+
+/// Fills the Secret references the conveniences stand for; the credentials of the model.
+#[allow(clippy::too_many_arguments)]
+fn fill_credentials(
+    r: &mut Reader,
+    path: &str,
+    backend: &argo::Backend,
+    spec: &mut JsonMap,
+    conv: &Conveniences,
+    kind: &BucketKind,
+    known: &Known,
+    // The seed's shape with no problem so far: a credential source is required.
+    seed: bool,
+) -> Option<Credentials> {
+    let before = r.problems.len();
+    let b = backend.key;
     let given: Vec<&str> = [
-        vault.as_ref().map(|_| "externalSecretPath"),
-        existing.as_ref().map(|_| "existingSecret"),
-        sdk.then_some("useSDKCreds"),
+        conv.vault.as_ref().map(|_| "externalSecretPath"),
+        conv.existing.as_ref().map(|_| "existingSecret"),
+        conv.sdk.then_some("useSDKCreds"),
     ]
     .into_iter()
     .flatten()
@@ -847,53 +1219,347 @@ fn read_bucket(
                 given.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", ")
             ),
         );
+        return None;
     }
-    if given.is_empty() && r.problems.len() == before {
-        r.err(path, "has no credential source; set one of `externalSecretPath` (Vault, through an ExternalSecret), `existingSecret` (a Secret already in the tenant namespace) or `useSDKCreds: true` (the pod's cloud identity)");
+    let slot_field = |c: &argo::Credential| c.field.join(".");
+    let referenced = |spec: &JsonMap, c: &argo::Credential| {
+        let mut node = spec.get(c.field[0]);
+        for k in &c.field[1..] {
+            node = node.and_then(|n| n.get(k));
+        }
+        node.is_some()
+    };
+    let any_reference = backend.credentials.iter().any(|c| referenced(spec, c));
+    if given.is_empty() && seed && !any_reference {
+        r.err(path, "has no credential source; set one of `externalSecretPath` (Vault, through an ExternalSecret), `existingSecret` (a Secret already in the tenant namespace), `useSDKCreds: true` (the pod's cloud identity), or reference Secrets as Argo does (`accessKeySecret: {name, key}`, `secretKeySecret: {name, key}`)");
     }
-    if secret_name.is_some() && vault.is_none() {
+    if conv.secret_name.is_some() && conv.vault.is_none() {
         r.err(&join(path, "secretName"), "applies only with `externalSecretPath` (it names the Secret the ExternalSecret creates); for a Secret you manage use `existingSecret`");
     }
-    let credentials = if let Some(p) = vault {
-        if r.rule(&join(path, "externalSecretPath"), &p, names::vault_path(&p))
-            && p.starts_with("data/")
-        {
-            r.warn(&join(path, "externalSecretPath"), format!("{} starts with `data/`: with a Vault KV v2 store whose `path` is the mount, `remoteRef.key` is relative to the mount and without `data/`", show(&p)));
+    let slots = |what: &str| {
+        format!(
+            "`{b}` credentials are {}",
+            backend
+                .credentials
+                .iter()
+                .map(|c| format!("`{}`", c.slot))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ) + what
+    };
+    for (key, m) in [
+        ("credentialKeys", &conv.keys),
+        ("vaultProperties", &conv.properties),
+    ] {
+        for (slot, v) in m {
+            let p = join(&join(path, key), slot);
+            if !backend.credentials.iter().any(|c| c.slot == slot) {
+                r.err(
+                    &p,
+                    format!(
+                        "unknown credential `{}`; {}",
+                        slot.escape_debug(),
+                        slots("")
+                    ),
+                );
+            } else if key == "credentialKeys" {
+                r.rule(&p, v, k8s::data_key(v));
+            } else if v.is_empty() || v.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                r.err(
+                    &p,
+                    format!(
+                        "{} is not a Vault property name; expected a field name like `access_key`",
+                        show(v)
+                    ),
+                );
+            }
         }
-        let name = match secret_name {
+    }
+    if !conv.properties.is_empty() && conv.vault.is_none() {
+        r.err(
+            &join(path, "vaultProperties"),
+            "applies only with `externalSecretPath`",
+        );
+    }
+    if !conv.keys.is_empty() && conv.vault.is_none() && conv.existing.is_none() {
+        r.err(&join(path, "credentialKeys"), "applies only with `externalSecretPath` or `existingSecret` (Secret references written as Argo writes them name their own keys)");
+    }
+    // The slots a convenience fills: the backend's required ones, and optional ones named.
+    let active: Vec<&argo::Credential> = backend
+        .credentials
+        .iter()
+        .filter(|c| {
+            c.required || conv.keys.contains_key(c.slot) || conv.properties.contains_key(c.slot)
+        })
+        .collect();
+    let key_of = |c: &argo::Credential| -> String {
+        if let Some(k) = conv.keys.get(c.slot) {
+            return k.clone();
+        }
+        match (b, c.slot) {
+            ("s3", "accessKey") => known.s3_keys.0.clone(),
+            ("s3", "secretKey") => known.s3_keys.1.clone(),
+            _ => c.key.to_string(),
+        }
+    };
+    let property_of = |c: &argo::Credential| -> String {
+        if let Some(p) = conv.properties.get(c.slot) {
+            return p.clone();
+        }
+        match (b, c.slot) {
+            ("s3", "accessKey") => known.s3_properties.0.clone(),
+            ("s3", "secretKey") => known.s3_properties.1.clone(),
+            _ => c.property.to_string(),
+        }
+    };
+    let secret_for_slots = |r: &mut Reader, spec: &mut JsonMap, name: &str, source: &str| {
+        let mut keys: Vec<String> = Vec::new();
+        for c in &active {
+            let key = key_of(c);
+            if referenced(spec, c) {
+                r.err(
+                    path,
+                    format!(
+                        "`{source}` and `{}` both give `{}`; keep one",
+                        if seed {
+                            slot_field(c)
+                        } else {
+                            format!("{b}.{}", slot_field(c))
+                        },
+                        c.slot
+                    ),
+                );
+                continue;
+            }
+            if keys.contains(&key) {
+                r.err(
+                    &join(path, "credentialKeys"),
+                    format!(
+                        "two credentials would use Secret key {}; give each its own key",
+                        show(&key)
+                    ),
+                );
+            }
+            keys.push(key.clone());
+            let mut target = &mut *spec;
+            for k in &c.field[..c.field.len() - 1] {
+                target = target
+                    .entry(k.to_string())
+                    .or_insert_with(|| Json::Object(JsonMap::new()))
+                    .as_object_mut()
+                    .expect("an object field");
+            }
+            target.insert(
+                c.field[c.field.len() - 1].to_string(),
+                serde_json::json!({"name": name, "key": key}),
+            );
+        }
+    };
+    let credentials = if let Some(p) = &conv.vault {
+        let vp = join(path, "externalSecretPath");
+        if r.rule(&vp, p, names::vault_path(p)) && p.starts_with("data/") {
+            r.warn(&vp, format!("{} starts with `data/`: with a Vault KV v2 store whose `path` is the mount, `remoteRef.key` is relative to the mount and without `data/`", show(p)));
+        }
+        let name = match &conv.secret_name {
             Some(n) => {
-                r.rule(&join(path, "secretName"), &n, k8s::dns_label(&n).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
-                n
+                r.rule(&join(path, "secretName"), n, k8s::dns_label(n).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
+                n.clone()
             }
             None => kind.default_secret_name.to_string(),
         };
-        Some(Credentials::Vault {
-            path: p,
+        secret_for_slots(r, spec, &name, "externalSecretPath");
+        let data = active.iter().map(|c| (key_of(c), property_of(c))).collect();
+        Credentials::Vault {
+            path: p.clone(),
             secret_name: name,
-        })
-    } else if let Some(s) = existing {
-        r.rule(&join(path, "existingSecret"), &s, k8s::dns_label(&s).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
-        Some(Credentials::ExistingSecret { secret_name: s })
-    } else if sdk {
-        Some(Credentials::Sdk)
+            data,
+        }
+    } else if let Some(s) = &conv.existing {
+        r.rule(&join(path, "existingSecret"), s, k8s::dns_label(s).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
+        secret_for_slots(r, spec, s, "existingSecret");
+        Credentials::ExistingSecret {
+            secret_name: s.clone(),
+        }
+    } else if conv.sdk {
+        if let Some(c) = backend
+            .credentials
+            .iter()
+            .find(|c| c.required && referenced(spec, c))
+        {
+            r.err(
+                path,
+                format!(
+                    "`useSDKCreds: true` and `{}` are two credential sources; keep one",
+                    slot_field(c)
+                ),
+            );
+        }
+        if argo::lookup_any(backend.fields, "useSDKCreds").is_some() {
+            spec.insert("useSDKCreds".into(), Json::Bool(true));
+        } else if b != "gcs" {
+            r.err(
+                &join(path, "useSDKCreds"),
+                format!(
+                    "Argo's `{b}` repository has no cloud identity; reference its Secrets (`{}`)",
+                    backend
+                        .credentials
+                        .iter()
+                        .map(slot_field)
+                        .collect::<Vec<_>>()
+                        .join("`, `")
+                ),
+            );
+        }
+        // GCS: no key Secret means the pod's identity (GKE Workload Identity).
+        Credentials::Sdk
     } else {
+        Credentials::AsWritten
+    };
+    (r.problems.len() == before).then_some(credentials)
+}
+
+/// One of Argo's repository maps, checked field by field against rules::argo's table for the
+/// target version, as JSON. Strings under a Secret reference, and strings that look like a
+/// credential, are never echoed.
+fn argo_map(
+    r: &mut Reader,
+    map: &Map,
+    fields: &'static [argo::Field],
+    path: &str,
+    version: ArgoVersion,
+    backend: &str,
+) -> Option<JsonMap> {
+    let before = r.problems.len();
+    let mut out = JsonMap::new();
+    for (k, node) in map {
+        let p = join(path, k);
+        if matches!(node, Node::Null) {
+            continue;
+        }
+        let Some(f) = argo::lookup(fields, k, version) else {
+            if let Some(f) = argo::lookup_any(fields, k) {
+                r.err(&p, format!("Argo has `{k}` from {}, and the target is Argo {version}; set `artifactRepos.argoVersion: \"{}\"` or remove `{k}` (Argo {version} would silently ignore it)", f.since, f.since));
+            } else if names::is_credential_key(k) && matches!(node, Node::Str(_)) {
+                r.err(&p, "inline credentials are refused (the value is not shown); reference a Secret as Argo does, `{name, key}`, or use `externalSecretPath` / `existingSecret`");
+            } else {
+                let known: Vec<&str> = fields
+                    .iter()
+                    .filter(|f| f.since <= version)
+                    .map(|f| f.key)
+                    .collect();
+                let hint = match did_you_mean(k, &known) {
+                    Some(d) => format!("did you mean `{d}`?"),
+                    None => format!(
+                        "Argo {version} has {}",
+                        known
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                r.err(
+                    &p,
+                    format!(
+                        "unknown key `{}` (Argo ignores keys it does not know); {hint}",
+                        k.escape_debug()
+                    ),
+                );
+            }
+            continue;
+        };
+        if let Some(v) = argo_value(r, node, f, &p, version, backend) {
+            out.insert(k.clone(), v);
+        }
+    }
+    (r.problems.len() == before).then_some(out)
+}
+
+fn argo_value(
+    r: &mut Reader,
+    node: &Node,
+    f: &argo::Field,
+    p: &str,
+    version: ArgoVersion,
+    backend: &str,
+) -> Option<Json> {
+    use argo::FieldType as T;
+    let wrong = |r: &mut Reader, want: &str| {
+        let got = match node {
+            Node::Str(_) if matches!(f.ty, T::Secret) => "a string (the value is not shown: a Secret reference names a Secret and a key, it never holds the credential)".to_string(),
+            _ => show_node(node),
+        };
+        r.err(p, format!("expected {want}, got {got}"));
         None
     };
-
-    if r.problems.len() > before {
-        return None;
+    match (f.ty, node) {
+        (T::Bool, Node::Bool(b)) => Some(Json::Bool(*b)),
+        (T::Int, Node::Int(i)) if *i >= 0 => Some(Json::from(*i)),
+        (T::Str, Node::Str(s)) => {
+            if names::looks_like_credential(s) || (backend == "oss" && f.key == "securityToken") {
+                r.err(p, "this is an inline credential (the value is not shown); Argo reads it from the ConfigMap in plain text: use `useSDKCreds: true` or Secret references instead");
+                return None;
+            }
+            let check = match (backend, f.key) {
+                ("s3", "endpoint") => names::endpoint(s),
+                ("s3", "bucket") => names::s3_bucket(s),
+                ("s3", "region") => names::region(s),
+                ("s3", "roleARN") => names::role_arn(s),
+                (_, "keyFormat" | "keyPrefix" | "blobNameFormat") => names::key_layout(s),
+                (_, "bucket" | "container" | "endpoint" | "repoURL") if s.is_empty() => {
+                    Err("is empty".to_string())
+                }
+                _ => Ok(()),
+            };
+            r.rule(p, s, check).then(|| Json::from(s.clone()))
+        }
+        (T::Enum(values), Node::Str(s)) if values.contains(&s.as_str()) => {
+            Some(Json::from(s.clone()))
+        }
+        (T::Enum(_), Node::Str(s)) => {
+            r.err(p, format!("{} is not {}", show(s), f.ty.describe()));
+            None
+        }
+        (T::Secret, Node::Map(m)) => {
+            let spec = argo_map(r, m, argo::SECRET_KEY_SELECTOR, p, version, backend)?;
+            let mut ok = true;
+            for k in ["name", "key"] {
+                if spec.get(k).and_then(Json::as_str).is_none_or(str::is_empty) {
+                    r.err(&join(p, k), format!("is required: a Secret reference names a Secret and one of its keys, `{{name: my-secret, key: {}}}`", if k == "key" { "accessKey" } else { "..." }));
+                    ok = false;
+                }
+            }
+            if let Some(n) = spec
+                .get("name")
+                .and_then(Json::as_str)
+                .filter(|n| !n.is_empty())
+            {
+                ok &= r.rule(
+                    &join(p, "name"),
+                    n,
+                    k8s::dns_label(n).map_err(|e| {
+                        format!("{e}: Argo mounts the Secret as a pod volume named after it")
+                    }),
+                );
+            }
+            if let Some(k) = spec
+                .get("key")
+                .and_then(Json::as_str)
+                .filter(|k| !k.is_empty())
+            {
+                ok &= r.rule(&join(p, "key"), k, k8s::data_key(k));
+            }
+            ok.then_some(Json::Object(spec))
+        }
+        (T::Object(inner), Node::Map(m)) => {
+            argo_map(r, m, inner, p, version, backend).map(Json::Object)
+        }
+        (T::Bool, _) => wrong(r, "`true` or `false`"),
+        (T::Int, _) => wrong(r, "a non-negative integer"),
+        (T::Str | T::Enum(_), _) => wrong(r, "a string"),
+        (T::Secret, _) => wrong(r, "a Secret reference `{name, key}`"),
+        (T::Object(_) | T::Opaque, _) => wrong(r, "a map"),
     }
-    Some(Repository {
-        archive_logs,
-        endpoint,
-        bucket: bucket?,
-        region,
-        insecure,
-        key_format,
-        addressing_style,
-        role_arn,
-        credentials: credentials?,
-    })
 }
 
 fn read_default(r: &mut Reader, node: Option<&Node>, known: &Known) -> Option<Repository> {
@@ -1188,14 +1854,14 @@ mod tests {
     #[test]
     fn every_problem_is_reported() {
         let err = check(
-            "repoRegistrations:\n- name: A\n  tenant: t\n  repoUrl: x\n  artifactBucket: {bucket: ab, hostname: 'https://h'}\n- name: b\n  tenant: t\n  repoUrl: https://g/r\n  tenantt: x\n",
+            "repoRegistrations:\n- name: A\n  tenant: t\n  repoUrl: x\n  artifactBucket: {bucket: ab, hostname: 'ftp://h'}\n- name: b\n  tenant: t\n  repoUrl: https://g/r\n  tenantt: x\n",
         )
         .unwrap_err();
         let text = err.to_string();
         for want in [
             "repoRegistrations[0].name: `A` is not a valid DNS-1123 label",
             "repoRegistrations[0].repoUrl: `x` is not a git URL",
-            "repoRegistrations[0].artifactBucket.hostname: `https://h` has a scheme",
+            "repoRegistrations[0].artifactBucket.hostname: `ftp://h` has a scheme",
             "repoRegistrations[0].artifactBucket.bucket: `ab` is 2 characters",
             "repoRegistrations[1].tenantt: unknown key `tenantt`; did you mean `tenant`?",
         ] {
@@ -1369,6 +2035,215 @@ mod tests {
     fn secrets_collide_per_namespace_not_per_tenant() {
         let err = check("repoRegistrations:\n- name: a\n  tenant: t1\n  namespace: shared\n  repoUrl: https://g/o/r\n  artifactBucket: {bucket: abc, externalSecretPath: p, secretName: s}\n- name: b\n  tenant: t2\n  namespace: shared\n  repoUrl: https://g/o/r\n  artifactBucket: {bucket: abc, externalSecretPath: q, secretName: s}\n").unwrap_err().to_string();
         assert!(err.contains("repoRegistrations[1].artifactBucket: its Secret name `s` in namespace `shared` is already produced by repoRegistrations[0].artifactBucket"), "{err}");
+    }
+
+    fn one(values: &str) -> Repository {
+        let (m, _) = check(values).unwrap_or_else(|e| panic!("{e}"));
+        m.default_repository.expect("a default repository")
+    }
+
+    fn problems(values: &str) -> String {
+        check(values).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn argo_docs_secret_references_are_not_inline_credentials() {
+        // Issue #13: Argo's own `accessKeySecret: {name, key}` was refused as an inline credential.
+        let r = one(
+            "s3:\n  enabled: true\n  bucket: my-bucket\n  accessKeySecret: {name: my-s3-credentials, key: accessKey}\n  secretKeySecret: {name: my-s3-credentials, key: secretKey}\n",
+        );
+        assert_eq!(r.credentials, Credentials::AsWritten);
+        assert_eq!(r.user_secrets, vec!["my-s3-credentials".to_string()]);
+        assert_eq!(
+            r.spec["accessKeySecret"],
+            serde_json::json!({"name": "my-s3-credentials", "key": "accessKey"})
+        );
+        // The same in Argo's shape.
+        let r = one(
+            "s3:\n  enabled: true\n  s3:\n    bucket: my-bucket\n    accessKeySecret: {name: my-s3-credentials, key: accessKey}\n",
+        );
+        assert_eq!(r.backend, "s3");
+        // A string where Argo wants a reference is never echoed.
+        let e = problems(
+            "s3:\n  enabled: true\n  s3:\n    bucket: my-bucket\n    accessKeySecret: AKIAIOSFODNN7EXAMPLE\n",
+        );
+        assert!(e.contains("s3.s3.accessKeySecret: expected a Secret reference `{name, key}`, got a string (the value is not shown"), "{e}");
+        assert!(!e.contains("AKIA"), "{e}");
+    }
+
+    #[test]
+    fn every_backend_in_argos_shape() {
+        let r = one(
+            "s3:\n  enabled: true\n  gcs: {bucket: bk1, serviceAccountKeySecret: {name: g, key: k}}\n",
+        );
+        assert_eq!(
+            (r.backend, r.user_secrets.clone()),
+            ("gcs", vec!["g".to_string()])
+        );
+        let r = one(
+            "s3:\n  enabled: true\n  azure: {endpoint: 'https://a.blob.core.windows.net', container: c}\n  externalSecretPath: p/azure\n",
+        );
+        assert_eq!(
+            r.spec["accountKeySecret"],
+            serde_json::json!({"name": "azure-credentials-default", "key": "accountKey"})
+        );
+        match &r.credentials {
+            Credentials::Vault { data, .. } => assert_eq!(
+                data,
+                &vec![("accountKey".to_string(), "account_key".to_string())]
+            ),
+            other => panic!("{other:?}"),
+        }
+        let r = one(
+            "s3:\n  enabled: true\n  oss: {endpoint: 'http://oss-cn-hangzhou.aliyuncs.com', bucket: bk1}\n  useSDKCreds: true\n",
+        );
+        assert_eq!(r.spec["useSDKCreds"], serde_json::json!(true));
+        // GCS workload identity: no key Secret at all.
+        let r = one("s3:\n  enabled: true\n  gcs: {bucket: bk1}\n  useSDKCreds: true\n");
+        assert!(!r.spec.contains_key("useSDKCreds") && r.credentials == Credentials::Sdk);
+        let e = problems("s3:\n  enabled: true\n  azure: {container: c}\n");
+        assert!(e.contains("s3.azure.endpoint: is required"), "{e}");
+    }
+
+    #[test]
+    fn shapes_do_not_mix_and_one_backend_only() {
+        let e = problems(
+            "s3:\n  enabled: true\n  bucket: bk1\n  region: us-east-1\n  gcs: {bucket: bk2}\n",
+        );
+        assert!(e.contains("s3: mixes Argo's repository shape (`gcs:`) with the seed's keys (`bucket`, `region`); use one shape"), "{e}");
+        let e = problems("s3:\n  enabled: true\n  gcs: {bucket: bk2}\n  s3: {bucket: bk3}\n");
+        assert!(e.contains("has `s3` and `gcs` blocks"), "{e}");
+    }
+
+    #[test]
+    fn fields_follow_the_target_version() {
+        let v37 = problems("s3:\n  enabled: true\n  s3: {bucket: bk1, addressingStyle: path}\n");
+        assert!(v37.contains("s3.s3.addressingStyle: Argo has `addressingStyle` from 4.1, and the target is Argo 3.7"), "{v37}");
+        let r = one(
+            "artifactRepos: {argoVersion: \"4.1\"}\ns3:\n  enabled: true\n  s3: {bucket: bk1, addressingStyle: virtual-hosted}\n",
+        );
+        assert_eq!(r.spec["addressingStyle"], "virtual-hosted");
+        let e = problems(
+            "artifactRepos: {argoVersion: \"4.1\"}\ns3:\n  enabled: true\n  s3: {bucket: bk1, addressingStyle: dns}\n",
+        );
+        assert!(
+            e.contains("`dns` is not one of ``, `path`, `virtual-hosted`"),
+            "{e}"
+        );
+        let e = problems(
+            "s3:\n  enabled: true\n  oss: {endpoint: e, bucket: bk1, lifecycleRule: {markDeletionAfterDays: x}}\n",
+        );
+        assert!(
+            e.contains(
+                "s3.oss.lifecycleRule.markDeletionAfterDays: expected a non-negative integer"
+            ),
+            "{e}"
+        );
+        let e = problems("s3:\n  enabled: true\n  s3: {bucket: bk1, pathStyle: true}\n");
+        assert!(
+            e.contains("unknown key `pathStyle` (Argo ignores keys it does not know)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn encryption_as_argo_does_it() {
+        let e = problems(
+            "s3:\n  enabled: true\n  s3: {bucket: bk1, encryptionOptions: {kmsKeyId: k}}\n  useSDKCreds: true\n",
+        );
+        assert!(
+            e.contains("s3.s3.encryptionOptions: Argo encrypts only with `enableEncryption: true`"),
+            "{e}"
+        );
+        let e = problems(
+            "s3:\n  enabled: true\n  s3: {bucket: bk1, insecure: true, encryptionOptions: {enableEncryption: true}}\n  existingSecret: s\n  credentialKeys: {customerKey: sse}\n",
+        );
+        assert!(
+            e.contains("SSE-C (`serverSideCustomerKeySecret`) needs HTTPS"),
+            "{e}"
+        );
+        let e = problems(
+            "s3:\n  enabled: true\n  s3: {bucket: bk1, encryptionOptions: {enableEncryption: true, kmsKeyId: k, kmsEncryptionContext: 'a=b'}}\n  useSDKCreds: true\n",
+        );
+        assert!(
+            e.contains("kmsEncryptionContext: `a=b` is not a JSON object"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn optional_credentials_from_vault() {
+        let r = one(
+            "s3:\n  enabled: true\n  bucket: bk1\n  externalSecretPath: p\n  credentialKeys: {caCert: ca.pem}\n  vaultProperties: {sessionToken: token}\n",
+        );
+        match &r.credentials {
+            Credentials::Vault { data, .. } => assert_eq!(
+                data.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+                [
+                    "AWS_ACCESS_KEY_ID",
+                    "AWS_SECRET_ACCESS_KEY",
+                    "AWS_SESSION_TOKEN",
+                    "ca.pem"
+                ]
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(r.spec["caSecret"]["key"], "ca.pem");
+        let e = problems(
+            "s3:\n  enabled: true\n  bucket: bk1\n  externalSecretPath: p\n  credentialKeys: {token: t}\n",
+        );
+        assert!(e.contains("s3.credentialKeys.token: unknown credential `token`; `s3` credentials are `accessKey`, `secretKey`, `sessionToken`, `caCert`, `customerKey`"), "{e}");
+        let e = problems(
+            "s3:\n  enabled: true\n  bucket: bk1\n  externalSecretPath: p\n  accessKeySecret: {name: a, key: b}\n",
+        );
+        assert!(
+            e.contains("`externalSecretPath` and `accessKeySecret` both give `accessKey`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn hostname_schemes_and_synonyms() {
+        let r = one(
+            "s3:\n  enabled: true\n  hostname: 'http://minio:9000'\n  bucket: bk1\n  useSDKCreds: true\n",
+        );
+        assert_eq!(
+            (r.spec["endpoint"].as_str(), r.spec["insecure"].as_bool()),
+            (Some("minio:9000"), Some(true))
+        );
+        let r = one(
+            "s3:\n  enabled: true\n  hostname: 'https://minio:9000'\n  endpoint: 'https://minio:9000'\n  bucket: bk1\n  useSDKCreds: true\n",
+        );
+        assert_eq!(
+            (r.spec["endpoint"].as_str(), r.spec["insecure"].as_bool()),
+            (Some("minio:9000"), Some(false))
+        );
+        // The origin project's own example.
+        let e = problems(
+            "repoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: https://g/r\n  artifactBucket: {hostname: 'https://minio.storage.local:9000', insecure: true, bucket: bk1, useSDKCreds: true}\n",
+        );
+        assert_eq!(
+            e,
+            "1 problem found\n  repoRegistrations[0].artifactBucket.hostname: `https://minio.storage.local:9000` says HTTPS (`https://`) but `insecure: true` says plain HTTP; for plain HTTP write `hostname: minio.storage.local:9000` (no scheme) with `insecure: true`, for HTTPS remove `insecure: true`"
+        );
+        let e = problems(
+            "s3:\n  enabled: true\n  hostname: a.example\n  endpoint: b.example\n  bucket: bk1\n  useSDKCreds: true\n",
+        );
+        assert!(
+            e.contains("`hostname` `a.example` and `endpoint` `b.example` differ"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_disabled_origin_chart_s3_section_is_fine() {
+        let (m, w) = check("s3: {enabled: false, hostname: \"\", bucket: \"\", region: \"\", insecure: false, pathStyle: true, accessKey: \"\", secretKey: \"\"}\n").unwrap();
+        assert!(m.default_repository.is_none() && w.is_empty());
+        let e = problems("s3: {enabled: false, accessKey: AKIAIOSFODNN7EXAMPLE}\n");
+        assert!(
+            e.contains("s3.accessKey: inline credentials are refused") && !e.contains("AKIA"),
+            "{e}"
+        );
     }
 
     #[test]

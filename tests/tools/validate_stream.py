@@ -85,6 +85,18 @@ S3_SECRET_FIELDS = (
     ("caSecret",),
     ("encryptionOptions", "serverSideCustomerKeySecret"),
 )
+# Every backend's SecretKeySelector fields (Argo's *ArtifactRepository types, v3.7 and v4.1), and the
+# field naming where artifacts go.
+SECRET_FIELDS = {
+    "s3": S3_SECRET_FIELDS,
+    "gcs": (("serviceAccountKeySecret",),),
+    "azure": (("accountKeySecret",),),
+    "oss": (("accessKeySecret",), ("secretKeySecret",)),
+    "artifactory": (("usernameSecret",), ("passwordSecret",)),
+}
+LOCATION_FIELD = {"s3": "bucket", "gcs": "bucket", "azure": "container", "oss": "bucket",
+                  "artifactory": "repoURL"}
+KEY_FORMAT_FIELD = {"azure": "blobNameFormat"}
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -785,18 +797,21 @@ class Checker:
                 self.error(obj, f"spec.artifactRepositoryRef: {where}: {problem}")
         storages = [k for k in repo if k != "archiveLogs"]
         entry["storage"] = storages[0] if len(storages) == 1 else (storages or None)
-        s3 = repo.get("s3")
-        if isinstance(s3, dict):
-            entry.update(bucket=s3.get("bucket"), endpoint=s3.get("endpoint"), keyFormat=s3.get("keyFormat"))
-            self.check_s3_secrets(obj, s3, where, entry, index)
+        backends = [b for b in SECRET_FIELDS if isinstance(repo.get(b), dict)]
+        if backends:
+            backend = backends[0]
+            block = repo[backend]
+            entry.update(bucket=block.get(LOCATION_FIELD[backend]), endpoint=block.get("endpoint"),
+                          keyFormat=block.get(KEY_FORMAT_FIELD.get(backend, "keyFormat")))
+            self.check_s3_secrets(obj, block, where, entry, index, backend)
         elif not storages:
             self.error(obj, f"spec.artifactRepositoryRef: {where} names no storage (s3, gcs, ...)")
 
-    def check_s3_secrets(self, obj, s3, where, entry, index):
+    def check_s3_secrets(self, obj, s3, where, entry, index, backend="s3"):
         ns = obj.namespace
-        for path in S3_SECRET_FIELDS:
+        for path in SECRET_FIELDS[backend]:
             selector = dig(s3, *path)
-            field = "s3." + ".".join(path)
+            field = backend + "." + ".".join(path)
             if selector is None:
                 continue
             if not isinstance(selector, dict) or not isinstance(selector.get("name"), str) \
