@@ -327,14 +327,28 @@ fn kpt_fn_render_runs_it_from_a_kptfile_pipeline() {
         assert!(got.iter().any(|i| i == want), "no {want} in {got:?}");
     }
     assert!(
-        !got.iter().any(|i| i.starts_with("RepoRegistration")),
+        got.iter().any(|i| i == "RepoRegistration wf-poc/variants"),
         "{got:?}"
     );
-    // The config comes back unchanged.
+    // The config and the registration come back unchanged.
     assert_eq!(
         docs(&std::fs::read_to_string(dir.join("carrier.yaml")).unwrap()),
         docs(&carrier)
     );
+    let registration = std::fs::read_to_string(dir.join("registration.yaml")).unwrap();
+    assert_eq!(docs(&registration), docs(REGISTRATION));
+    // Rendering again changes nothing: the objects it finds are the ones it would generate.
+    let snapshot: Vec<(String, String)> = files(&dir)
+        .into_iter()
+        .map(|f| (f.clone(), std::fs::read_to_string(dir.join(&f)).unwrap()))
+        .collect();
+    let out = run(&kpt, &["fn", "render", ".", "--allow-exec"], &dir);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let again: Vec<(String, String)> = files(&dir)
+        .into_iter()
+        .map(|f| (f.clone(), std::fs::read_to_string(dir.join(&f)).unwrap()))
+        .collect();
+    assert_eq!(again, snapshot);
     // Without --allow-exec kpt refuses to run it.
     let out = run(&kpt, &["fn", "render", "."], &dir);
     assert!(!out.status.success());
