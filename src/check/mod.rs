@@ -595,6 +595,8 @@ impl<'a> Checker<'a, '_> {
         let Some(reg) = found.key.strip_prefix(argo::REPOSITORY_KEY_PREFIX) else {
             return;
         };
+        // A registration's data bucket (`artifactRepositories.<name>.data`) is the registration's.
+        let reg = reg.strip_suffix(argo::DATA_KEY_SUFFIX).unwrap_or(reg);
         let owners: BTreeSet<String> = self
             .index
             .all

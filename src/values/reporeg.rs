@@ -48,9 +48,21 @@ pub fn to_entry(source: &str, doc: &Node, problems: &mut Problems) -> Option<(No
     let meta = doc.get("metadata").and_then(Node::as_map);
     let name = meta.and_then(|m| m.get("name"));
     let namespace = meta.and_then(|m| m.get("namespace")).and_then(Node::as_str);
-    let shown_name = name.and_then(Node::as_str).unwrap_or("?");
+    // Names as the path shows them: escaped and cut, never a line break or a credential.
+    let shown = |s: &str| {
+        if crate::values::names::looks_like_credential(s) {
+            return "(name not shown)".to_string();
+        }
+        let e: String = s.escape_debug().collect();
+        if e.chars().count() > 80 {
+            format!("{}...", e.chars().take(77).collect::<String>())
+        } else {
+            e
+        }
+    };
+    let shown_name = shown(name.and_then(Node::as_str).unwrap_or("?"));
     let label = match namespace {
-        Some(ns) => format!("{KIND} {ns}/{shown_name}"),
+        Some(ns) => format!("{KIND} {}/{shown_name}", shown(ns)),
         None => format!("{KIND} {shown_name}"),
     };
     let at = |field: &str| format!("{source}: {label}: {field}");

@@ -1688,8 +1688,25 @@ fn read_registrations(r: &mut Reader, node: Option<&Node>, known: &Known) -> Vec
                 read_bucket(r, b, &bucket_path, &kind, known)
             });
         let data_map = r.map(map.get("dataBucket"), &data_path);
-        let mut data_repository = data_map.and_then(|b| {
-            let default_secret = names::shorten(f::DATA_SECRET_PREFIX, &n, SECRET_NAME_MAX);
+        // The same Vault path is the same credentials: one Secret serves both buckets (unless the
+        // data bucket names its own `secretName`).
+        let shared_secret = match (&repository, data_map) {
+            (Some(a), Some(dm)) => match &a.credentials {
+                Credentials::Vault {
+                    path, secret_name, ..
+                } if dm.get("externalSecretPath").and_then(Node::as_str) == Some(path.as_str())
+                    && !dm.contains_key("secretName") =>
+                {
+                    Some(secret_name.clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let data_repository = data_map.and_then(|b| {
+            let default_secret = shared_secret
+                .clone()
+                .unwrap_or_else(|| names::shorten(f::DATA_SECRET_PREFIX, &n, SECRET_NAME_MAX));
             let kind = BucketKind {
                 endpoint_key: "hostname",
                 known: &f::ARTIFACT_BUCKET,
@@ -1697,14 +1714,10 @@ fn read_registrations(r: &mut Reader, node: Option<&Node>, known: &Known) -> Vec
             };
             read_bucket(r, b, &data_path, &kind, known)
         });
-        // The same Vault path is the same credentials: one Secret serves both buckets.
-        if let (Some(a), Some(d), Some(dm)) = (&repository, &mut data_repository, data_map)
-            && let (Credentials::Vault { path: ap, .. }, Credentials::Vault { path: dp, .. }) =
-                (&a.credentials, &d.credentials)
-            && ap == dp
-            && !dm.contains_key("secretName")
+        if let (Some(a), Some(d), Some(sn)) = (&repository, &data_repository, &shared_secret)
+            && d.credentials != a.credentials
         {
-            d.credentials = a.credentials.clone();
+            r.err(&data_path, format!("has the artifact bucket's `externalSecretPath`, so it shares its Secret {}, but reads other keys or properties from it; give it the same `credentialKeys`/`vaultProperties`, or a `secretName` of its own", show(sn)));
         }
         // Two registrations in one namespace must not produce the same Secret.
         let shared = data_repository
