@@ -52,7 +52,8 @@ pub fn cli_command() -> clap::Command {
 From the `repoRegistrations` of a Helm values file, generates the artifact-repositories \
 ConfigMaps, ExternalSecrets for bucket credentials, WorkflowTemplates that select the repository \
 with artifactRepositoryRef, tenant namespaces, service accounts and RBAC.\n\n\
-Called with no arguments and a piped stdin, it acts as a Helm post-renderer (`post-render`)."
+Called with no arguments and a piped stdin, it acts as a Helm post-renderer (`post-render`), or \
+as a KRM function (`krm`) when stdin is one `config.kubernetes.io` ResourceList document."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -65,6 +66,10 @@ pub enum Command {
     Render(RenderArgs),
     /// Act as a Helm post-renderer: consume the carrier document on stdin, add the generated objects
     PostRender(PostRenderArgs),
+    /// Argo CD Config Management Plugin: generate an Application's objects (argocd/plugin.yaml)
+    ArgocdGenerate(ArgocdGenerateArgs),
+    /// Act as a KRM function (kustomize, kpt): a ResourceList on stdin, values from functionConfig
+    Krm,
     /// Compare two manifest streams object by object (exit 1 on drift)
     Diff(DiffArgs),
     /// Verify artifact repository resolution, credentials and RBAC in a manifest stream offline
@@ -129,6 +134,16 @@ pub struct PostRenderArgs {
     pub log_file: Option<PathBuf>,
 }
 
+/// The environment variable naming the helm binary `argocd-generate` runs for chart sources.
+pub const HELM_ENV: &str = "ARTIFACT_REPOS_HELM";
+
+#[derive(Args, Debug)]
+pub struct ArgocdGenerateArgs {
+    /// The helm binary run for a chart source (`helm template`): a path or a name on PATH
+    #[arg(long, value_name = "PATH", env = HELM_ENV, default_value = "helm")]
+    pub helm: PathBuf,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ColorChoice {
     #[default]
@@ -158,6 +173,11 @@ pub struct CheckArgs {
     /// Argo Workflows version the cluster runs (MAJOR.MINOR); decides which repository keys exist
     #[arg(long, value_name = "VERSION", default_value = argo::DEFAULT_TEXT)]
     pub argo_version: String,
+    /// A WorkflowTemplate that exists in the cluster outside these manifests (repeatable):
+    /// `NAMESPACE/NAME`, or `NAME` in any namespace; a `templateRef` or `workflowTemplateRef` to it
+    /// is not reported
+    #[arg(long = "assume-template", value_name = "[NAMESPACE/]NAME")]
+    pub assume_template: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -224,11 +244,21 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
         // Helm 3 runs `--post-renderer artifact-repos` with no arguments and the manifests on stdin.
         // Parsed as `post-render` with no flags, so the log file comes from the environment the one
         // way every run reads it (clap's `env`, `LOG_ENV`).
+        // Helm 3 runs `--post-renderer artifact-repos`, kustomize and kpt run an exec KRM function,
+        // both with no arguments and the input on stdin: one `config.kubernetes.io` ResourceList
+        // document is a KRM call, anything else Helm's stream (`krm::is_resource_list`).
+        // Post-render is parsed as `post-render` with no flags, so the log file comes from the
+        // environment the one way every run reads it (clap's `env`, `LOG_ENV`).
         None if !std::io::stdin().is_terminal() => {
+            let input = read_stdin()?;
+            if crate::krm::is_resource_list(&input) {
+                return krm(&input);
+            }
             let matches = cli_command().try_get_matches_from(["artifact-repos", "post-render"])?;
-            Cli::from_arg_matches(&matches)?
-                .command
-                .expect("post-render was given")
+            let Some(Command::PostRender(a)) = Cli::from_arg_matches(&matches)?.command else {
+                unreachable!("post-render was given")
+            };
+            return post_render_input(a, input);
         }
         None => {
             cli_command().print_help()?;
@@ -238,6 +268,8 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
     match command {
         Command::Render(a) => render(a),
         Command::PostRender(a) => post_render(a),
+        Command::Krm => krm(&read_stdin()?),
+        Command::ArgocdGenerate(a) => argocd_generate(a),
         Command::Diff(a) => diff(a),
         Command::Check(a) => check(a),
         Command::Explain(a) => explain(a),
@@ -323,6 +355,64 @@ fn read_limited(path: &Path, max: usize) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// What `-f` named: values files in merge order, and RepoRegistration objects (files of them, or
+/// directories searched for them).
+#[derive(Default)]
+struct Inputs {
+    values: Vec<(String, Vec<u8>)>,
+    registrations: Vec<(crate::yaml::Node, crate::values::reporeg::Origin)>,
+    warnings: Vec<crate::error::Problem>,
+}
+
+/// Reads every `-f`: a directory is searched for RepoRegistration objects (other files are
+/// skipped with a warning); a file holding RepoRegistrations gives them; any other file is values.
+fn read_inputs(args: &ValuesArgs) -> Result<Inputs> {
+    use crate::values::reporeg;
+    let mut inputs = Inputs::default();
+    let mut problems = Problems::default();
+    let mut files = Vec::new();
+    for p in &args.values {
+        if p.as_os_str() != "-" && std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
+            for (name, bytes) in read_manifest_sources(p)? {
+                let docs =
+                    crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)?;
+                match reporeg::from_documents(&name, &docs, false, &mut problems) {
+                    Some(regs) => inputs.registrations.extend(regs),
+                    None => inputs.warnings.push(crate::error::Problem::new(
+                        name,
+                        format!("holds no {} (`apiVersion: {}`): skipped; pass a values file with its own -f", reporeg::KIND, reporeg::API_VERSION),
+                    )),
+                }
+            }
+            continue;
+        }
+        files.push(p.clone());
+    }
+    let only_dirs = files.is_empty() && !args.values.is_empty();
+    let values = if only_dirs {
+        Vec::new()
+    } else {
+        read_values(&ValuesArgs {
+            values: files,
+            set: Vec::new(),
+            set_string: Vec::new(),
+        })?
+    };
+    for (name, bytes) in values {
+        // A file of RepoRegistrations is a YAML stream of them; anything else is a values file
+        // (its parse errors are the values reader's).
+        let regs = crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)
+            .ok()
+            .and_then(|docs| reporeg::from_documents(&name, &docs, true, &mut problems));
+        match regs {
+            Some(regs) => inputs.registrations.extend(regs),
+            None => inputs.values.push((name, bytes)),
+        }
+    }
+    problems.into_result()?;
+    Ok(inputs)
+}
+
 /// The values sources of a command line, in merge order, as (name, bytes).
 fn read_values(args: &ValuesArgs) -> Result<Vec<(String, Vec<u8>)>> {
     if args.values.is_empty() {
@@ -368,8 +458,12 @@ fn nothing_to_render(
 }
 
 fn render(args: RenderArgs) -> Result<u8> {
-    let sources = read_values(&args.values)?;
-    let merged = crate::values::merge_sources(&sources, &args.values.set, &args.values.set_string)?;
+    let inputs = read_inputs(&args.values)?;
+    print_warnings(&inputs.warnings);
+    let sources = inputs.values;
+    let mut merged =
+        crate::values::merge_sources(&sources, &args.values.set, &args.values.set_string)?;
+    let origins = crate::values::reporeg::append(&mut merged, inputs.registrations);
     let options = crate::render::Options {
         release: crate::render::Release {
             name: args.release_name.clone(),
@@ -379,15 +473,16 @@ fn render(args: RenderArgs) -> Result<u8> {
     };
     let to_files = args.output_dir.is_some() || args.check.is_some();
     if args.output == OutputFormat::Json && !to_files {
-        let rendered = crate::render::render(&merged, &options)?;
-        print_warnings(&rendered.warnings);
+        let rendered = crate::render::render(&merged, &options).map_err(|p| origins.relabel(p))?;
+        print_warnings(&origins.relabel_warnings(rendered.warnings.clone()));
         if rendered.objects.is_empty() {
             return Err(nothing_to_render(&sources, &args.values, &merged).into());
         }
         return write_stdout([crate::render::to_json_list(&rendered).as_bytes()]);
     }
-    let (docs, warnings) = crate::render::render_docs(&merged, &options)?;
-    print_warnings(&warnings);
+    let (docs, warnings) =
+        crate::render::render_docs(&merged, &options).map_err(|p| origins.relabel(p))?;
+    print_warnings(&origins.relabel_warnings(warnings));
     if docs.is_empty() {
         return Err(nothing_to_render(&sources, &args.values, &merged).into());
     }
@@ -415,12 +510,173 @@ fn render(args: RenderArgs) -> Result<u8> {
 /// Errors and warnings also go to the log file when one is set, because Helm 4 never shows a
 /// plugin's stderr; the record has no timestamps, so the same run appends the same lines.
 fn post_render(args: PostRenderArgs) -> Result<u8> {
+    post_render_input(args, read_stdin()?)
+}
+
+/// All of stdin.
+fn read_stdin() -> Result<Vec<u8>> {
     // Helm's streams are megabytes: start big to skip most of the regrowing.
     let mut input = Vec::with_capacity(1 << 20);
     std::io::stdin()
         .lock()
         .read_to_end(&mut input)
         .context("reading stdin")?;
+    Ok(input)
+}
+
+/// The KRM function: the ResourceList goes to stdout even on error (its `results` say why, its
+/// items come back unchanged); the messages also go to stderr, which kustomize shows.
+fn krm(input: &[u8]) -> Result<u8> {
+    let outcome = crate::krm::run(input);
+    let mut stderr = std::io::stderr().lock();
+    for m in &outcome.messages {
+        let _ = writeln!(stderr, "artifact-repos krm: {m}");
+    }
+    drop(stderr);
+    if let Some(text) = &outcome.output {
+        write_stdout([text.as_bytes()])?;
+    }
+    Ok(if outcome.failed { EXIT_ERROR } else { EXIT_OK })
+}
+
+/// The Argo CD plugin's generate command, in the Application's source directory (the working
+/// directory), with the environment Argo CD sets (`crate::argocd`).
+fn argocd_generate(args: ArgocdGenerateArgs) -> Result<u8> {
+    use crate::argocd;
+    let var = |k: &str| std::env::var(k).ok();
+    let env = argocd::Env {
+        app_name: var("ARGOCD_APP_NAME"),
+        app_namespace: var("ARGOCD_APP_NAMESPACE"),
+        parameters: var("ARGOCD_APP_PARAMETERS"),
+        kube_version: var("KUBE_VERSION"),
+        kube_api_versions: var("KUBE_API_VERSIONS"),
+    };
+    let params = argocd::parameters(env.parameters.as_deref())?;
+    let release = crate::render::Release {
+        name: argocd::release_name(&env)?,
+        namespace: env.app_namespace.clone().filter(|s| !s.is_empty()),
+    };
+    if Path::new("Chart.yaml").exists() {
+        let helm_args = argocd::helm_template_args(&env, &params)?;
+        let stream = helm_template(&args.helm, &helm_args)?;
+        let output = crate::postrender::post_render(&stream)?;
+        print_warnings(&output.warnings);
+        if output.generated == 0 {
+            let mut p = Problems::default();
+            p.push("Chart.yaml", format!("the chart renders no values carrier (`apiVersion: {}`, `kind: {}`), so artifact-repos would generate nothing; add the carrier template (charts/artifact-repos/templates/values-carrier.yaml)", crate::postrender::CARRIER_API_VERSION, crate::postrender::CARRIER_KIND));
+            return Err(p.into());
+        }
+        return write_stdout(output.parts.iter().map(|p| p.as_ref()));
+    }
+    // A directory of values files and RepoRegistration manifests.
+    let files = params.values_dir_files();
+    let mut values = Vec::new();
+    for f in &files {
+        let bytes = std::fs::read(f).map_err(|e| {
+            let mut p = Problems::default();
+            let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+            p.push(
+                format!("{} ({})", argocd::PARAM_VALUES_FILES, f.escape_debug()),
+                format!("cannot read `{}` in the source directory `{cwd}`: {e}; set the plugin parameter `{}` to the values files of this directory (default `{}`)", f.escape_debug(), argocd::PARAM_VALUES_FILES, argocd::DEFAULT_VALUES_FILE),
+            );
+            p
+        })?;
+        values.push((f.clone(), bytes));
+    }
+    let mut problems = Problems::default();
+    let mut registrations = Vec::new();
+    let mut warnings = Vec::new();
+    for (name, bytes) in read_manifest_sources(Path::new("."))? {
+        let name = name.strip_prefix("./").unwrap_or(&name).to_string();
+        if files
+            .iter()
+            .any(|f| f.strip_prefix("./").unwrap_or(f) == name)
+        {
+            continue;
+        }
+        let docs = crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)?;
+        match crate::values::reporeg::from_documents(&name, &docs, false, &mut problems) {
+            Some(regs) => registrations.extend(regs),
+            None => warnings.push(crate::error::Problem::new(
+                name,
+                format!("is neither a values file named by the plugin parameter `{}` nor a RepoRegistration manifest: skipped", argocd::PARAM_VALUES_FILES),
+            )),
+        }
+    }
+    problems.into_result()?;
+    print_warnings(&warnings);
+    let mut merged = crate::values::merge_sources(&values, &params.set, &[])?;
+    let origins = crate::values::reporeg::append(&mut merged, registrations);
+    let options = crate::render::Options {
+        release,
+        ..Default::default()
+    };
+    let (docs, warnings) =
+        crate::render::render_docs(&merged, &options).map_err(|p| origins.relabel(p))?;
+    print_warnings(&origins.relabel_warnings(warnings));
+    if docs.is_empty() {
+        let set = ValuesArgs {
+            set: params.set.clone(),
+            ..Default::default()
+        };
+        return Err(nothing_to_render(&values, &set, &merged).into());
+    }
+    write_stdout(docs.iter().flat_map(|d| [&b"---\n"[..], d.yaml.as_bytes()]))
+}
+
+/// Runs `helm template` in the working directory and returns its stdout; helm's failure is an
+/// error carrying its stderr. Without a usable HOME (the sidecar's user may have none) helm's
+/// cache, config and data directories go to a fresh directory under the temp dir.
+fn helm_template(helm: &Path, args: &[String]) -> Result<Vec<u8>> {
+    let mut cmd = std::process::Command::new(helm);
+    cmd.args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let home_ok = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .is_some_and(|h| {
+            let probe = Path::new(&h).join(format!(".artifact-repos-probe-{}", std::process::id()));
+            let ok = std::fs::write(&probe, b"").is_ok();
+            let _ = std::fs::remove_file(&probe);
+            ok
+        });
+    let scratch = (!home_ok)
+        .then(|| std::env::temp_dir().join(format!("artifact-repos-helm-{}", std::process::id())));
+    if let Some(dir) = &scratch {
+        for (var, sub) in [
+            ("HELM_CACHE_HOME", "cache"),
+            ("HELM_CONFIG_HOME", "config"),
+            ("HELM_DATA_HOME", "data"),
+        ] {
+            if std::env::var_os(var).is_none() {
+                cmd.env(var, dir.join(sub));
+            }
+        }
+    }
+    let result = cmd.output();
+    if let Some(dir) = &scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let out = result.with_context(|| {
+        format!(
+            "running `{}` (set the helm binary with --helm or {HELM_ENV})",
+            helm.display()
+        )
+    })?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "`{} {}` failed ({}): {}",
+            helm.display(),
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim_end()
+        );
+    }
+    Ok(out.stdout)
+}
+
+fn post_render_input(args: PostRenderArgs, input: Vec<u8>) -> Result<u8> {
     let result = crate::postrender::post_render(&input);
     let mut record = String::new();
     match &result {
@@ -561,11 +817,30 @@ fn check_options(controller_namespace: &str, argo_version: &str) -> Result<crate
     Ok(crate::check::Options {
         controller_namespace: controller_namespace.to_string(),
         argo_version,
+        assumed_templates: Vec::new(),
     })
 }
 
 fn check(args: CheckArgs) -> Result<u8> {
-    let options = check_options(&args.controller_namespace, &args.argo_version)?;
+    let mut options = check_options(&args.controller_namespace, &args.argo_version)?;
+    let mut p = Problems::default();
+    for (i, t) in args.assume_template.iter().enumerate() {
+        let ok = match t.split_once('/') {
+            Some((ns, name)) => k8s::dns_label(ns).and_then(|()| k8s::dns_subdomain(name)),
+            None => k8s::dns_subdomain(t),
+        };
+        if let Err(e) = ok {
+            p.push(
+                format!("--assume-template[{i}]"),
+                format!(
+                    "`{}` {e}; expected `NAMESPACE/NAME` or `NAME`",
+                    t.escape_debug()
+                ),
+            );
+        }
+    }
+    p.into_result()?;
+    options.assumed_templates = args.assume_template;
     let input = args.input.unwrap_or_else(|| PathBuf::from("-"));
     let manifests = load_manifests(&[&input])?;
     let report = crate::check::check(&manifests, &options);

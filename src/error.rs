@@ -78,6 +78,29 @@ pub const EXIT_CODES: &[(Option<&str>, ExitCodes)] = &[
         ],
     ),
     (
+        Some("argocd-generate"),
+        &[
+            (0, "the Application's objects were written"),
+            (
+                2,
+                "error: bad input, or helm failed; nothing is written to stdout (Argo CD keeps the last good manifests)",
+            ),
+        ],
+    ),
+    (
+        Some("krm"),
+        &[
+            (
+                0,
+                "the ResourceList was written with the generated objects appended",
+            ),
+            (
+                2,
+                "error: the ResourceList's `results` say why (also on stderr); its items come back unchanged, nothing is generated",
+            ),
+        ],
+    ),
+    (
         Some("diff"),
         &[
             (0, "no drift"),

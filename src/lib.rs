@@ -6,12 +6,14 @@
 //! stream as bytes; `manifests`, `diff`, `check`, `explain` and `workflow` read manifest streams for
 //! CI. `cli` is the only module that does I/O; `yaml` is the only one that knows the YAML library.
 
+pub mod argocd;
 pub mod check;
 pub mod cli;
 pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod generated;
+pub mod krm;
 pub mod manifests;
 pub mod model;
 pub mod outdir;

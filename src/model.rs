@@ -37,6 +37,8 @@ pub struct ExternalSecretSettings {
     pub store_kind: StoreKind,
     pub store_name: String,
     pub refresh_interval: String,
+    /// Joined before every Vault path as `<prefix>/<path>` (`kv`).
+    pub path_prefix: Option<String>,
     /// Vault properties (fields of the secret at the path) holding the two credentials.
     pub access_key_property: String,
     pub secret_key_property: String,
@@ -50,6 +52,8 @@ pub struct RunnerSettings {
     pub args: Vec<String>,
     /// Directory archived as the `outputs` artifact.
     pub output_path: String,
+    /// The template a registration's `workflowTemplateRef` calls (`templateRef.template`).
+    pub ref_template: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +75,8 @@ pub struct Settings {
     pub secret_key_key: String,
     /// `None` when WorkflowTemplates are disabled.
     pub runner: Option<RunnerSettings>,
+    /// WorkflowTemplates assumed to exist in the cluster (`name` or `namespace/name`), for `check`.
+    pub existing_templates: Vec<String>,
     pub common_labels: IndexMap<String, String>,
 }
 
@@ -177,8 +183,16 @@ pub struct Registration {
     pub name: String,
     pub repo_url: String,
     pub default_branch: String,
+    /// The tenant as a label value (sanitised: `program/project` becomes `program-project`).
     pub tenant: String,
+    /// Where the registration's workflows run and its objects go (`namespace`, else the
+    /// `namespaceRule`). Several registrations, of several tenants, may share it.
+    pub namespace: String,
     pub repository: Option<Repository>,
+    /// Where input data is read from (`dataBucket`), key `artifactRepositories.<name>.data`.
+    pub data_repository: Option<Repository>,
+    /// A WorkflowTemplate in `namespace` the generated one calls through `templateRef`.
+    pub workflow_template_ref: Option<String>,
     /// The artifact GC of its WorkflowTemplate (its own, else the settings').
     pub artifact_gc: Option<ArtifactGc>,
 }
@@ -191,15 +205,15 @@ pub struct Model {
     pub default_repository: Option<Repository>,
     /// In input order; rendering sorts what it emits.
     pub registrations: Vec<Registration>,
-    /// Each tenant's workload identity (the settings' default, or its registrations'); only
-    /// tenants with one.
+    /// Each namespace's workload identity (the settings' default, or its registrations'); only
+    /// namespaces with one.
     pub identities: std::collections::BTreeMap<String, WorkloadIdentity>,
 }
 
 impl Model {
-    /// The workload identity of a tenant's pods.
-    pub fn identity(&self, tenant: &str) -> Option<&WorkloadIdentity> {
-        self.identities.get(tenant)
+    /// The workload identity of the pods of a namespace.
+    pub fn identity(&self, namespace: &str) -> Option<&WorkloadIdentity> {
+        self.identities.get(namespace)
     }
 }
 
@@ -214,5 +228,17 @@ impl Model {
         t.sort_unstable();
         t.dedup();
         t
+    }
+
+    /// The namespaces registrations run in, sorted and deduplicated.
+    pub fn namespaces(&self) -> Vec<&str> {
+        let mut n: Vec<&str> = self
+            .registrations
+            .iter()
+            .map(|r| r.namespace.as_str())
+            .collect();
+        n.sort_unstable();
+        n.dedup();
+        n
     }
 }

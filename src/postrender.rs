@@ -148,7 +148,7 @@ fn find_carrier(input: &[u8], pieces: &[Piece]) -> Result<Option<(usize, Node)>,
 }
 
 /// Reads release and values out of the carrier.
-fn read_carrier(node: &Node, at: &str) -> Result<(Release, Node), Problems> {
+pub(crate) fn read_carrier(node: &Node, at: &str) -> Result<(Release, Node), Problems> {
     let mut problems = Problems::default();
     let release = node.get("release");
     let name = match release.and_then(|r| r.get("name")) {
@@ -346,7 +346,32 @@ pub fn post_render_with(
             .map(|f| (HELM4_FILENAME_ANNOTATION.to_string(), f.clone()))
             .collect(),
     };
-    let (docs, render_warnings) = render(&values, &options)?;
+    // RepoRegistration objects in the stream are registrations too; their documents pass through
+    // untouched (a cluster with the CRD stores them).
+    let mut values = values;
+    let mut problems = Problems::default();
+    let mut entries = Vec::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        if i == carrier
+            || piece.top_level_scalar("kind") != Some(crate::values::reporeg::KIND.as_bytes())
+        {
+            continue;
+        }
+        let source = describe_piece(i, piece);
+        let source = source.trim_matches('`');
+        let mut docs = crate::yaml::parse_documents(source, piece.bytes, usize::MAX)?;
+        if docs.len() == 1
+            && let Some(node) = docs.pop()
+            && crate::values::reporeg::is_repo_registration(&node)
+            && let Some(e) = crate::values::reporeg::to_entry(source, &node, &mut problems)
+        {
+            entries.push(e);
+        }
+    }
+    problems.into_result()?;
+    let origins = crate::values::reporeg::append(&mut values, entries);
+    let (docs, render_warnings) = render(&values, &options).map_err(|p| origins.relabel(p))?;
+    let render_warnings = origins.relabel_warnings(render_warnings);
 
     let mut generated: Vec<Generated> = docs
         .iter()

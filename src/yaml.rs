@@ -45,6 +45,12 @@ impl Node {
             _ => None,
         }
     }
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match self {
+            Node::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Node::Str(s) => Some(s),

@@ -116,7 +116,7 @@ impl Code {
             ),
             Code::MissingTemplate => (
                 "missing-template",
-                "`workflowTemplateRef` names a template not in the stream",
+                "`workflowTemplateRef` or a step's `templateRef` names a WorkflowTemplate not in the stream and not declared to exist (`check --assume-template`, `artifactRepos.existingTemplates`), or a template the called one lacks",
                 "the workflow errors unless it exists in the cluster",
             ),
             Code::ConfigmapTooLarge => (

@@ -41,6 +41,9 @@ use std::collections::{BTreeSet, HashMap};
 pub struct Options {
     pub controller_namespace: String,
     pub argo_version: ArgoVersion,
+    /// WorkflowTemplates that exist in the cluster outside the manifests (`--assume-template`):
+    /// `name` (any namespace) or `namespace/name`.
+    pub assumed_templates: Vec<String>,
 }
 
 impl Default for Options {
@@ -48,7 +51,26 @@ impl Default for Options {
         Options {
             controller_namespace: argo::DEFAULT_CONTROLLER_NAMESPACE.into(),
             argo_version: argo::DEFAULT,
+            assumed_templates: Vec::new(),
         }
+    }
+}
+
+impl Options {
+    /// Whether a WorkflowTemplate `namespace/name` is assumed to exist, by `--assume-template` or
+    /// by the annotation of the object that calls it.
+    fn assumed(&self, caller: &Manifest, namespace: &str, name: &str) -> bool {
+        let declared = caller
+            .annotation(crate::rules::k8s::EXISTING_TEMPLATES_ANNOTATION)
+            .unwrap_or("");
+        self.assumed_templates
+            .iter()
+            .map(String::as_str)
+            .chain(declared.split(',').map(str::trim))
+            .any(|a| match a.split_once('/') {
+                Some((ns, n)) => ns == namespace && n == name,
+                None => a == name,
+            })
     }
 }
 
@@ -279,7 +301,9 @@ impl<'a> Checker<'a, '_> {
 
     fn workload(&mut self, w: &Workload<'a>) {
         let m = w.object;
-        if let TemplateLink::Missing { kind, name, field } = &w.template {
+        if let TemplateLink::Missing { kind, name, field } = &w.template
+            && !(*kind == "WorkflowTemplate" && self.options.assumed(m, &w.namespace, name))
+        {
             let scope = if *kind == "WorkflowTemplate" {
                 format!(" in namespace `{}`", w.namespace)
             } else {
@@ -571,6 +595,8 @@ impl<'a> Checker<'a, '_> {
         let Some(reg) = found.key.strip_prefix(argo::REPOSITORY_KEY_PREFIX) else {
             return;
         };
+        // A registration's data bucket (`artifactRepositories.<name>.data`) is the registration's.
+        let reg = reg.strip_suffix(argo::DATA_KEY_SUFFIX).unwrap_or(reg);
         let owners: BTreeSet<String> = self
             .index
             .all
@@ -763,6 +789,100 @@ impl<'a> Checker<'a, '_> {
             );
         }
     }
+
+    /// Every step or task `templateRef` of a workload names a template that exists: a
+    /// WorkflowTemplate in the workload's namespace (a ClusterWorkflowTemplate with `clusterScope`)
+    /// holding the named template. A namespaced ref of a ClusterWorkflowTemplate resolves where it
+    /// is submitted, so it is not checked here.
+    fn template_refs(&mut self, m: &'a Manifest) {
+        let Some(path) = resolve::spec_path(m) else {
+            return;
+        };
+        let namespace = namespace_of(m);
+        let Some(templates) = resolve::spec_of(m, path)
+            .and_then(|s| s.get("templates"))
+            .and_then(Node::as_seq)
+        else {
+            return;
+        };
+        let mut refs: Vec<(String, &Node)> = Vec::new();
+        for (t, template) in templates.iter().enumerate() {
+            let at = format!("{path}.templates[{t}]");
+            if let Some(groups) = template.get("steps").and_then(Node::as_seq) {
+                for (g, group) in groups.iter().enumerate() {
+                    for (s, step) in group.as_seq().into_iter().flatten().enumerate() {
+                        if let Some(r) = step.get("templateRef") {
+                            refs.push((format!("{at}.steps[{g}][{s}].templateRef"), r));
+                        }
+                    }
+                }
+            }
+            let tasks = template
+                .get("dag")
+                .and_then(|d| d.get("tasks"))
+                .and_then(Node::as_seq);
+            for (k, task) in tasks.into_iter().flatten().enumerate() {
+                if let Some(r) = task.get("templateRef") {
+                    refs.push((format!("{at}.dag.tasks[{k}].templateRef"), r));
+                }
+            }
+        }
+        for (field, r) in refs {
+            let s = |k: &str| r.get(k).and_then(Node::as_str).unwrap_or("").to_string();
+            let (name, inner) = (s("name"), s("template"));
+            let cluster = matches!(r.get("clusterScope"), Some(Node::Bool(true)));
+            if m.identity.kind == "ClusterWorkflowTemplate" && !cluster {
+                continue;
+            }
+            let (kind, ns) = if cluster {
+                ("ClusterWorkflowTemplate", "")
+            } else {
+                ("WorkflowTemplate", namespace.as_str())
+            };
+            let found = self.index.find("argoproj.io", kind, ns, &name);
+            let scope = if cluster {
+                String::new()
+            } else {
+                format!(" in namespace `{namespace}`")
+            };
+            match found {
+                None if !cluster && self.options.assumed(m, &namespace, &name) => {}
+                None => self.add(
+                    Some(format!("template-ref {kind} {ns}/{name}")),
+                    Code::MissingTemplate,
+                    m,
+                    field,
+                    format!("{kind} `{name}` is not in these manifests{scope}, and is not declared to exist in the cluster"),
+                    format!("the step errors unless `{name}` exists in the cluster: {}.argoproj.io \"{name}\" not found", kind.to_lowercase() + "s"),
+                    if cluster {
+                        format!("add the {kind} to the manifests checked, or correct the name")
+                    } else {
+                        format!("add the {kind} to the manifests checked; when it exists in the cluster, declare it: `check --assume-template {namespace}/{name}`, or `artifactRepos.existingTemplates` in the values; or correct the name")
+                    },
+                ),
+                Some(t) => {
+                    let has = t
+                        .get(&["spec", "templates"])
+                        .and_then(Node::as_seq)
+                        .is_some_and(|ts| {
+                            ts.iter()
+                                .any(|x| x.get("name").and_then(Node::as_str) == Some(inner.as_str()))
+                        });
+                    if !has {
+                        self.add(
+                            None,
+                            Code::MissingTemplate,
+                            m,
+                            format!("{field}.template"),
+                            format!("{} has no template `{inner}`", t.identity),
+                            format!("the step errors: the template `{inner}` is not found in {kind} `{name}`"),
+                            "name one of its `spec.templates` (for generated WorkflowTemplates: `artifactRepos.workflowTemplates.refTemplate`)".into(),
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Runs every check over a manifest stream.
@@ -779,6 +899,7 @@ pub fn check(manifests: &[Manifest], options: &Options) -> Report {
             continue;
         }
         workflows += 1;
+        c.template_refs(m);
         if m.identity.kind == "ClusterWorkflowTemplate" {
             c.cluster_template(m);
             continue;

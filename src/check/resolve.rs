@@ -148,7 +148,7 @@ pub fn spec_path(m: &Manifest) -> Option<&'static str> {
     }
 }
 
-fn spec_of<'a>(m: &'a Manifest, path: &str) -> Option<&'a Node> {
+pub fn spec_of<'a>(m: &'a Manifest, path: &str) -> Option<&'a Node> {
     let keys: Vec<&str> = path.split('.').collect();
     m.get(&keys)
 }

@@ -165,9 +165,31 @@ pub struct Parameter {
 #[derive(Serialize, Debug)]
 pub struct Template {
     pub name: &'static str,
-    pub inputs: Inputs,
-    pub container: Container,
-    pub outputs: Outputs,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Inputs>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<Container>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Outputs>,
+    /// Steps: the call of a registration's `workflowTemplateRef`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<Vec<Step>>>,
+}
+
+/// One step calling a template of another WorkflowTemplate.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    pub name: &'static str,
+    pub template_ref: TemplateRef,
+    pub arguments: Arguments,
+}
+
+/// Argo's `templateRef`: a template of a WorkflowTemplate in the workflow's namespace.
+#[derive(Serialize, Debug)]
+pub struct TemplateRef {
+    pub name: String,
+    pub template: String,
 }
 
 #[derive(Serialize, Debug)]

@@ -207,18 +207,22 @@ pub fn render_with<S: Sink>(
     let mut out = Vec::new();
     let mut problems = Problems::default();
 
-    let mut by_tenant: std::collections::BTreeMap<&str, Vec<&Registration>> = Default::default();
+    // Objects go to each registration's namespace; registrations of several tenants may share one,
+    // and then share its one repositories ConfigMap.
+    let mut by_namespace: std::collections::BTreeMap<&str, Vec<&Registration>> = Default::default();
     for r in &model.registrations {
-        by_tenant.entry(&r.tenant).or_default().push(r);
+        by_namespace.entry(&r.namespace).or_default().push(r);
     }
-    for regs in by_tenant.values_mut() {
+    for regs in by_namespace.values_mut() {
         regs.sort_by(|a, b| a.name.cmp(&b.name));
     }
     let mut all: Vec<&Registration> = model.registrations.iter().collect();
     all.sort_by(|a, b| a.name.cmp(&b.name));
 
-    let has_repositories =
-        model.default_repository.is_some() || all.iter().any(|r| r.repository.is_some());
+    let has_repositories = model.default_repository.is_some()
+        || all
+            .iter()
+            .any(|r| r.repository.is_some() || r.data_repository.is_some());
     if s.layout == Layout::Central && has_repositories {
         let cm = ctx.config_map(cns, None, &all, true);
         check_size(
@@ -230,17 +234,19 @@ pub fn render_with<S: Sink>(
         out.push(object(&mut *sink, &cm));
     }
     if let Some(role) = &s.reader_role_name
-        && !by_tenant.is_empty()
+        && !by_namespace.is_empty()
     {
         out.push(object(&mut *sink, &ctx.reader_role(role)));
     }
 
-    for (tenant, regs) in &by_tenant {
-        let tenant = *tenant;
+    for (ns, regs) in &by_namespace {
+        let ns = *ns;
+        // The namespace's tenant label: only when all its registrations are of one tenant.
+        let tenant = Some(regs[0].tenant.as_str()).filter(|t| regs.iter().all(|r| r.tenant == *t));
         if s.create_namespaces {
-            out.push(object(&mut *sink, &ctx.namespace(tenant)));
+            out.push(object(&mut *sink, &ctx.namespace(ns, tenant)));
         }
-        out.push(object(&mut *sink, &ctx.service_account(tenant)));
+        out.push(object(&mut *sink, &ctx.service_account(ns, tenant)));
         // Artifact GC: its service accounts (other than the workflow's) and the Role they need.
         let mut gc_accounts: Vec<&str> = regs
             .iter()
@@ -254,45 +260,54 @@ pub fn render_with<S: Sink>(
             if *account != s.service_account_name {
                 out.push(object(
                     &mut *sink,
-                    &ctx.service_account_named(account, tenant, "artifact-gc-service-account"),
+                    &ctx.service_account_named(account, ns, tenant, "artifact-gc-service-account"),
                 ));
             }
         }
         if !gc_accounts.is_empty() {
-            out.push(object(&mut *sink, &ctx.gc_role(tenant)));
-            out.push(object(&mut *sink, &ctx.gc_binding(tenant, &gc_accounts)));
+            out.push(object(&mut *sink, &ctx.gc_role(ns, tenant)));
+            out.push(object(&mut *sink, &ctx.gc_binding(ns, tenant, &gc_accounts)));
         }
-        if model.default_repository.is_some() || regs.iter().any(|r| r.repository.is_some()) {
-            let cm = ctx.config_map(tenant, Some(tenant), regs, false);
+        if model.default_repository.is_some()
+            || regs
+                .iter()
+                .any(|r| r.repository.is_some() || r.data_repository.is_some())
+        {
+            let cm = ctx.config_map(ns, tenant, regs, false);
             check_size(
                 &cm,
-                &format!("tenant `{tenant}` with {} registrations", regs.len()),
+                &format!("namespace `{ns}` with {} registrations", regs.len()),
                 false,
                 &mut problems,
             );
             out.push(object(&mut *sink, &cm));
         }
-        out.push(object(&mut *sink, &ctx.executor_role(tenant)));
-        out.push(object(&mut *sink, &ctx.executor_binding(tenant)));
+        out.push(object(&mut *sink, &ctx.executor_role(ns, tenant)));
+        out.push(object(&mut *sink, &ctx.executor_binding(ns, tenant)));
         if let Some(role) = &s.reader_role_name {
-            out.push(object(&mut *sink, &ctx.reader_binding(role, tenant)));
+            out.push(object(&mut *sink, &ctx.reader_binding(role, ns, tenant)));
         }
-        // The ExternalSecret behind a repository whose credentials come from Vault.
+        // The ExternalSecret behind a repository whose credentials come from Vault; one per Secret
+        // (a data bucket with the artifact bucket's Vault path shares its Secret).
+        let mut made = std::collections::BTreeSet::new();
         let mut vault_secret = |repo: Option<&crate::model::Repository>,
+                                tenant: Option<&str>,
                                 registration: Option<&str>| {
             if let Some(Credentials::Vault {
                 path,
                 secret_name,
                 data,
             }) = repo.map(|x| &x.credentials)
+                && made.insert(secret_name.clone())
             {
-                let es = ctx.external_secret(secret_name, path, data, tenant, registration);
+                let es = ctx.external_secret(secret_name, path, data, ns, tenant, registration);
                 out.push(object(&mut *sink, &es));
             }
         };
-        vault_secret(model.default_repository.as_ref(), None);
+        vault_secret(model.default_repository.as_ref(), tenant, None);
         for r in regs {
-            vault_secret(r.repository.as_ref(), Some(&r.name));
+            vault_secret(r.repository.as_ref(), Some(&r.tenant), Some(&r.name));
+            vault_secret(r.data_repository.as_ref(), Some(&r.tenant), Some(&r.name));
         }
         for r in regs {
             if let Some(wt) = ctx.workflow_template(r) {

@@ -9,8 +9,10 @@ use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
-pub use crate::rules::argo::{DEFAULT_REPOSITORY_ANNOTATION, repository_key};
-pub use crate::rules::k8s::EXISTING_SECRETS_ANNOTATION;
+pub use crate::rules::argo::{
+    DATA_KEY_SUFFIX, DEFAULT_REPOSITORY_ANNOTATION, data_repository_key, repository_key,
+};
+pub use crate::rules::k8s::{EXISTING_SECRETS_ANNOTATION, EXISTING_TEMPLATES_ANNOTATION};
 use crate::rules::k8s::{RBAC_GROUP, labels};
 pub const DEFAULT_NAME: &str = "default";
 /// The seed's nested index (never read by Argo; kept for people who read the ConfigMap).
@@ -63,30 +65,34 @@ impl Ctx<'_> {
         }
     }
 
-    pub fn namespace(&self, tenant: &str) -> Namespace {
+    /// Objects of one namespace take `tenant` as their tenant label only when every registration in
+    /// the namespace is of that tenant.
+    pub fn namespace(&self, ns: &str, tenant: Option<&str>) -> Namespace {
         Namespace {
-            metadata: self.meta(tenant, None, "tenant-namespace", Some(tenant), None),
+            metadata: self.meta(ns, None, "tenant-namespace", tenant, None),
             ..Default::default()
         }
     }
 
-    pub fn service_account(&self, tenant: &str) -> ServiceAccount {
+    pub fn service_account(&self, ns: &str, tenant: Option<&str>) -> ServiceAccount {
         self.service_account_named(
             &self.settings().service_account_name,
+            ns,
             tenant,
             "workflow-service-account",
         )
     }
 
-    /// A service account of a tenant, annotated with the tenant's workload identity.
+    /// A service account of a namespace, annotated with the namespace's workload identity.
     pub fn service_account_named(
         &self,
         name: &str,
-        tenant: &str,
+        ns: &str,
+        tenant: Option<&str>,
         component: &str,
     ) -> ServiceAccount {
-        let mut metadata = self.meta(name, Some(tenant), component, Some(tenant), None);
-        if let Some(identity) = self.model.identity(tenant) {
+        let mut metadata = self.meta(name, Some(ns), component, tenant, None);
+        if let Some(identity) = self.model.identity(ns) {
             let annotations = metadata.annotations.get_or_insert_with(BTreeMap::new);
             for (k, v) in identity.annotations() {
                 annotations.insert(k.into(), v.into());
@@ -100,13 +106,13 @@ impl Ctx<'_> {
 
     /// The Role Argo's artifact GC pods need (docs/walk-through/artifacts.md, "Service Accounts and
     /// Annotations": the minimum recommended permissions).
-    pub fn gc_role(&self, tenant: &str) -> Role {
+    pub fn gc_role(&self, ns: &str, tenant: Option<&str>) -> Role {
         Role {
             metadata: self.meta(
                 &self.gc_role_name(),
-                Some(tenant),
+                Some(ns),
                 "rbac",
-                Some(tenant),
+                tenant,
                 None,
             ),
             rules: Some(vec![
@@ -130,11 +136,11 @@ impl Ctx<'_> {
         format!("{}-artifact-gc", self.settings().service_account_name)
     }
 
-    /// Binds the GC Role to each GC service account of the tenant.
-    pub fn gc_binding(&self, tenant: &str, accounts: &[&str]) -> RoleBinding {
+    /// Binds the GC Role to each GC service account of the namespace.
+    pub fn gc_binding(&self, ns: &str, tenant: Option<&str>, accounts: &[&str]) -> RoleBinding {
         let name = self.gc_role_name();
         RoleBinding {
-            metadata: self.meta(&name, Some(tenant), "rbac", Some(tenant), None),
+            metadata: self.meta(&name, Some(ns), "rbac", tenant, None),
             role_ref: RoleRef {
                 api_group: RBAC_GROUP.into(),
                 kind: "Role".into(),
@@ -146,7 +152,7 @@ impl Ctx<'_> {
                     .map(|a| Subject {
                         kind: "ServiceAccount".into(),
                         name: a.to_string(),
-                        namespace: Some(tenant.into()),
+                        namespace: Some(ns.into()),
                         ..Default::default()
                     })
                     .collect(),
@@ -155,13 +161,13 @@ impl Ctx<'_> {
     }
 
     /// The Role the Argo executor (wait container) needs to report outputs (Argo >= 3.4).
-    pub fn executor_role(&self, tenant: &str) -> Role {
+    pub fn executor_role(&self, ns: &str, tenant: Option<&str>) -> Role {
         Role {
             metadata: self.meta(
                 &self.settings().executor_role_name,
-                Some(tenant),
+                Some(ns),
                 "rbac",
-                Some(tenant),
+                tenant,
                 None,
             ),
             rules: Some(vec![PolicyRule {
@@ -173,25 +179,25 @@ impl Ctx<'_> {
         }
     }
 
-    fn service_account_subject(&self, tenant: &str) -> Subject {
+    fn service_account_subject(&self, ns: &str) -> Subject {
         Subject {
             kind: "ServiceAccount".into(),
             name: self.settings().service_account_name.clone(),
-            namespace: Some(tenant.into()),
+            namespace: Some(ns.into()),
             ..Default::default()
         }
     }
 
-    pub fn executor_binding(&self, tenant: &str) -> RoleBinding {
+    pub fn executor_binding(&self, ns: &str, tenant: Option<&str>) -> RoleBinding {
         let name = &self.settings().executor_role_name;
         RoleBinding {
-            metadata: self.meta(name, Some(tenant), "rbac", Some(tenant), None),
+            metadata: self.meta(name, Some(ns), "rbac", tenant, None),
             role_ref: RoleRef {
                 api_group: RBAC_GROUP.into(),
                 kind: "Role".into(),
                 name: name.clone(),
             },
-            subjects: Some(vec![self.service_account_subject(tenant)]),
+            subjects: Some(vec![self.service_account_subject(ns)]),
         }
     }
 
@@ -210,14 +216,14 @@ impl Ctx<'_> {
         }
     }
 
-    pub fn reader_binding(&self, role: &str, tenant: &str) -> RoleBinding {
+    pub fn reader_binding(&self, role: &str, ns: &str, tenant: Option<&str>) -> RoleBinding {
         let s = self.settings();
         RoleBinding {
             metadata: self.meta(
-                &format!("{role}-{tenant}"),
+                &format!("{role}-{ns}"),
                 Some(&s.controller_namespace),
                 "rbac",
-                Some(tenant),
+                tenant,
                 None,
             ),
             role_ref: RoleRef {
@@ -225,7 +231,7 @@ impl Ctx<'_> {
                 kind: "Role".into(),
                 name: role.into(),
             },
-            subjects: Some(vec![self.service_account_subject(tenant)]),
+            subjects: Some(vec![self.service_account_subject(ns)]),
         }
     }
 
@@ -246,6 +252,8 @@ impl Ctx<'_> {
         regs: &[&Registration],
         with_index: bool,
     ) -> ConfigMap {
+        // The central ConfigMap is the one with the index; every other is a workflow namespace's.
+        let in_workflow_namespace = !with_index;
         let s = self.settings();
         let mut data = BTreeMap::new();
         let mut index: Vec<(&str, ArtifactRepository)> = Vec::new();
@@ -255,6 +263,7 @@ impl Ctx<'_> {
             data.insert(repository_key(DEFAULT_NAME), doc);
             index.push((DEFAULT_NAME, self.repository(d)));
         }
+        let mut data_index: Vec<(String, &Repository)> = Vec::new();
         for r in regs {
             if let Some(repo) = &r.repository {
                 data.insert(
@@ -263,9 +272,19 @@ impl Ctx<'_> {
                 );
                 index.push((&r.name, self.repository(repo)));
             }
+            if let Some(repo) = &r.data_repository {
+                data.insert(
+                    data_repository_key(&r.name),
+                    crate::yaml::to_yaml(&self.repository(repo)),
+                );
+                data_index.push((format!("{}{DATA_KEY_SUFFIX}", r.name), repo));
+            }
         }
         if with_index && !index.is_empty() {
-            let map: indexmap::IndexMap<&str, ArtifactRepository> = index.into_iter().collect();
+            let mut map: indexmap::IndexMap<&str, ArtifactRepository> = index.into_iter().collect();
+            for (k, repo) in &data_index {
+                map.insert(k, self.repository(repo));
+            }
             data.insert(INDEX_KEY.into(), crate::yaml::to_yaml(&map));
         }
         let mut metadata = self.meta(
@@ -282,12 +301,13 @@ impl Ctx<'_> {
                 .insert(DEFAULT_REPOSITORY_ANNOTATION.into(), s.default_key.clone());
         }
         // Only a tenant's ConfigMap: its namespace is where its workflows run and mount Secrets.
-        if tenant.is_some() {
+        if in_workflow_namespace {
             let existing: std::collections::BTreeSet<&str> = self
                 .model
                 .default_repository
                 .iter()
                 .chain(regs.iter().filter_map(|r| r.repository.as_ref()))
+                .chain(regs.iter().filter_map(|r| r.data_repository.as_ref()))
                 .flat_map(|repo| repo.user_secrets.iter().map(String::as_str))
                 .collect();
             if !existing.is_empty() {
@@ -313,29 +333,28 @@ impl Ctx<'_> {
         secret_name: &str,
         vault_path: &str,
         keys: &[(String, String)],
-        tenant: &str,
+        ns: &str,
+        tenant: Option<&str>,
         registration: Option<&str>,
     ) -> ExternalSecret {
         let s = self.settings();
         let e = &s.external_secrets;
+        let vault_path = match &e.path_prefix {
+            Some(prefix) => format!("{prefix}/{vault_path}"),
+            None => vault_path.to_string(),
+        };
         let data = keys
             .iter()
             .map(|(key, property)| ExternalSecretData {
                 secret_key: key.clone(),
                 remote_ref: RemoteRef {
-                    key: vault_path.into(),
+                    key: vault_path.clone(),
                     property: property.clone(),
                 },
             })
             .collect();
         ExternalSecret {
-            metadata: self.meta(
-                secret_name,
-                Some(tenant),
-                "credentials",
-                Some(tenant),
-                registration,
-            ),
+            metadata: self.meta(secret_name, Some(ns), "credentials", tenant, registration),
             spec: ExternalSecretSpec {
                 refresh_interval: e.refresh_interval.clone(),
                 secret_store_ref: StoreRef {
@@ -384,14 +403,78 @@ impl Ctx<'_> {
         let mut wf_labels = BTreeMap::new();
         wf_labels.insert(labels::TENANT.to_string(), r.tenant.clone());
         wf_labels.insert(labels::REGISTRATION.to_string(), r.name.clone());
+        let params = |value: &dyn Fn(&'static str) -> Option<String>| {
+            ["repo-url", "revision"]
+                .into_iter()
+                .map(|name| Parameter {
+                    name,
+                    value: value(name),
+                    description: None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let template = match &r.workflow_template_ref {
+            // Argo resolves `templateRef` in the workflow's namespace; the workflow-level
+            // `artifactRepositoryRef` above applies to every step, the called ones included.
+            Some(called) => Template {
+                name: "run",
+                inputs: None,
+                container: None,
+                outputs: None,
+                steps: Some(vec![vec![Step {
+                    name: "run",
+                    template_ref: TemplateRef {
+                        name: called.clone(),
+                        template: runner.ref_template.clone(),
+                    },
+                    arguments: Arguments {
+                        parameters: params(&|n| Some(format!("{{{{workflow.parameters.{n}}}}}"))),
+                    },
+                }]]),
+            },
+            None => Template {
+                name: "run",
+                inputs: Some(Inputs {
+                    parameters: params(&|_| None),
+                }),
+                container: Some(Container {
+                    name: "main",
+                    image: runner.image.clone(),
+                    command: runner.command.clone(),
+                    args: runner.args.clone(),
+                }),
+                outputs: Some(Outputs {
+                    artifacts: vec![OutputArtifact {
+                        name: "outputs",
+                        path: runner.output_path.clone(),
+                    }],
+                }),
+                steps: None,
+            },
+        };
+        let mut metadata = self.meta(
+            &r.name,
+            Some(&r.namespace),
+            "workflow-template",
+            Some(&r.tenant),
+            Some(&r.name),
+        );
+        // A called WorkflowTemplate the values declare as existing in the cluster: `check` reads it.
+        if let Some(called) = &r.workflow_template_ref
+            && s.existing_templates
+                .iter()
+                .any(|t| match t.split_once('/') {
+                    Some((ns, n)) => ns == r.namespace && n == called,
+                    None => t == called,
+                })
+        {
+            metadata
+                .annotations
+                .get_or_insert_with(BTreeMap::new)
+                .insert(EXISTING_TEMPLATES_ANNOTATION.into(), called.clone());
+        }
         Some(WorkflowTemplate {
-            metadata: self.meta(
-                &r.name,
-                Some(&r.tenant),
-                "workflow-template",
-                Some(&r.tenant),
-                Some(&r.name),
-            ),
+            metadata,
             spec: WorkflowTemplateSpec {
                 service_account_name: s.service_account_name.clone(),
                 artifact_repository_ref: key.map(|key| ArtifactRepositoryRef {
@@ -416,35 +499,7 @@ impl Ctx<'_> {
                         },
                     ],
                 },
-                templates: vec![Template {
-                    name: "run",
-                    inputs: Inputs {
-                        parameters: vec![
-                            Parameter {
-                                name: "repo-url",
-                                value: None,
-                                description: None,
-                            },
-                            Parameter {
-                                name: "revision",
-                                value: None,
-                                description: None,
-                            },
-                        ],
-                    },
-                    container: Container {
-                        name: "main",
-                        image: runner.image.clone(),
-                        command: runner.command.clone(),
-                        args: runner.args.clone(),
-                    },
-                    outputs: Outputs {
-                        artifacts: vec![OutputArtifact {
-                            name: "outputs",
-                            path: runner.output_path.clone(),
-                        }],
-                    },
-                }],
+                templates: vec![template],
             },
         })
     }

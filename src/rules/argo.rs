@@ -107,6 +107,15 @@ pub fn repository_key(registration: &str) -> String {
     format!("{REPOSITORY_KEY_PREFIX}{registration}")
 }
 
+/// The suffix of a registration's data repository key: `artifactRepositories.<name>.data`. A
+/// registration name is a DNS-1123 label (no `.`), so no registration's own key can take this form.
+pub const DATA_KEY_SUFFIX: &str = ".data";
+
+/// The ConfigMap data key of a registration's data bucket (`dataBucket`).
+pub fn data_repository_key(registration: &str) -> String {
+    format!("{REPOSITORY_KEY_PREFIX}{registration}{DATA_KEY_SUFFIX}")
+}
+
 /// The JSON type of a repository field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {

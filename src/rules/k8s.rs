@@ -19,6 +19,10 @@ pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 /// (`existingSecret`), comma-separated. `check` and `explain` read it, so a Secret that is
 /// deliberately not in the stream is told from a missing one.
 pub const EXISTING_SECRETS_ANNOTATION: &str = "artifact-repos/existing-secrets";
+/// On a generated WorkflowTemplate: the WorkflowTemplates its `templateRef` calls that the values
+/// declare as existing in the cluster (`artifactRepos.existingTemplates`), comma-separated; `check`
+/// does not report them missing.
+pub const EXISTING_TEMPLATES_ANNOTATION: &str = "artifact-repos/existing-templates";
 
 /// Labels set on every generated object; `commonLabels` may not use these prefixes.
 pub mod labels {

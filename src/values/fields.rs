@@ -17,6 +17,8 @@ use crate::rules::k8s;
 pub enum Type {
     Str,
     Bool,
+    /// An integer, at least 1 (`installationId`).
+    Int,
     /// A string, or (with a quoting hint) a YAML number: `argoVersion`.
     Version,
     StrList,
@@ -69,6 +71,10 @@ pub enum Rule {
     AbsolutePath,
     GcpServiceAccount,
     Uuid,
+    /// A Kubernetes label value (the tenant is sanitised into one; see `names::tenant_label`).
+    LabelValue,
+    /// An e-mail address (`adminUsers`, `readUsers`).
+    Email,
     OneOf(&'static [&'static str]),
 }
 
@@ -132,6 +138,8 @@ impl Rule {
                     "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
                 ),
             )],
+            Rule::LabelValue => vec![],
+            Rule::Email => vec![("pattern", json!("^[^@\\s]+@[^@\\s]+$"))],
             Rule::OneOf(values) => vec![("enum", json!(values))],
         }
     }
@@ -156,6 +164,8 @@ impl Rule {
             Rule::AbsolutePath => names::absolute_path(value),
             Rule::GcpServiceAccount => names::gcp_service_account(value),
             Rule::Uuid => names::uuid(value),
+            Rule::LabelValue => k8s::label_value(value),
+            Rule::Email => names::email(value),
             Rule::OneOf(values) if values.contains(&value) => Ok(()),
             Rule::OneOf(values) => Err(format!(
                 "is not one of {}",
@@ -253,6 +263,8 @@ const fn b(key: &'static str, default: Default, doc: &'static str) -> Field {
 
 /// The prefix of the Secret an ExternalSecret creates for a repository.
 pub const SECRET_PREFIX: &str = "s3-credentials-";
+/// The prefix of the Secret of a registration's data bucket (the origin chart's name).
+pub const DATA_SECRET_PREFIX: &str = "s3-data-credentials-";
 
 /// `repoRegistrations[]`.
 pub mod registration {
@@ -278,8 +290,20 @@ pub mod registration {
     pub const TENANT: Field = s(
         "tenant",
         Default::Required,
+        Rule::LabelValue,
+        "the tenant identifier (`program/project`, an org short code): written as the `artifact-repos/tenant` label, every character a label value cannot hold replaced by `-`; the namespace too when `namespace` is not set and `artifactRepos.namespaceRule` is `tenant`",
+    );
+    pub const NAMESPACE: Field = s(
+        "namespace",
+        Default::Derived("by `artifactRepos.namespaceRule`"),
         Rule::DnsLabel,
-        "the tenant's namespace (DNS-1123 label); not the controller namespace, not `kube-*`",
+        "where the registration's workflows run and its objects go; registrations of several tenants may share one (one repositories ConfigMap holds them all); not the controller namespace, not `kube-*`",
+    );
+    pub const WORKFLOW_TEMPLATE_REF: Field = s(
+        "workflowTemplateRef",
+        Default::None,
+        Rule::DnsSubdomain,
+        "a WorkflowTemplate in the registration's namespace that runs repositories (like `nextflow-repo-runner`): the generated WorkflowTemplate calls its `artifactRepos.workflowTemplates.refTemplate` template through `templateRef` instead of running the runner container; `check` reports it when it is neither in the manifests nor assumed (`--assume-template`, `artifactRepos.existingTemplates`)",
     );
     pub const ARTIFACT_BUCKET: Field = field(
         "artifactBucket",
@@ -288,12 +312,57 @@ pub mod registration {
         Rule::None,
         "the registration's own bucket; without it the registration uses the default repository",
     );
+    pub const DATA_BUCKET: Field = field(
+        "dataBucket",
+        Type::Map(&super::ARTIFACT_BUCKET),
+        Default::None,
+        Rule::None,
+        "where the registration's input data is read from: a second repository, key `artifactRepositories.<name>.data`, credentials Secret `s3-data-credentials-<name>` (the artifact bucket's Secret when both name the same `externalSecretPath`)",
+    );
+    pub const INSTALLATION_ID: Field = field(
+        "installationId",
+        Type::Int,
+        Default::None,
+        Rule::None,
+        "accepted and ignored (the origin chart's GitHub App installation); an integer ≥ 1",
+    );
+    pub const ADMIN_USERS: Field = field(
+        "adminUsers",
+        Type::StrList,
+        Default::None,
+        Rule::Email,
+        "accepted and ignored (the origin chart's access control); e-mail addresses",
+    );
+    pub const READ_USERS: Field = field(
+        "readUsers",
+        Type::StrList,
+        Default::None,
+        Rule::Email,
+        "accepted and ignored (the origin chart's access control); e-mail addresses",
+    );
+    pub const IS_PUBLIC: Field = b(
+        "isPublic",
+        Default::None,
+        "accepted and ignored (the origin chart's visibility)",
+    );
+    pub const GITHUB_SECRET_NAME: Field = s(
+        "githubSecretName",
+        Default::None,
+        Rule::DnsSubdomain,
+        "accepted and ignored (the origin chart's GitHub token Secret)",
+    );
+    pub const GITHUB_SECRET_PATH: Field = s(
+        "githubSecretPath",
+        Default::None,
+        Rule::VaultPath,
+        "accepted and ignored (the origin chart's Vault path of the GitHub token)",
+    );
     pub const WORKLOAD_IDENTITY: Field = field(
         "workloadIdentity",
         Type::Map(&super::IDENTITY),
         Default::Derived("`artifactRepos.workloadIdentity`"),
         Rule::None,
-        "the cloud identity of the tenant's workflow pods (annotations on its service account); registrations of one tenant share it",
+        "the cloud identity of the workflow pods of the registration's namespace (annotations on its service account); registrations in one namespace share it (its service account is the namespace's)",
     );
     pub const ARTIFACT_GC: Field = field(
         "artifactGC",
@@ -307,7 +376,16 @@ pub mod registration {
         REPO_URL,
         DEFAULT_BRANCH,
         TENANT,
+        NAMESPACE,
+        WORKFLOW_TEMPLATE_REF,
         ARTIFACT_BUCKET,
+        DATA_BUCKET,
+        INSTALLATION_ID,
+        ADMIN_USERS,
+        READ_USERS,
+        IS_PUBLIC,
+        GITHUB_SECRET_NAME,
+        GITHUB_SECRET_PATH,
         WORKLOAD_IDENTITY,
         ARTIFACT_GC,
     ];
@@ -670,6 +748,25 @@ pub mod settings {
         Rule::None,
         "the runner of the generated WorkflowTemplates",
     );
+    pub const NAMESPACE_RULE: Field = s(
+        "namespaceRule",
+        Default::Str("tenant"),
+        Rule::OneOf(&["tenant", "repo"]),
+        "the namespace of a registration without `namespace`: `tenant`, the tenant itself (it must then be a DNS-1123 label); `repo`, `namespacePrefix` + `<org>-<repository>` from `repoUrl` (`https://github.com/bwalsh/nf-hello.git` → `wf-bwalsh-nf-hello`), lowercased, other characters replaced by `-`, as the RepoRegistration chart names namespaces",
+    );
+    pub const NAMESPACE_PREFIX: Field = s(
+        "namespacePrefix",
+        Default::Str("wf-"),
+        Rule::None,
+        "the prefix of the `repo` namespace rule",
+    );
+    pub const EXISTING_TEMPLATES: Field = field(
+        "existingTemplates",
+        Type::StrList,
+        Default::None,
+        Rule::None,
+        "WorkflowTemplates that exist in the cluster outside the rendered objects, `name` (any namespace) or `namespace/name`: `check --values` does not report a `workflowTemplateRef` to them (same as `check --assume-template`)",
+    );
     pub const COMMON_LABELS: Field = field(
         "commonLabels",
         Type::Labels,
@@ -722,6 +819,9 @@ pub mod settings {
         EXTERNAL_SECRETS,
         CREDENTIAL_KEYS,
         WORKFLOW_TEMPLATES,
+        NAMESPACE_RULE,
+        NAMESPACE_PREFIX,
+        EXISTING_TEMPLATES,
         WORKLOAD_IDENTITY,
         NAMESPACES,
         ARTIFACT_GC,
@@ -785,9 +885,16 @@ pub mod settings {
         Rule::None,
         "field of the Vault secret holding the secret access key",
     );
+    pub const PATH_PREFIX: Field = s(
+        "pathPrefix",
+        Default::None,
+        Rule::VaultPath,
+        "joined before every `externalSecretPath` as `<pathPrefix>/<path>` (the RepoRegistration chart's `kv`: its paths are relative to `kv/`)",
+    );
     pub static EXTERNAL_SECRETS_SECTION: Section = Section {
         required_when: None,
         groups: &[&[
+            PATH_PREFIX,
             STORE_REF,
             REFRESH_INTERVAL,
             ACCESS_KEY_PROPERTY,
@@ -849,10 +956,17 @@ pub mod settings {
         Rule::AbsolutePath,
         "directory archived as the `outputs` artifact",
     );
+    pub const REF_TEMPLATE: Field = s(
+        "refTemplate",
+        Default::Str("run-nextflow"),
+        Rule::DnsLabel,
+        "with a registration's `workflowTemplateRef`: the template of that WorkflowTemplate the generated one calls (`templateRef.template`; `run-nextflow` is the entrypoint of the RepoRegistration chart's `nextflow-repo-runner`); it receives the parameters `repo-url` and `revision`",
+    );
     pub static WORKFLOW_TEMPLATES_SECTION: Section = Section {
         required_when: None,
         groups: &[&[
             RUNNER_ENABLED,
+            REF_TEMPLATE,
             RUNNER_IMAGE,
             RUNNER_COMMAND,
             RUNNER_ARGS,
@@ -1068,12 +1182,21 @@ pub fn field_schema(f: &Field) -> serde_json::Value {
         Type::Bool => {
             m.insert("type".into(), json!("boolean"));
         }
+        Type::Int => {
+            m.insert("type".into(), json!("integer"));
+            m.insert("minimum".into(), json!(1));
+        }
         Type::Version => {
             m.insert("type".into(), json!(["string", "number"]));
         }
         Type::StrList => {
             m.insert("type".into(), json!("array"));
-            m.insert("items".into(), json!({"type": "string"}));
+            let mut items = serde_json::Map::new();
+            items.insert("type".into(), json!("string"));
+            for (k, v) in f.rule.schema() {
+                items.insert(k.into(), v);
+            }
+            m.insert("items".into(), Value::Object(items));
         }
         Type::Labels => {
             m.insert("type".into(), json!(["object", "null"]));
@@ -1124,8 +1247,10 @@ pub fn field_schema(f: &Field) -> serde_json::Value {
         }
         _ => {}
     }
-    for (k, v) in f.rule.schema() {
-        m.insert(k.into(), v);
+    if !matches!(f.ty, Type::StrList) {
+        for (k, v) in f.rule.schema() {
+            m.insert(k.into(), v);
+        }
     }
     Value::Object(m)
 }

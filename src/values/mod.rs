@@ -5,6 +5,7 @@
 pub mod fields;
 pub mod names;
 pub mod path;
+pub mod reporeg;
 pub mod set;
 pub mod validate;
 

@@ -321,6 +321,76 @@ pub fn is_credential_key(key: &str) -> bool {
     .any(|w| k.contains(w))
 }
 
+/// An e-mail address, as far as the origin chart's `adminUsers`/`readUsers` need one: one `@`, no
+/// white space, something on both sides.
+pub fn email(v: &str) -> Result<(), String> {
+    let ok = v.split('@').count() == 2
+        && !v.starts_with('@')
+        && !v.ends_with('@')
+        && !v.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err("is not an e-mail address; expected `name@example.org`".into())
+    }
+}
+
+/// The tenant as a label value: every character a label value cannot hold (anything but ASCII
+/// letters, digits, `-`, `_`, `.`) becomes `-`, the ends are trimmed to a letter or digit, and a
+/// result over 63 characters is shortened with a hash. `None` when no letter or digit is left.
+pub fn tenant_label(tenant: &str) -> Option<String> {
+    let mapped: String = tenant
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let trimmed = mapped.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    if trimmed.is_empty() {
+        return None;
+    }
+    let short = shorten("", trimmed, crate::rules::k8s::DNS_LABEL_MAX);
+    Some(
+        short
+            .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+            .to_string(),
+    )
+}
+
+/// The `repo` namespace rule: `prefix` + `<org>-<repository>` from the last two path segments of a
+/// git URL (`https://github.com/bwalsh/nf-hello.git` → `wf-bwalsh-nf-hello`; `git@host:org/repo`
+/// too), lowercased, every character outside `[a-z0-9-]` replaced by `-`. `None` when the URL has
+/// fewer than two path segments.
+pub fn repo_namespace(prefix: &str, url: &str) -> Option<String> {
+    let rest = match url.split_once("://") {
+        Some((_, rest)) => rest.split_once('/').map(|(_, p)| p)?,
+        None => url.split_once(':').map(|(_, p)| p)?,
+    };
+    let rest = rest.trim_end_matches('/');
+    let rest = rest.strip_suffix(".git").unwrap_or(rest);
+    let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    let tail = format!("{}-{}", parts[parts.len() - 2], parts[parts.len() - 1]);
+    let clean: String = format!("{prefix}{tail}")
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    Some(clean)
+}
+
 /// A Google service account email, `name@project.iam.gserviceaccount.com` (GKE Workload Identity).
 pub fn gcp_service_account(s: &str) -> Result<(), String> {
     let ok = s.split_once('@').is_some_and(|(name, domain)| {

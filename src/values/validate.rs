@@ -324,6 +324,8 @@ pub fn why_nothing(values: &Node) -> String {
 struct Known {
     controller_namespace: Option<String>,
     argo_version: Option<ArgoVersion>,
+    /// `artifactRepos.namespaceRule`: `Some(prefix)` for `repo`, `None` for `tenant`.
+    repo_rule_prefix: Option<String>,
     /// The S3 access and secret key's Secret keys (`credentialKeys`) and Vault properties.
     s3_keys: (String, String),
     s3_properties: (String, String),
@@ -389,9 +391,49 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
     }
 
     let argo_version = read_argo_version(r, map, path);
+    let namespace_rule = r
+        .string(map, path, "namespaceRule")
+        .unwrap_or_else(|| set::NAMESPACE_RULE.default_str().into());
+    r.rule(
+        &join(path, "namespaceRule"),
+        &namespace_rule,
+        set::NAMESPACE_RULE.rule.check(&namespace_rule),
+    );
+    let namespace_prefix = r
+        .string(map, path, "namespacePrefix")
+        .unwrap_or_else(|| set::NAMESPACE_PREFIX.default_str().into());
+    let prefix_ok = namespace_prefix.len() <= 40
+        && namespace_prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !namespace_prefix.starts_with('-');
+    if !prefix_ok {
+        r.err(
+            &join(path, "namespacePrefix"),
+            format!(
+                "{} is not a namespace prefix; expected at most 40 lowercase letters, digits and `-`, not starting with `-`, like `wf-`",
+                show(&namespace_prefix)
+            ),
+        );
+    }
+    let existing_templates = r
+        .string_list(map, path, "existingTemplates")
+        .unwrap_or_default();
+    for (i, t) in existing_templates.iter().enumerate() {
+        let ok = match t.split_once('/') {
+            Some((ns, name)) => k8s::dns_label(ns).and_then(|()| k8s::dns_subdomain(name)),
+            None => k8s::dns_subdomain(t),
+        };
+        r.rule(
+            &index(&join(path, "existingTemplates"), i),
+            t,
+            ok.map_err(|e| format!("{e}; expected `name` or `namespace/name`")),
+        );
+    }
     let mut known = Known {
         controller_namespace: controller_namespace_ok.then(|| controller_namespace.clone()),
         argo_version,
+        repo_rule_prefix: (namespace_rule == "repo").then(|| namespace_prefix.clone()),
         s3_keys: (
             set::ACCESS_KEY.default_str().into(),
             set::SECRET_KEY.default_str().into(),
@@ -590,6 +632,7 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
         access_key_key,
         secret_key_key,
         runner,
+        existing_templates,
         common_labels,
     };
     (Some(settings), known)
@@ -665,6 +708,10 @@ fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalS
             (kind, name)
         }
     };
+    let path_prefix = r.string(map, path, "pathPrefix");
+    if let Some(p) = &path_prefix {
+        r.rule(&join(path, "pathPrefix"), p, names::vault_path(p));
+    }
     let refresh_interval = r
         .string(map, path, "refreshInterval")
         .unwrap_or_else(|| set::REFRESH_INTERVAL.default_str().into());
@@ -697,6 +744,7 @@ fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalS
         store_kind,
         store_name,
         refresh_interval,
+        path_prefix,
         access_key_property,
         secret_key_property,
     })
@@ -744,11 +792,23 @@ fn read_runner(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<Option
     if r.problems.len() > before {
         return None;
     }
+    let ref_template = r
+        .string(map, path, "refTemplate")
+        .unwrap_or_else(|| set::REF_TEMPLATE.default_str().into());
+    r.rule(
+        &join(path, "refTemplate"),
+        &ref_template,
+        set::REF_TEMPLATE.rule.check(&ref_template),
+    );
+    if r.problems.len() > before {
+        return None;
+    }
     Some(enabled.then_some(RunnerSettings {
         image,
         command,
         args,
         output_path,
+        ref_template,
     }))
 }
 
@@ -1701,58 +1761,106 @@ fn read_registrations(
             &default_branch,
             names::git_ref(&default_branch),
         );
-        let tenant = r.required_string(map, &p, "tenant", "research-team");
-        if let Some(t) = &tenant {
-            let tp = join(&p, "tenant");
-            if r.rule(
-                &tp,
-                t,
-                k8s::dns_label(t).map_err(|e| format!("{e}: the tenant is a namespace name")),
-            ) {
-                if known.controller_namespace.as_ref() == Some(t) {
-                    r.err(&tp, format!("{} is the controller namespace (`artifactRepos.controllerNamespace`); a tenant needs a namespace of its own", show(t)));
-                } else if t.starts_with("kube-") {
-                    r.err(&tp, format!("{} is a namespace reserved for Kubernetes; choose a tenant namespace not starting with `kube-`", show(t)));
-                }
+        let tenant_text = r.required_string(map, &p, "tenant", "research-team");
+        let tp = join(&p, "tenant");
+        let tenant = tenant_text.as_ref().and_then(|t| {
+            let label = names::tenant_label(t);
+            if label.is_none() {
+                r.err(&tp, format!("{} has no letter or digit; the tenant is written as a label value, so it needs at least one", show(t)));
+            }
+            label
+        });
+        let namespace = read_namespace(
+            r,
+            map,
+            &p,
+            tenant_text.as_deref(),
+            repo_url.as_deref(),
+            known,
+        );
+
+        let template_ref = r.string(map, &p, "workflowTemplateRef");
+        if let Some(t) = &template_ref {
+            let rp = join(&p, "workflowTemplateRef");
+            if r.rule(&rp, t, k8s::dns_subdomain(t)) && name.as_deref() == Some(t.as_str()) {
+                r.err(&rp, format!("{} is the registration's own name, which is the name of the WorkflowTemplate generated for it: it would call itself; name the WorkflowTemplate that runs repositories, like `nextflow-repo-runner`", show(t)));
             }
         }
+        read_ignored(r, map, &p);
+
         let bucket_path = join(&p, "artifactBucket");
-        let repository = match (r.map(map.get("artifactBucket"), &bucket_path), &name) {
-            (Some(b), Some(n)) => {
-                let default_secret = names::shorten(f::SECRET_PREFIX, n, SECRET_NAME_MAX);
+        let data_path = join(&p, "dataBucket");
+        let n = name.clone().unwrap_or_default();
+        let repository = r
+            .map(map.get("artifactBucket"), &bucket_path)
+            .and_then(|b| {
+                let default_secret = names::shorten(f::SECRET_PREFIX, &n, SECRET_NAME_MAX);
                 let kind = BucketKind {
                     endpoint_key: "hostname",
                     known: &f::ARTIFACT_BUCKET,
                     default_secret_name: &default_secret,
                 };
                 read_bucket(r, b, &bucket_path, &kind, known)
-            }
-            (Some(b), None) => {
-                let kind = BucketKind {
-                    endpoint_key: "hostname",
-                    known: &f::ARTIFACT_BUCKET,
-                    default_secret_name: "x",
-                };
-                read_bucket(r, b, &bucket_path, &kind, known);
-                None
-            }
-            (None, _) => None,
+            });
+        let data_map = r.map(map.get("dataBucket"), &data_path);
+        // The same Vault path is the same credentials: one Secret serves both buckets (unless the
+        // data bucket names its own `secretName`).
+        let shared_secret = match (&repository, data_map) {
+            (Some(a), Some(dm)) => match &a.credentials {
+                Credentials::Vault {
+                    path, secret_name, ..
+                } if dm.get("externalSecretPath").and_then(Node::as_str) == Some(path.as_str())
+                    && !dm.contains_key("secretName") =>
+                {
+                    Some(secret_name.clone())
+                }
+                _ => None,
+            },
+            _ => None,
         };
-        // Two registrations of one tenant must not produce the same Secret.
-        if let (Some(t), Some(Some(sn))) = (
-            &tenant,
-            repository.as_ref().map(|x| x.credentials.secret_name()),
-        ) && let Credentials::Vault { .. } = repository.as_ref().unwrap().credentials
+        let data_repository = data_map.and_then(|b| {
+            let default_secret = shared_secret
+                .clone()
+                .unwrap_or_else(|| names::shorten(f::DATA_SECRET_PREFIX, &n, SECRET_NAME_MAX));
+            let kind = BucketKind {
+                endpoint_key: "hostname",
+                known: &f::ARTIFACT_BUCKET,
+                default_secret_name: &default_secret,
+            };
+            read_bucket(r, b, &data_path, &kind, known)
+        });
+        if let (Some(a), Some(d), Some(sn)) = (&repository, &data_repository, &shared_secret)
+            && d.credentials != a.credentials
         {
-            let key = (t.clone(), sn.to_string());
+            r.err(&data_path, format!("has the artifact bucket's `externalSecretPath`, so it shares its Secret {}, but reads other keys or properties from it; give it the same `credentialKeys`/`vaultProperties`, or a `secretName` of its own", show(sn)));
+        }
+        // Two registrations in one namespace must not produce the same Secret.
+        let shared = data_repository
+            .as_ref()
+            .zip(repository.as_ref())
+            .is_some_and(|(d, a)| d.credentials == a.credentials);
+        for (repo, rp) in [
+            (repository.as_ref(), &bucket_path),
+            (data_repository.as_ref().filter(|_| !shared), &data_path),
+        ] {
+            let (Some(ns), Some(repo)) = (&namespace, repo) else {
+                continue;
+            };
+            let Credentials::Vault {
+                secret_name: sn, ..
+            } = &repo.credentials
+            else {
+                continue;
+            };
+            let key = (ns.clone(), sn.to_string());
             if name.as_deref() == Some("default") {
                 // already refused above; its derived Secret name says nothing new
-            } else if sn == format!("{}default", f::SECRET_PREFIX) {
-                r.err(&bucket_path, format!("its Secret name {} is the one the default repository uses in every tenant namespace; set `secretName`", show(sn)));
+            } else if *sn == format!("{}default", f::SECRET_PREFIX) {
+                r.err(rp, format!("its Secret name {} is the one the default repository uses in every namespace; set `secretName`", show(sn)));
             } else if let Some(first) = secrets.get(&key) {
-                r.err(&bucket_path, format!("its Secret name {} in namespace {} is already produced by {first}; set a distinct `secretName`", show(sn), show(t)));
+                r.err(rp, format!("its Secret name {} in namespace {} is already produced by {first}; set a distinct `secretName`", show(sn), show(ns)));
             } else {
-                secrets.insert(key, bucket_path.clone());
+                secrets.insert(key, rp.clone());
             }
         }
         let artifact_gc = match map.get("artifactGC") {
@@ -1764,27 +1872,27 @@ fn read_registrations(
                 &known.service_account_name,
             ),
         };
-        // A tenant's registrations share its service account, so they share its identity.
+        // The registrations of a namespace share its service account, so they share its identity.
         let ip = join(&p, "workloadIdentity");
         let identity = match map.get("workloadIdentity") {
             // The namespace's own identity, when it has one, applies as it is.
             None | Some(Node::Null)
-                if tenant
+                if namespace
                     .as_ref()
-                    .is_some_and(|t| known.namespace_identity.contains_key(t)) =>
+                    .is_some_and(|n| known.namespace_identity.contains_key(n)) =>
             {
                 None
             }
             None | Some(Node::Null) => Some(known.identity.clone()),
             node => read_identity(r, node, &ip),
         };
-        if let (Some(t), Some(identity)) = (&tenant, identity)
+        if let (Some(t), Some(identity)) = (&namespace, identity)
             && !identity.is_empty()
         {
             match identities.get(t) {
                 Some(first) if first != &identity => {
                     let from = identity_from.get(t).cloned().unwrap_or_default();
-                    r.err(&ip, format!("differs from the identity of tenant {} set at {from}; a tenant's registrations share its service account `{}`, so they share one identity: give them the same `workloadIdentity`, or put this registration in a tenant of its own", show(t), known.service_account_name));
+                    r.err(&ip, format!("differs from the identity of namespace {} set at {from}; the registrations of a namespace share its service account `{}`, so they share one identity: give them the same `workloadIdentity`, or put this registration in a namespace of its own", show(t), known.service_account_name));
                 }
                 Some(_) => {}
                 None => {
@@ -1806,11 +1914,97 @@ fn read_registrations(
             repo_url: repo_url.unwrap(),
             default_branch,
             tenant: tenant.unwrap(),
+            namespace: namespace.unwrap(),
             repository,
+            data_repository,
+            workflow_template_ref: template_ref,
             artifact_gc,
         });
     }
     (out, identities)
+}
+
+/// The namespace of a registration: `namespace`, else the `artifactRepos.namespaceRule`.
+fn read_namespace(
+    r: &mut Reader,
+    map: &Map,
+    p: &str,
+    tenant: Option<&str>,
+    repo_url: Option<&str>,
+    known: &Known,
+) -> Option<String> {
+    let np = join(p, "namespace");
+    let (ns, at, how) = if let Some(ns) = r.string(map, p, "namespace") {
+        if !r.rule(&np, &ns, k8s::dns_label(&ns)) {
+            return None;
+        }
+        (ns, np, "")
+    } else if let Some(prefix) = &known.repo_rule_prefix {
+        let url = repo_url?;
+        let Some(ns) = names::repo_namespace(prefix, url) else {
+            r.err(&np, format!("is not set, and `artifactRepos.namespaceRule: repo` needs `<org>/<repository>` at the end of `repoUrl`, which {} does not have; set `namespace`", show(url)));
+            return None;
+        };
+        if let Err(e) = k8s::dns_label(&ns) {
+            r.err(&np, format!("is not set, and `artifactRepos.namespaceRule: repo` makes {} of `repoUrl`, which {e}; set `namespace`", show(&ns)));
+            return None;
+        }
+        (
+            ns,
+            np,
+            " (made of `repoUrl` by `artifactRepos.namespaceRule: repo`)",
+        )
+    } else {
+        let t = tenant?;
+        let tp = join(p, "tenant");
+        if let Err(e) = k8s::dns_label(t) {
+            r.err(&tp, format!("{} {e}: without `namespace`, the tenant is the namespace (`artifactRepos.namespaceRule: tenant`); set `namespace`, or `artifactRepos.namespaceRule: repo` to name it after `repoUrl`", show(t)));
+            return None;
+        }
+        (t.to_string(), tp, "")
+    };
+    if known.controller_namespace.as_ref() == Some(&ns) {
+        r.err(&at, format!("{}{how} is the controller namespace (`artifactRepos.controllerNamespace`); a registration's workflows need a namespace of their own", show(&ns)));
+        return None;
+    }
+    if ns.starts_with("kube-") {
+        r.err(&at, format!("{}{how} is a namespace reserved for Kubernetes; choose a namespace not starting with `kube-`", show(&ns)));
+        return None;
+    }
+    Some(ns)
+}
+
+/// The origin chart's fields the tool has no use for: type-checked, then ignored.
+fn read_ignored(r: &mut Reader, map: &Map, p: &str) {
+    let ip = join(p, "installationId");
+    match map.get("installationId") {
+        None | Some(Node::Null) => {}
+        Some(Node::Int(i)) if *i >= 1 => {}
+        Some(other) => r.err(
+            &ip,
+            format!(
+                "expected an integer of at least 1 (a GitHub App installation id), got {}",
+                show_node(other)
+            ),
+        ),
+    }
+    for key in ["adminUsers", "readUsers"] {
+        for (i, u) in r
+            .string_list(map, p, key)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            r.rule(&index(&join(p, key), i), u, names::email(u));
+        }
+    }
+    r.bool(map, p, "isPublic");
+    if let Some(s) = r.string(map, p, "githubSecretName") {
+        r.rule(&join(p, "githubSecretName"), &s, k8s::dns_subdomain(&s));
+    }
+    if let Some(s) = r.string(map, p, "githubSecretPath") {
+        r.rule(&join(p, "githubSecretPath"), &s, names::vault_path(&s));
+    }
 }
 
 #[cfg(test)]
@@ -1914,6 +2108,105 @@ mod tests {
             ),
             "{err}"
         );
+    }
+    const ORIGIN_STYLE: &str = "artifactRepos:\n  externalSecrets: {pathPrefix: kv}\nrepoRegistrations:\n- name: nf-hello\n  repoUrl: https://github.com/bwalsh/nf-hello.git\n  tenant: program/project\n  namespace: wf-poc\n  workflowTemplateRef: nextflow-repo-runner\n  installationId: 12\n  adminUsers: [pi@research.edu]\n  readUsers: []\n  isPublic: false\n  githubSecretName: github-secret-nf\n  githubSecretPath: argo/apps/nf/github\n  artifactBucket: {hostname: s3.us-west-2.amazonaws.com, bucket: nf-artifacts, externalSecretPath: argo/apps/nf/s3}\n  dataBucket: {hostname: s3.us-west-2.amazonaws.com, bucket: nf-data, externalSecretPath: argo/apps/nf/s3}\n- name: genomics\n  repoUrl: https://github.com/genomics-lab/vc.git\n  tenant: genomics-lab\n  namespace: wf-poc\n  artifactBucket: {bucket: g-artifacts, externalSecretPath: g/a}\n  dataBucket: {bucket: g-data, externalSecretPath: g/d}\n";
+
+    #[test]
+    fn origin_fields_are_read() {
+        let (m, w) = check(ORIGIN_STYLE).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        let [a, b] = &m.registrations[..] else {
+            panic!()
+        };
+        assert_eq!(a.tenant, "program-project");
+        assert_eq!(
+            (a.namespace.as_str(), b.namespace.as_str()),
+            ("wf-poc", "wf-poc")
+        );
+        assert_eq!(
+            a.workflow_template_ref.as_deref(),
+            Some("nextflow-repo-runner")
+        );
+        // One Vault path, one Secret; two paths, two Secrets with the origin's data Secret name.
+        assert_eq!(
+            a.data_repository
+                .as_ref()
+                .unwrap()
+                .credentials
+                .secret_name(),
+            Some("s3-credentials-nf-hello")
+        );
+        assert_eq!(
+            b.data_repository
+                .as_ref()
+                .unwrap()
+                .credentials
+                .secret_name(),
+            Some("s3-data-credentials-genomics")
+        );
+        assert_eq!(
+            m.settings.external_secrets.path_prefix.as_deref(),
+            Some("kv")
+        );
+    }
+
+    #[test]
+    fn ignored_fields_are_type_checked() {
+        let err = check("repoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: https://g/o/r\n  installationId: 0\n  adminUsers: [nobody]\n  readUsers: x\n  isPublic: \"no\"\n  githubSecretName: Bad_Name\n").unwrap_err().to_string();
+        for want in [
+            "repoRegistrations[0].installationId: expected an integer of at least 1 (a GitHub App installation id), got a number `0`",
+            "repoRegistrations[0].adminUsers[0]: `nobody` is not an e-mail address",
+            "repoRegistrations[0].readUsers: expected a list of strings",
+            "repoRegistrations[0].isPublic: expected `true` or `false`",
+            "repoRegistrations[0].githubSecretName: `Bad_Name` is not a valid DNS-1123 subdomain",
+        ] {
+            assert!(err.contains(want), "missing {want:?} in:\n{err}");
+        }
+    }
+
+    #[test]
+    fn namespace_rules() {
+        let regs = "repoRegistrations:\n- name: a\n  tenant: Org/Proj\n  repoUrl: https://github.com/BWalsh/nf_hello.git\n";
+        let err = check(regs).unwrap_err().to_string();
+        assert!(
+            err.contains("repoRegistrations[0].tenant: `Org/Proj` is not a valid DNS-1123 label"),
+            "{err}"
+        );
+        assert!(
+            err.contains("set `namespace`, or `artifactRepos.namespaceRule: repo`"),
+            "{err}"
+        );
+        let (m, _) = check(&format!("artifactRepos: {{namespaceRule: repo}}\n{regs}")).unwrap();
+        assert_eq!(m.registrations[0].namespace, "wf-bwalsh-nf-hello");
+        assert_eq!(m.registrations[0].tenant, "Org-Proj");
+        let (m, _) = check("artifactRepos: {namespaceRule: repo, namespacePrefix: \"\"}\nrepoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: git@github.com:org/repo.git\n").unwrap();
+        assert_eq!(m.registrations[0].namespace, "org-repo");
+        let err = check("artifactRepos: {namespaceRule: repo}\nrepoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: https://example.org/x\n").unwrap_err().to_string();
+        assert!(err.contains("repoRegistrations[0].namespace: is not set, and `artifactRepos.namespaceRule: repo` needs `<org>/<repository>` at the end of `repoUrl`"), "{err}");
+        let err = check("repoRegistrations:\n- name: a\n  tenant: t\n  namespace: argo-workflows\n  repoUrl: https://g/o/r\n").unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "repoRegistrations[0].namespace: `argo-workflows` is the controller namespace"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_template_ref_to_itself_is_refused() {
+        let err = check("repoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: https://g/o/r\n  workflowTemplateRef: a\n").unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "repoRegistrations[0].workflowTemplateRef: `a` is the registration's own name"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn secrets_collide_per_namespace_not_per_tenant() {
+        let err = check("repoRegistrations:\n- name: a\n  tenant: t1\n  namespace: shared\n  repoUrl: https://g/o/r\n  artifactBucket: {bucket: abc, externalSecretPath: p, secretName: s}\n- name: b\n  tenant: t2\n  namespace: shared\n  repoUrl: https://g/o/r\n  artifactBucket: {bucket: abc, externalSecretPath: q, secretName: s}\n").unwrap_err().to_string();
+        assert!(err.contains("repoRegistrations[1].artifactBucket: its Secret name `s` in namespace `shared` is already produced by repoRegistrations[0].artifactBucket"), "{err}");
     }
 
     fn one(values: &str) -> Repository {

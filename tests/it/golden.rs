@@ -84,3 +84,40 @@ fn golden_cases() {
         failures.join("\n")
     );
 }
+
+/// Issue #12: the values form and the RepoRegistration folder of examples/repo-registrations, and
+/// the same objects in Helm's stream, render the same objects.
+#[test]
+fn repo_registration_forms_render_the_same_objects() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let values = std::fs::read(root.join("render/repo-registrations-values/stdout")).unwrap();
+    let folder = std::fs::read(root.join("render/repo-registrations-folder/stdout")).unwrap();
+    assert!(values == folder, "values and folder forms differ");
+    // post-render: every generated document (release `rel` instead of `artifact-repos`, Helm 3's
+    // `# Source:` line) is one of render's.
+    let stream = String::from_utf8(
+        std::fs::read(root.join("postrender/repo-registrations/stdout")).unwrap(),
+    )
+    .unwrap();
+    let values = String::from_utf8(values).unwrap();
+    let generated = stream
+        .split("---\n")
+        .filter(|d| d.contains("app.kubernetes.io/managed-by: artifact-repos"))
+        .map(|d| {
+            d.lines()
+                .filter(|l| !l.starts_with("# Source:"))
+                .map(|l| l.replace("instance: rel", "instance: artifact-repos"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect::<Vec<_>>();
+    let rendered: Vec<String> = values
+        .split("---\n")
+        .filter(|d| !d.is_empty())
+        .map(|d| d.trim_end().to_string())
+        .collect();
+    assert_eq!(generated.len(), rendered.len());
+    for g in &generated {
+        assert!(rendered.contains(g), "not rendered:\n{g}");
+    }
+}

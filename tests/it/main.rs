@@ -2,11 +2,13 @@
 //! module is one area; `ARTIFACT_REPOS_BLESS=1` (`support::bless`) rewrites every expected file that
 //! a test compares against, through the same code that compares.
 
+mod argocd;
 mod chart;
 mod ci;
 mod golden;
 mod helm;
 mod hostile;
+mod krm;
 mod postrender_streams;
 mod privilege;
 mod properties;

@@ -509,3 +509,115 @@ fn sampled_random_renders_pass_the_independent_validator() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue #12: RepoRegistration objects render what the same registrations in values render.
+
+/// The registrations of `values` as RepoRegistration documents (metadata.namespace or
+/// spec.namespace, by `in_spec`), and the values without them.
+fn as_objects(values: &Node, in_spec: &[bool]) -> (Node, String) {
+    let mut rest = values.clone();
+    let regs = match &mut rest {
+        Node::Map(m) => m.shift_remove("repoRegistrations"),
+        _ => None,
+    };
+    let mut text = String::new();
+    for (i, reg) in regs
+        .as_ref()
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let mut spec = reg.as_map().unwrap().clone();
+        let name = spec.shift_remove("name").unwrap();
+        let mut meta = indexmap::IndexMap::new();
+        meta.insert("name".to_string(), name);
+        if !in_spec[i % in_spec.len()]
+            && let Some(ns) = spec.shift_remove("namespace")
+        {
+            meta.insert("namespace".to_string(), ns);
+        }
+        let doc = values_gen::map(vec![
+            ("apiVersion", values_gen::s("platform.calypr.io/v1alpha1")),
+            ("kind", values_gen::s("RepoRegistration")),
+            ("metadata", Node::Map(meta)),
+            ("spec", Node::Map(spec)),
+        ]);
+        text.push_str("---\n");
+        text.push_str(&artifact_repos::yaml::to_yaml(&doc));
+    }
+    (rest, text)
+}
+
+fn docs_text(docs: &[artifact_repos::render::Document]) -> String {
+    docs.iter().map(|d| format!("---\n{}", d.yaml)).collect()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// `render -f settings -f registrations.yaml` and `post-render` with RepoRegistrations in the
+    /// stream generate exactly what `render -f values` generates from the same content.
+    #[test]
+    fn repo_registration_objects_render_like_values(
+        v in values_gen::origin_values(),
+        in_spec in prop::collection::vec(any::<bool>(), 1..4),
+    ) {
+        use artifact_repos::render::{Release, render_docs};
+        use artifact_repos::values::reporeg;
+        let options = Options::default();
+        let expected = render_docs(&v, &options).map(|(d, _)| docs_text(&d));
+        prop_assert!(expected.is_ok(), "{:?}", expected.err());
+        let expected = expected.unwrap();
+
+        // The file form, as `render -f` reads it.
+        let (mut rest, text) = as_objects(&v, &in_spec);
+        let parsed = artifact_repos::yaml::parse_documents("regs.yaml", text.as_bytes(), usize::MAX).unwrap();
+        let mut problems = artifact_repos::error::Problems::default();
+        let entries = reporeg::from_documents("regs.yaml", &parsed, true, &mut problems).unwrap_or_default();
+        prop_assert!(problems.is_empty(), "{problems}");
+        let origins = reporeg::append(&mut rest, entries);
+        let from_file = render_docs(&rest, &options).map_err(|p| origins.relabel(p).to_string());
+        prop_assert_eq!(from_file.map(|(d, _)| docs_text(&d)), Ok(expected.clone()));
+
+        // The stream form: a carrier with the rest of the values, then the objects (a release that
+        // generates nothing is refused by design: tests/postrender_streams.rs).
+        if expected.is_empty() {
+            return Ok(());
+        }
+        let (rest, text) = as_objects(&v, &in_spec);
+        let stream = format!(
+            "---\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: c\nrelease:\n  name: artifact-repos\n  namespace: argo\nvalues: {}\n{text}",
+            serde_json::to_string(&rest).unwrap()
+        );
+        let seen = std::cell::RefCell::new(String::new());
+        let out = artifact_repos::postrender::post_render_with(stream.as_bytes(), |values, o| {
+            let r = render_docs(values, &Options { release: Release { name: o.release.name.clone(), namespace: None }, ..Default::default() });
+            if let Ok((d, _)) = &r {
+                *seen.borrow_mut() = docs_text(d);
+            }
+            r
+        });
+        prop_assert!(out.is_ok(), "{:?}", out.err());
+        prop_assert_eq!(seen.into_inner(), expected);
+        // The RepoRegistration documents themselves pass through byte for byte.
+        let bytes = String::from_utf8(out.unwrap().to_bytes()).unwrap();
+        for doc in text.split("---\n").filter(|d| !d.is_empty()) {
+            prop_assert!(bytes.contains(doc), "not passed through:\n{doc}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Shared namespaces, data buckets and template refs keep every structural property.
+    #[test]
+    fn origin_style_renders_pass_structural_validation(v in values_gen::origin_values()) {
+        let r = render(&v, &Options::default());
+        prop_assert!(r.is_ok(), "{:?}", r.err());
+        let r = r.unwrap();
+        prop_assert_eq!(check_objects(&r), Ok(()));
+    }
+}

@@ -224,3 +224,61 @@ pub fn values() -> impl Strategy<Value = Node> {
             map(top)
         })
 }
+
+/// Issue #12: values in the RepoRegistration chart's style on top of `values()`: some registrations
+/// get a `namespace` (often one shared by several tenants), a tenant that is not a namespace name
+/// (`program/project`, only with a namespace), a `workflowTemplateRef`, a `dataBucket`, and the
+/// fields the tool ignores.
+pub fn origin_values() -> impl Strategy<Value = Node> {
+    (values(), prop::collection::vec(origin_extras(), 8)).prop_map(|(mut v, extras)| {
+        if let Node::Map(top) = &mut v
+            && let Some(Node::Seq(regs)) = top.get_mut("repoRegistrations")
+        {
+            for (reg, extra) in regs.iter_mut().zip(extras) {
+                if let Node::Map(m) = reg {
+                    for (k, x) in extra {
+                        if k == "tenant" && !m.contains_key("namespace") {
+                            continue;
+                        }
+                        m.insert(k.to_string(), x);
+                    }
+                }
+            }
+        }
+        v
+    })
+}
+
+fn origin_extras() -> impl Strategy<Value = Vec<(&'static str, Node)>> {
+    (
+        prop::option::of(prop_oneof![Just("wf-poc"), Just("wf-shared-2")]),
+        any::<bool>(),
+        prop::option::of(Just("nextflow-repo-runner")),
+        prop::option::of(bucket("hostname")),
+        any::<bool>(),
+    )
+        .prop_map(|(ns, odd_tenant, template, data, ignored)| {
+            let mut e: Vec<(&'static str, Node)> = Vec::new();
+            if let Some(ns) = ns {
+                e.push(("namespace", s(ns)));
+            }
+            if odd_tenant {
+                e.push(("tenant", s("program/project")));
+            }
+            if let Some(t) = template {
+                e.push(("workflowTemplateRef", s(t)));
+            }
+            if let Some(d) = data {
+                e.push(("dataBucket", map(d)));
+            }
+            if ignored {
+                e.push(("installationId", Node::Int(42)));
+                e.push(("adminUsers", Node::Seq(vec![s("pi@example.org")])));
+                e.push(("readUsers", Node::Seq(vec![])));
+                e.push(("isPublic", Node::Bool(false)));
+                e.push(("githubSecretName", s("github-secret")));
+                e.push(("githubSecretPath", s("argo/apps/github")));
+            }
+            e
+        })
+}

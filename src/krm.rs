@@ -1,0 +1,563 @@
+//! The KRM function: kustomize (`--enable-alpha-plugins --enable-exec`) and kpt (`fn eval --exec`,
+//! `fn render`) run an exec function with no arguments, a `ResourceList` (`config.kubernetes.io/v1`)
+//! on stdin and the transformed `ResourceList` expected on stdout. Pure: bytes in, bytes out.
+//!
+//! - Values come from `functionConfig`: the values carrier (`apiVersion: artifact-repos/v1`,
+//!   `kind: ValuesCarrier`, `release: {name, namespace}`, `values: {...}`), or a `ConfigMap` whose
+//!   `data.values` holds a values file as YAML text (`data.releaseName`, `data.releaseNamespace`
+//!   optional).
+//! - `RepoRegistration` items are registrations. Every item, registrations included (as the
+//!   post-renderer passes them through), comes back unchanged, annotations included (kustomize's
+//!   `config.kubernetes.io/index`, `internal.config.kubernetes.io/*`): kpt writes the function's
+//!   output back into the package, so a dropped item would delete its file. To keep registrations
+//!   out of what is applied, annotate them `config.kubernetes.io/local-config: "true"` (kustomize
+//!   then leaves them out of its output, kpt out of `live apply`).
+//! - The generated objects are appended after the items, in `render`'s order.
+//! - Problems are `results` (severity, message, `field.path`, `resourceRef`); on an error the items
+//!   come back unchanged with the results, nothing is generated, and the exit code is non-zero.
+//!
+//! Sniffing (`artifact-repos` with no arguments and a piped stdin): a stream that is exactly one
+//! YAML document of kind `ResourceList` with an apiVersion in `config.kubernetes.io` is a KRM call;
+//! anything else is Helm's post-renderer stream. A Helm stream never is a lone ResourceList.
+
+use crate::error::{Problem, Problems};
+use crate::postrender::{CARRIER_API_VERSION, CARRIER_KIND};
+use crate::render::{Options, Release};
+use crate::yaml::Node;
+use serde_json::{Map, Value, json};
+
+/// The ResourceList apiVersion written back (what kustomize and kpt send).
+pub const API_VERSION: &str = "config.kubernetes.io/v1";
+pub const KIND: &str = "ResourceList";
+const GROUP_PREFIX: &[u8] = b"config.kubernetes.io/";
+
+/// Largest ResourceList read (kustomize hands over the whole build).
+pub const MAX_INPUT_BYTES: usize = 256 * 1024 * 1024;
+
+/// Whether a stdin stream is a KRM function call: one document, `kind: ResourceList`,
+/// apiVersion `config.kubernetes.io/...` (block style, or flow style/JSON).
+pub fn is_resource_list(input: &[u8]) -> bool {
+    let pieces = crate::stream::split(input);
+    let mut docs = pieces.iter().filter(|p| !p.is_blank());
+    let (Some(piece), None) = (docs.next(), docs.next()) else {
+        return false;
+    };
+    if piece.top_level_scalar("kind") == Some(KIND.as_bytes()) {
+        return piece
+            .top_level_scalar("apiVersion")
+            .is_some_and(|v| v.starts_with(GROUP_PREFIX));
+    }
+    let content = piece.content().trim_ascii_start();
+    if content.starts_with(b"{") {
+        return crate::yaml::parse_documents("stdin", content, MAX_INPUT_BYTES)
+            .ok()
+            .is_some_and(|d| d.len() == 1 && is_list_node(&d[0]));
+    }
+    false
+}
+
+fn is_list_node(node: &Node) -> bool {
+    node.get("kind").and_then(Node::as_str) == Some(KIND)
+        && node
+            .get("apiVersion")
+            .and_then(Node::as_str)
+            .is_some_and(|v| v.as_bytes().starts_with(GROUP_PREFIX))
+}
+
+/// What the function produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The ResourceList to print (YAML), or `None` when the input was not a ResourceList at all.
+    pub output: Option<String>,
+    /// Problems and warnings, for stderr (kustomize shows stderr, not results).
+    pub messages: Vec<String>,
+    /// An error result was reported: exit non-zero.
+    pub failed: bool,
+}
+
+/// One `results` entry.
+struct Finding {
+    severity: &'static str,
+    message: String,
+    field: Option<String>,
+    resource: Option<Value>,
+}
+
+/// The `resourceRef` of an object: apiVersion, kind, name, namespace.
+fn resource_ref(node: &Node) -> Value {
+    let text = |n: Option<&Node>| n.and_then(Node::as_str).map(str::to_string);
+    let meta = node.get("metadata");
+    let mut r = Map::new();
+    for (k, v) in [
+        ("apiVersion", text(node.get("apiVersion"))),
+        ("kind", text(node.get("kind"))),
+        ("name", text(meta.and_then(|m| m.get("name")))),
+        ("namespace", text(meta.and_then(|m| m.get("namespace")))),
+    ] {
+        if let Some(v) = v {
+            r.insert(k.into(), Value::String(v));
+        }
+    }
+    Value::Object(r)
+}
+
+/// Where the values came from, to point results into functionConfig.
+enum ConfigForm {
+    Carrier,
+    ConfigMap,
+}
+
+/// Reads release and values out of functionConfig.
+fn read_config(config: Option<&Node>) -> Result<(Release, Node, ConfigForm), Vec<Finding>> {
+    let error = |field: Option<&str>, message: String| {
+        vec![Finding {
+            severity: "error",
+            message,
+            field: field.map(str::to_string),
+            resource: config.map(resource_ref),
+        }]
+    };
+    let config = match config {
+        None | Some(Node::Null) => {
+            return Err(error(
+                None,
+                format!(
+                    "no functionConfig: give the values as a `{CARRIER_API_VERSION}` `{CARRIER_KIND}` (`values: {{...}}`), or a ConfigMap with the values file under `data.values`"
+                ),
+            ));
+        }
+        Some(c) => c,
+    };
+    let api = config
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .unwrap_or("");
+    let kind = config.get("kind").and_then(Node::as_str).unwrap_or("");
+    match (api, kind) {
+        (CARRIER_API_VERSION, CARRIER_KIND) => {
+            let (release, values) = crate::postrender::read_carrier(config, "functionConfig")
+                .map_err(|p| {
+                    p.0.into_iter()
+                        .map(|p| Finding {
+                            severity: "error",
+                            field: p.path.strip_prefix("functionConfig: ").map(str::to_string),
+                            message: p.message,
+                            resource: Some(resource_ref(config)),
+                        })
+                        .collect::<Vec<_>>()
+                })?;
+            Ok((release, values, ConfigForm::Carrier))
+        }
+        ("v1", "ConfigMap") => {
+            let data = config.get("data");
+            let text = |key: &str| -> Result<Option<String>, Vec<Finding>> {
+                match data.and_then(|d| d.get(key)) {
+                    None | Some(Node::Null) => Ok(None),
+                    Some(Node::Str(s)) => Ok(Some(s.clone())),
+                    Some(other) => Err(error(
+                        Some(&format!("data.{key}")),
+                        format!("expected a string, got {}", other.type_name()),
+                    )),
+                }
+            };
+            let Some(values) = text("values")? else {
+                return Err(error(
+                    Some("data.values"),
+                    "is required: the values file as YAML text (`values: |`)".into(),
+                ));
+            };
+            let values = crate::yaml::parse_values("functionConfig data.values", values.as_bytes())
+                .map_err(|p| {
+                    p.0.into_iter()
+                        .map(|p| Finding {
+                            severity: "error",
+                            message: p.to_string(),
+                            field: Some("data.values".into()),
+                            resource: Some(resource_ref(config)),
+                        })
+                        .collect::<Vec<_>>()
+                })?;
+            let name = text("releaseName")?
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| crate::render::DEFAULT_RELEASE_NAME.into());
+            let namespace = text("releaseNamespace")?.filter(|s| !s.is_empty());
+            Ok((Release { name, namespace }, values, ConfigForm::ConfigMap))
+        }
+        _ => Err(error(
+            None,
+            format!(
+                "functionConfig is `apiVersion: {}`, `kind: {}`: expected `{CARRIER_API_VERSION}` `{CARRIER_KIND}`, or a `v1` ConfigMap with the values under `data.values`",
+                api.escape_debug(),
+                kind.escape_debug()
+            ),
+        )),
+    }
+}
+
+/// Runs the function over one ResourceList.
+pub fn run(input: &[u8]) -> Outcome {
+    let fail = |message: String| Outcome {
+        output: None,
+        messages: vec![message],
+        failed: true,
+    };
+    let mut docs = match crate::yaml::parse_documents("ResourceList", input, MAX_INPUT_BYTES) {
+        Ok(d) => d,
+        Err(p) => return fail(p.to_string()),
+    };
+    if docs.len() != 1 || !is_list_node(&docs[0]) {
+        return fail(format!(
+            "stdin is not one `{API_VERSION}` `{KIND}` document: a KRM function reads the ResourceList kustomize or kpt sends"
+        ));
+    }
+    let list = docs.pop().expect("one document");
+    let items: Vec<Node> = match list.get("items") {
+        None | Some(Node::Null) => Vec::new(),
+        Some(Node::Seq(s)) => s.clone(),
+        Some(other) => {
+            return fail(format!(
+                "ResourceList: items: expected a list, got {}",
+                other.type_name()
+            ));
+        }
+    };
+    let config = list.get("functionConfig");
+    let mut findings = Vec::new();
+    let generated = generate(&items, config, &mut findings);
+    let failed = findings.iter().any(|f| f.severity == "error");
+    // The items come back unchanged; on an error nothing is added.
+    let mut out_items: Vec<Value> = items.iter().map(to_value).collect();
+    if !failed && let Some(objects) = generated {
+        out_items.extend(objects);
+    }
+    let mut out = Map::new();
+    out.insert("apiVersion".into(), json!(API_VERSION));
+    out.insert("kind".into(), json!(KIND));
+    out.insert("items".into(), Value::Array(out_items));
+    if let Some(c) = config {
+        out.insert("functionConfig".into(), to_value(c));
+    }
+    let messages = findings
+        .iter()
+        .map(|f| {
+            let at = match (&f.resource, &f.field) {
+                (Some(r), field) => {
+                    let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
+                    let id = if s("namespace").is_empty() {
+                        format!("{} {}", s("kind"), s("name"))
+                    } else {
+                        format!("{} {}/{}", s("kind"), s("namespace"), s("name"))
+                    };
+                    match field {
+                        Some(f) => format!("{id}: {f}: "),
+                        None => format!("{id}: "),
+                    }
+                }
+                (None, Some(f)) => format!("{f}: "),
+                (None, None) => String::new(),
+            };
+            format!("{}: {at}{}", f.severity, f.message)
+        })
+        .collect();
+    if !findings.is_empty() {
+        let results = findings
+            .into_iter()
+            .map(|f| {
+                let mut r = Map::new();
+                r.insert("message".into(), json!(f.message));
+                r.insert("severity".into(), json!(f.severity));
+                if let Some(res) = f.resource {
+                    r.insert("resourceRef".into(), res);
+                }
+                if let Some(field) = f.field {
+                    r.insert("field".into(), json!({ "path": field }));
+                }
+                Value::Object(r)
+            })
+            .collect();
+        out.insert("results".into(), Value::Array(results));
+    }
+    Outcome {
+        output: Some(crate::yaml::value_to_yaml(&Value::Object(out))),
+        messages,
+        failed,
+    }
+}
+
+fn to_value(node: &Node) -> Value {
+    serde_json::to_value(node).unwrap_or(Value::Null)
+}
+
+/// The generated objects; findings get every problem and warning.
+fn generate(
+    items: &[Node],
+    config: Option<&Node>,
+    findings: &mut Vec<Finding>,
+) -> Option<Vec<Value>> {
+    let (release, mut values, form) = match read_config(config) {
+        Ok(c) => c,
+        Err(f) => {
+            findings.extend(f);
+            return None;
+        }
+    };
+    let config = config.expect("read_config needs one");
+    // Registrations: each item's source label is `items[K]`, so a problem relabelled into the
+    // object (`items[3]: RepoRegistration ns/a: spec.tenant`) finds its item again.
+    let mut problems = Problems::default();
+    let mut entries = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if crate::values::reporeg::is_repo_registration(item)
+            && let Some(e) =
+                crate::values::reporeg::to_entry(&format!("items[{i}]"), item, &mut problems)
+        {
+            entries.push(e);
+        }
+    }
+    let origins = crate::values::reporeg::append(&mut values, entries);
+    let result = if problems.is_empty() {
+        crate::render::render(
+            &values,
+            &Options {
+                release,
+                ..Default::default()
+            },
+        )
+        .map_err(|p| origins.relabel(p))
+    } else {
+        Err(problems)
+    };
+    let to_finding = |severity: &'static str, p: Problem| -> Finding {
+        if let Some(rest) = p.path.strip_prefix("items[")
+            && let Some((index, rest)) = rest.split_once(']')
+            && let Ok(index) = index.parse::<usize>()
+            && let Some(item) = items.get(index)
+        {
+            // `: RepoRegistration ns/name: spec.field`
+            let field = rest.splitn(3, ": ").nth(2).map(str::to_string);
+            return Finding {
+                severity,
+                message: p.message,
+                field,
+                resource: Some(resource_ref(item)),
+            };
+        }
+        let (field, message) = match form {
+            ConfigForm::Carrier if p.path.is_empty() => (Some("values".to_string()), p.message),
+            ConfigForm::Carrier => (Some(format!("values.{}", p.path)), p.message),
+            ConfigForm::ConfigMap if p.path.is_empty() => (Some("data.values".into()), p.message),
+            ConfigForm::ConfigMap => (
+                Some("data.values".into()),
+                format!("{}: {}", p.path, p.message),
+            ),
+        };
+        Finding {
+            severity,
+            message,
+            field,
+            resource: Some(resource_ref(config)),
+        }
+    };
+    match result {
+        Err(p) => {
+            findings.extend(p.0.into_iter().map(|p| to_finding("error", p)));
+            None
+        }
+        Ok(rendered) => {
+            findings.extend(
+                origins
+                    .relabel_warnings(rendered.warnings)
+                    .into_iter()
+                    .map(|p| to_finding("warning", p)),
+            );
+            if rendered.objects.is_empty() {
+                findings.push(Finding {
+                    severity: "error",
+                    message: format!(
+                        "nothing to generate: {}; add registrations under `repoRegistrations`, RepoRegistration items, or set `s3.enabled: true` with a bucket",
+                        crate::values::validate::why_nothing(&values)
+                    ),
+                    field: None,
+                    resource: Some(resource_ref(config)),
+                });
+                return None;
+            }
+            // An item that is one of the generated objects: identical is fine (not added twice),
+            // different is an error.
+            let mut objects = Vec::new();
+            for o in rendered.objects {
+                let same = items.iter().find(|item| same_identity(item, &o.identity));
+                match same {
+                    Some(item) if without_tool_annotations(item) == o.value => {}
+                    Some(item) => findings.push(Finding {
+                        severity: "error",
+                        message: format!(
+                            "{} is also generated by artifact-repos from functionConfig, with different content; remove or rename one of them",
+                            o.identity
+                        ),
+                        field: None,
+                        resource: Some(resource_ref(item)),
+                    }),
+                    None => objects.push(o.value),
+                }
+            }
+            Some(objects)
+        }
+    }
+}
+
+/// An item as JSON without the annotations kustomize and kpt add to what they hand a function
+/// (`config.kubernetes.io/*`, `internal.config.kubernetes.io/*`, `config.k8s.io/id`,
+/// `kustomize.config.k8s.io/*`): what to compare with a generated object, so that running the
+/// function again over its own output (kpt `fn render`, twice) finds its objects identical.
+fn without_tool_annotations(item: &Node) -> Value {
+    let mut v = to_value(item);
+    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut)
+        && let Some(Value::Object(a)) = meta.get_mut("annotations")
+    {
+        a.retain(|k, _| {
+            !(k.starts_with("config.kubernetes.io/")
+                || k.starts_with("internal.config.kubernetes.io/")
+                || k.starts_with("kustomize.config.k8s.io/")
+                || k == "config.k8s.io/id")
+        });
+        if a.is_empty() {
+            meta.remove("annotations");
+        }
+    }
+    v
+}
+
+fn same_identity(item: &Node, id: &crate::render::Identity) -> bool {
+    fn text(n: Option<&Node>) -> &str {
+        n.and_then(Node::as_str).unwrap_or("")
+    }
+    let meta = item.get("metadata");
+    let api = text(item.get("apiVersion"));
+    let group = api.rsplit_once('/').map_or("", |(g, _)| g);
+    group == id.group
+        && text(item.get("kind")) == id.kind
+        && text(meta.and_then(|m| m.get("name"))) == id.name
+        && text(meta.and_then(|m| m.get("namespace"))) == id.namespace
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALUES: &str = "repoRegistrations:\n- name: genomics\n  repoUrl: https://github.com/lab/vc.git\n  tenant: genomics\n  artifactBucket: {bucket: g-artifacts, externalSecretPath: g/a}\n";
+
+    fn list(items: &str, config: &str) -> String {
+        format!(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:{items}\nfunctionConfig:\n{config}"
+        )
+    }
+
+    fn carrier() -> String {
+        let values: String = VALUES.lines().map(|l| format!("    {l}\n")).collect();
+        format!(
+            "  apiVersion: artifact-repos/v1\n  kind: ValuesCarrier\n  metadata: {{name: values}}\n  release: {{name: r1}}\n  values:\n{values}"
+        )
+    }
+
+    #[test]
+    fn sniffing() {
+        assert!(is_resource_list(list(" []", &carrier()).as_bytes()));
+        assert!(is_resource_list(b"---\n{\"apiVersion\": \"config.kubernetes.io/v1\", \"kind\": \"ResourceList\", \"items\": []}\n"));
+        assert!(!is_resource_list(
+            b"---\n# Source: c/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\n"
+        ));
+        assert!(!is_resource_list(
+            format!(
+                "{}---\napiVersion: v1\nkind: ConfigMap\n",
+                list(" []", &carrier())
+            )
+            .as_bytes()
+        ));
+        assert!(!is_resource_list(
+            b"apiVersion: example.com/v1\nkind: ResourceList\n"
+        ));
+        assert!(!is_resource_list(b""));
+    }
+
+    #[test]
+    fn items_pass_through_and_objects_are_appended() {
+        let item = "\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: keep\n    annotations:\n      config.kubernetes.io/index: '0'\n      internal.config.kubernetes.io/path: keep.yaml\n  data: {a: '012', b: 'true'}";
+        let out = run(list(item, &carrier()).as_bytes());
+        assert!(!out.failed, "{:?}", out.messages);
+        let text = out.output.unwrap();
+        let docs = crate::yaml::parse_documents("out", text.as_bytes(), usize::MAX).unwrap();
+        let items = docs[0].get("items").unwrap().as_seq().unwrap();
+        let input =
+            crate::yaml::parse_documents("in", list(item, &carrier()).as_bytes(), usize::MAX)
+                .unwrap();
+        assert_eq!(
+            &items[0],
+            &input[0].get("items").unwrap().as_seq().unwrap()[0]
+        );
+        assert!(items.len() > 3);
+        assert!(text.contains("name: artifact-repositories"), "{text}");
+        assert!(docs[0].get("results").is_none());
+        // Same input, same bytes.
+        assert_eq!(run(list(item, &carrier()).as_bytes()).output.unwrap(), text);
+    }
+
+    #[test]
+    fn registrations_come_back_and_problems_point_into_them() {
+        let reg = "\n- apiVersion: platform.calypr.io/v1alpha1\n  kind: RepoRegistration\n  metadata: {name: b, namespace: wf}\n  spec: {repoUrl: 'https://g/o/r', tenant: t, artifactBucket: {bucket: B_AD, externalSecretPath: p}}";
+        let out = run(list(reg, &carrier()).as_bytes());
+        assert!(out.failed);
+        let text = out.output.unwrap();
+        assert!(text.contains("severity: error"), "{text}");
+        assert!(text.contains("path: spec.artifactBucket.bucket"), "{text}");
+        assert!(text.contains("kind: RepoRegistration"), "{text}");
+        assert!(text.contains("`B_AD`"), "{text}");
+        assert!(
+            !text.contains("artifact-repositories"),
+            "nothing generated on error: {text}"
+        );
+        let good = reg.replace("B_AD", "b-ok");
+        let out = run(list(&good, &carrier()).as_bytes());
+        assert!(!out.failed, "{:?}", out.messages);
+        let text = out.output.unwrap();
+        assert!(text.contains("kind: RepoRegistration"), "{text}");
+        assert!(text.contains("WorkflowTemplate"), "{text}");
+        // Run again over its own output: the generated objects are there already, identical.
+        let again = run(text.as_bytes());
+        assert!(!again.failed, "{:?}", again.messages);
+        assert_eq!(again.output.unwrap(), text);
+    }
+
+    #[test]
+    fn configmap_form_and_value_errors() {
+        let values: String = VALUES
+            .replace("g-artifacts", "G")
+            .lines()
+            .map(|l| format!("      {l}\n"))
+            .collect();
+        let cm = format!(
+            "  apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: fn-config}}\n  data:\n    values: |\n{values}"
+        );
+        let out = run(list(" []", &cm).as_bytes());
+        assert!(out.failed);
+        let text = out.output.unwrap();
+        assert!(text.contains("path: data.values"), "{text}");
+        assert!(
+            text.contains("repoRegistrations[0].artifactBucket.bucket"),
+            "{text}"
+        );
+        let out = run(list(" []", &cm.replace("bucket: G", "bucket: g-ok")).as_bytes());
+        assert!(!out.failed, "{:?}", out.messages);
+        let bad = carrier().replace("g-artifacts", "G");
+        let out = run(list(" []", &bad).as_bytes());
+        assert!(
+            out.output
+                .unwrap()
+                .contains("path: values.repoRegistrations[0].artifactBucket.bucket")
+        );
+        let out = run(list(" []", "  apiVersion: v1\n  kind: Secret\n").as_bytes());
+        assert!(out.failed);
+        let out = run(b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n");
+        assert!(out.failed && out.messages[0].contains("no functionConfig"));
+    }
+}
