@@ -5,7 +5,13 @@ module artifact-repos/e2e/argo3
 
 go 1.25.7
 
-require github.com/argoproj/argo-workflows/v3 v3.7.18 // indirect
+require github.com/argoproj/argo-workflows/v3 v3.7.18
+
+require (
+	k8s.io/api v0.33.1
+	k8s.io/apimachinery v0.33.1
+	k8s.io/client-go v0.33.1
+)
 
 require (
 	cel.dev/expr v0.25.1 // indirect
@@ -240,9 +246,6 @@ require (
 	gopkg.in/ini.v1 v1.67.0 // indirect
 	gopkg.in/warnings.v0 v0.1.2 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
-	k8s.io/api v0.33.1 // indirect
-	k8s.io/apimachinery v0.33.1 // indirect
-	k8s.io/client-go v0.33.1 // indirect
 	k8s.io/klog/v2 v2.130.1 // indirect
 	k8s.io/kube-openapi v0.0.0-20250318190949-c8a335a9a2ff // indirect
 	k8s.io/utils v0.0.0-20260319190234-28399d86e0b5 // indirect
