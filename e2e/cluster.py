@@ -209,7 +209,12 @@ class ControlPlane:
             self.logs)
         for d in crd_dirs:
             self.kubectl("apply", "--server-side", "-f", d)
-        self.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+
+        def established():
+            crds = self.get("crd")["items"]
+            return all(any(c["type"] == "Established" and c["status"] == "True"
+                           for c in (crd.get("status") or {}).get("conditions") or []) for crd in crds)
+        wait_for("every CRD Established", established, 90, self.apiserver)
         wait_for("namespace default has its ServiceAccount",
                  lambda: self.kubectl("get", "sa", "default", "-n", "default", check=False).returncode == 0,
                  60, self.kcm)
