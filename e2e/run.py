@@ -595,6 +595,7 @@ def phase(label, names, fn, *args):
     """A group of scenarios that share a setup: when the setup fails, each is reported failed with why."""
     if not any(wanted(n) for n in names):
         return
+    t0 = time.time()
     try:
         fn(*args)
     except Exception as e:  # noqa: BLE001
@@ -603,6 +604,8 @@ def phase(label, names, fn, *args):
         for n in names:
             if wanted(n) and n not in seen:
                 report(n, False, f"{label} failed: {type(e).__name__}: {e}", setup_failed=True)
+    finally:
+        print(f"e2e: {label}: {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
 
 
 A_NAMES = ["helm3-install-seed", "helm3-managed-by-label", "render-server-dry-run-seed",
@@ -677,7 +680,9 @@ def main():
     try:
         s3 = None
         try:
+            t0 = time.time()
             s3 = start_s3()
+            print(f"e2e: SeaweedFS with {len(BUCKETS)} buckets: {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
         except Exception as e:  # noqa: BLE001
             for n in A_NAMES + B_NAMES:
                 if wanted(n):
