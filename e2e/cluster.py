@@ -121,6 +121,8 @@ def wait_for(what, pred, timeout, proc=None, interval=0.5):
             r = pred()
             if r:
                 return r
+        except AssertionError:
+            raise  # a definite answer (say, the workflow errored): no point waiting
         except Exception as e:  # noqa: BLE001 - keep polling, report the last reason
             last = e
         time.sleep(interval)
