@@ -3,7 +3,8 @@
 // It reads the Pod the real workflow-controller created, takes the template the controller handed to
 // the executor (env ARGO_TEMPLATE: the archive location it resolved from status.artifactRepositoryRef,
 // keyFormat already substituted), and saves one output artifact exactly as the executor's
-// saveArtifactFromFile does (workflow/executor/executor.go): key = archive key + "/<artifact>.tgz",
+// saveArtifactFromFile and newDriverArt do (workflow/executor/executor.go): key = archive key +
+// "/<artifact>.tgz", the artifact relocated into the archive location,
 // driver from workflow/artifacts.NewDriver, credentials read from the Secrets the repository names in
 // the workflow's namespace (the executor reads the same Secrets from volumes the controller mounts).
 // Then it lists the key's directory with the same driver, and prints one JSON line.
@@ -141,6 +142,12 @@ func main() {
 		if err := art.SetKey(path.Join(key, fileName)); err != nil {
 			die("%v", err)
 		}
+	}
+	// executor.go newDriverArt: the artifact relocated into the template's archive location (endpoint,
+	// bucket, credentials of the repository the controller resolved).
+	art = art.DeepCopy()
+	if err := art.Relocate(tmpl.ArchiveLocation); err != nil {
+		die("relocate: %v", err)
 	}
 	if art.S3 == nil {
 		die("the archive location is not S3")
