@@ -258,7 +258,8 @@ class SeaweedS3:
         self.master_port = free_port()
         self.proc = spawn("seaweedfs", [
             tool("E2E_WEED"), "server", "-ip", "127.0.0.1", "-ip.bind", "127.0.0.1", "-dir", data,
-            "-master.port", str(self.master_port), "-volume.port", str(free_port()), "-volume.max", "0",
+            "-master.port", str(self.master_port), "-master.volumeSizeLimitMB", "64",
+            "-volume.port", str(free_port()), "-volume.max", "100",
             "-filer", "-filer.port", str(free_port()), "-s3", "-s3.port", str(self.port),
             "-s3.config", self.config], self.dir)
         wait_for("SeaweedFS S3", lambda: _http_status(self.port) is not None, 90, self.proc)
