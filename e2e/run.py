@@ -543,14 +543,21 @@ def lifecycle(cp, helm, argo, s3, base):
               "the research-team Workflows were deleted")
 
     def forgotten_f():
+        # Helm 3 reuses the previous release's values when an upgrade is given none at all, so a bare
+        # forgotten -f must change nothing; given any other value (here one --set-string), it starts from the
+        # chart's defaults (no registrations): that upgrade must be refused before anything is deleted.
         objs = helm.manifest()
         before = uids(cp, objs)
-        r = helm.upgrade([], check=False)
-        check(r.returncode != 0, "helm 3 upgrade without -f succeeded")
+        plain = helm.upgrade([], check=False)
+        after = uids(cp, objs)
+        gone = [k for k, u in before.items() if after.get(k) != u]
+        check(not gone, f"objects deleted or recreated by `helm upgrade` without -f (exit {plain.returncode}): {gone}")
+        r = helm.upgrade([], "--set-string", "artifactRepos.argoVersion=3.7", check=False)
+        check(r.returncode != 0, "helm 3 upgrade without -f but with --set-string succeeded")
+        check("error" in r.stderr.lower(), f"no error message: {r.stderr!r}")
         after = uids(cp, objs)
         gone = [k for k, u in before.items() if after.get(k) != u]
         check(not gone, f"objects deleted or recreated by the refused upgrade: {gone}")
-        check("error" in r.stderr.lower(), f"no error message: {r.stderr!r}")
 
     def uninstall():
         cp.kubectl("create", "namespace", "bystander")
