@@ -563,6 +563,7 @@ def lifecycle(cp, helm, argo, s3, base):
         cp.kubectl("create", "namespace", "bystander")
         cp.kubectl("create", "configmap", "keep-me", "-n", "bystander", "--from-literal=a=b")
         cp.kubectl("create", "configmap", "keep-me-too", "-n", CTRL_NS, "--from-literal=a=b")
+        cp.kubectl("create", "-n", CTRL_NS, "-f", "-", input=seed_test_workflow(None, "keep-me-"))
         objs = helm.manifest()
         helm("uninstall", RELEASE, "-n", CTRL_NS)
 
