@@ -8,13 +8,13 @@ import base64
 import copy
 import json
 import os
-import re
 import sys
 import time
 import traceback
 
 import yaml
 
+sys.dont_write_bytecode = True  # no __pycache__ in the repository
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cluster as C  # noqa: E402
 from cluster import ControlPlane, SeaweedS3, run, tool, wait_for  # noqa: E402
