@@ -2439,7 +2439,7 @@ mod tests {
         let settings = "artifactRepos:\n  workloadIdentity: {awsRoleArn: 'arn:aws:iam::111122223333:role/default'}\n  namespaces:\n    ta: {workloadIdentity: {azureClientId: 00000000-1111-2222-3333-444444444444}}\n";
         let err = check(&format!("{settings}{regs}")).unwrap_err().to_string();
         // tb: `b` takes the default (IRSA), `c` its own (GKE): one service account, two identities.
-        assert!(err.contains("repoRegistrations[2].workloadIdentity: differs from the identity of tenant `tb` set at artifactRepos.workloadIdentity"), "{err}");
+        assert!(err.contains("repoRegistrations[2].workloadIdentity: differs from the identity of namespace `tb` set at artifactRepos.workloadIdentity"), "{err}");
         let regs = regs.replace("- {name: b, tenant: tb", "- {name: b, tenant: tc");
         let (m, _) = check(&format!("{settings}{regs}")).unwrap();
         assert_eq!(
