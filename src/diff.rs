@@ -97,9 +97,12 @@ fn unified(a: &str, b: &str, a_name: &str, b_name: &str, color: bool, out: &mut 
             s.to_string()
         }
     };
-    out.push_str(&paint(&format!("--- {a_name}"), BOLD));
+    // Names are `location()`s and lines are canonical YAML, both escaped already; made
+    // terminal-safe again here, where the line breaks are added, as for `check` and `explain`.
+    let safe = crate::error::terminal_safe;
+    out.push_str(&paint(&format!("--- {}", safe(a_name)), BOLD));
     out.push('\n');
-    out.push_str(&paint(&format!("+++ {b_name}"), BOLD));
+    out.push_str(&paint(&format!("+++ {}", safe(b_name)), BOLD));
     out.push('\n');
     let mut udiff = diff.unified_diff();
     udiff.context_radius(3);
@@ -113,7 +116,7 @@ fn unified(a: &str, b: &str, a_name: &str, b_name: &str, color: bool, out: &mut 
                 ChangeTag::Equal => (" ", ""),
             };
             let line = change.value().trim_end_matches('\n');
-            let text = format!("{sign}{line}");
+            let text = format!("{sign}{}", crate::error::terminal_safe(line));
             if c.is_empty() {
                 out.push_str(&text);
             } else {

@@ -54,8 +54,10 @@ pub fn explain(
         }
         any = true;
         let mut ok = true;
+        // Lines quote names and values from the manifests: each is made terminal-safe before its
+        // line break, so no value can forge a line or reach the terminal raw.
         let mut line = |s: String| {
-            out.push_str(&s);
+            out.push_str(&crate::error::terminal_safe(&s));
             out.push('\n');
         };
         line(format!("{} ({})", m.identity, m.location()));

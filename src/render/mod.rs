@@ -51,15 +51,22 @@ pub struct Identity {
 
 impl std::fmt::Display for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Identities come from manifests anyone may write: escaped for the terminal.
+        use crate::error::escape;
         let kind = if self.group.is_empty() {
-            self.kind.clone()
+            escape(&self.kind).into_owned()
         } else {
-            format!("{}.{}", self.kind, self.group)
+            format!("{}.{}", escape(&self.kind), escape(&self.group))
         };
         if self.namespace.is_empty() {
-            write!(f, "{kind} {}", self.name)
+            write!(f, "{kind} {}", escape(&self.name))
         } else {
-            write!(f, "{kind} {}/{}", self.namespace, self.name)
+            write!(
+                f,
+                "{kind} {}/{}",
+                escape(&self.namespace),
+                escape(&self.name)
+            )
         }
     }
 }

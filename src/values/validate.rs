@@ -127,7 +127,7 @@ pub fn show(s: &str) -> String {
     if names::looks_like_credential(s) {
         return "(value not shown: it looks like a credential)".into();
     }
-    let escaped: String = s.escape_debug().collect();
+    let escaped = crate::error::escape(s);
     if escaped.chars().count() > 80 {
         let cut: String = escaped.chars().take(77).collect();
         format!("`{cut}...`")
