@@ -102,3 +102,90 @@ fn diff_escapes_names_values_and_file_names() {
     assert!(stdout.contains("changed: ConfigMap n/x\\u{1b}[2Jy"), "{stdout}");
     assert!(stdout.contains("+++ new\\u{1b}[1m.yaml:1"), "{stdout}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Class 2 (diff part): credential-bearing annotations are masked like Secret data.
+
+fn diff_of(name: &str, old: &str, new: &str) -> (Option<i32>, String) {
+    let dir = scratch(name);
+    std::fs::write(dir.join("old.yaml"), old).unwrap();
+    std::fs::write(dir.join("new.yaml"), new).unwrap();
+    let out = run(&["diff", "old.yaml", "new.yaml"], &dir, None);
+    (out.status.code(), text(&out.stdout) + &text(&out.stderr))
+}
+
+#[test]
+fn diff_masks_last_applied_configuration_on_any_kind() {
+    let old = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+  namespace: n
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{\"data\":{\"password\":\"hunter2-old\"}}'
+    owner: team-a
+data:
+  a: \"1\"
+";
+    let new = old
+        .replace("hunter2-old", "hunter2-new")
+        .replace("owner: team-a", "owner: team-b");
+    let (code, out) = diff_of("diff-last-applied", old, &new);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(!out.contains("hunter2"), "{out}");
+    assert!(
+        out.contains("-    kubectl.kubernetes.io/last-applied-configuration: '*** (before)'"),
+        "{out}"
+    );
+    assert!(
+        out.contains("+    kubectl.kubernetes.io/last-applied-configuration: '*** (after)'"),
+        "{out}"
+    );
+    // Ordinary annotations still show.
+    assert!(out.contains("+    owner: team-b"), "{out}");
+}
+
+#[test]
+fn diff_masks_annotations_that_carry_or_name_credentials() {
+    let old = "apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata:
+  name: w
+  namespace: n
+  annotations:
+    example.com/token: ghp_abcdefghijklmnopqrstuvwxyz0123456789
+    example.com/note: AKIAIOSFODNN7EXAMPLE
+spec: {}
+";
+    let new = old.replace("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "ghp_zyx").replace(
+        "spec: {}",
+        "spec: {entrypoint: main}",
+    );
+    let (code, out) = diff_of("diff-credential-annotations", old, &new);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(!out.contains("ghp_"), "{out}");
+    assert!(!out.contains("AKIAIOSFODNN7EXAMPLE"), "{out}");
+    assert!(out.contains("example.com/note: '***'"), "{out}");
+}
+
+#[test]
+fn diff_masks_secrets_and_their_annotations_inside_lists() {
+    let old = "apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Secret
+  metadata:
+    name: s
+    namespace: n
+    annotations:
+      kubectl.kubernetes.io/last-applied-configuration: '{\"data\":{\"k\":\"c2VjcmV0LW9sZA==\"}}'
+  data:
+    k: c2VjcmV0LW9sZA==
+";
+    let new = old.replace("c2VjcmV0LW9sZA==", "c2VjcmV0LW5ldw==");
+    let (code, out) = diff_of("diff-list-secret", old, &new);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(!out.contains("c2VjcmV0"), "{out}");
+    assert!(out.contains("+  k: '*** (after)'"), "{out}");
+}
