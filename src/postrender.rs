@@ -497,6 +497,19 @@ impl<'a> Writer<'a> {
             sep.extend_from_slice(b"---\n");
             self.owned(sep);
         }
+        // Directives may only follow the stream's start or a `...` (YAML 1.2, 9.2): a piece
+        // with directives that no longer follows what it followed in the input gets one.
+        let needs_end = piece.has_directives()
+            && match self.last {
+                Last::Nothing => false,
+                Last::Generated => true,
+                Last::Input(j) => j + 1 != i && !pieces[j].ends_with_end_marker(),
+            };
+        if needs_end {
+            let mut sep = self.newline();
+            sep.extend_from_slice(b"...\n");
+            self.owned(sep);
+        }
         let (start, end) = (piece.offset, piece.offset + piece.bytes.len());
         match &mut self.run {
             Some((_, run_end)) if *run_end == start => *run_end = end,
