@@ -86,8 +86,10 @@ fn problem(path: impl Into<String>, message: impl Into<String>) -> Problems {
 }
 
 /// Parses one piece as a single YAML document; `None` when it is not one (empty, or not YAML).
+/// The carrier carries values: it is held to the values files' size limit (#11).
 fn parse_piece(piece: &Piece) -> Result<Option<Node>, Problems> {
-    let mut docs = crate::yaml::parse_documents("carrier", piece.bytes, usize::MAX)?;
+    let mut docs =
+        crate::yaml::parse_documents("carrier", piece.bytes, crate::yaml::MAX_VALUES_BYTES)?;
     Ok(if docs.len() == 1 { docs.pop() } else { None })
 }
 
@@ -147,8 +149,9 @@ fn find_carrier(input: &[u8], pieces: &[Piece]) -> Result<Option<(usize, Node)>,
     }
 }
 
-/// Reads release and values out of the carrier.
-fn read_carrier(node: &Node, at: &str) -> Result<(Release, Node), Problems> {
+/// Reads release and values out of the carrier, taking the values out of it rather than copying
+/// them (a 100,000-registration carrier's values are hundreds of MB as a tree, #11).
+fn read_carrier(mut node: Node, at: &str) -> Result<(Release, Node), Problems> {
     let mut problems = Problems::default();
     let release = node.get("release");
     let name = match release.and_then(|r| r.get("name")) {
@@ -179,10 +182,14 @@ fn read_carrier(node: &Node, at: &str) -> Result<(Release, Node), Problems> {
             None
         }
     };
-    let values = match node.get("values") {
-        Some(v @ Node::Map(_)) => v.clone(),
+    let values = match node {
+        Node::Map(ref mut m) => m.shift_remove("values"),
+        _ => None,
+    };
+    let values = match values {
+        Some(v @ Node::Map(_)) => v,
         None | Some(Node::Null) => Node::Map(Default::default()),
-        Some(other) => {
+        Some(ref other) => {
             problems.push(
                 format!("{at}: values"),
                 format!(
@@ -336,7 +343,7 @@ pub fn post_render_with(
             .and_then(Node::as_str)
             .map(str::to_string),
     };
-    let (release, values) = read_carrier(&node, &format!("carrier {carrier_label}"))?;
+    let (release, values) = read_carrier(node, &format!("carrier {carrier_label}"))?;
     let release_namespace = release.namespace.clone().unwrap_or_default();
     let options = Options {
         release,
@@ -347,10 +354,16 @@ pub fn post_render_with(
             .collect(),
     };
     let rendered = render(&values, &options)?;
+    // Memory (#11): the values tree and each rendered object are dropped as soon as they are
+    // used, so the peak is the generated text, not the text plus every tree behind it.
+    drop(values);
+    let crate::render::Rendered {
+        objects,
+        warnings: render_warnings,
+    } = rendered;
 
-    let mut generated: Vec<Generated> = rendered
-        .objects
-        .iter()
+    let mut generated: Vec<Generated> = objects
+        .into_iter()
         .map(|o| {
             let mut bytes = b"---\n".to_vec();
             if let Some(s) = &dialect.source {
@@ -360,7 +373,7 @@ pub fn post_render_with(
             let content_at = 4;
             bytes.extend_from_slice(crate::yaml::to_yaml(&o.value).as_bytes());
             Generated {
-                identity: o.identity.clone(),
+                identity: o.identity,
                 bytes,
                 content_at,
                 present: false,
@@ -381,7 +394,7 @@ pub fn post_render_with(
         &carrier_label,
     )?;
 
-    let mut warnings = rendered.warnings;
+    let mut warnings = render_warnings;
     let others = pieces
         .iter()
         .enumerate()

@@ -117,7 +117,29 @@ fn corpus() -> Vec<Case> {
     }
     deep_carrier.push('}');
 
+    // #11 class 4: one 5 MB string aliased 2,000 times under a key the tool ignores (few nodes,
+    // 10 GB expanded); a carrier over the values size limit (padding the parser skips); a
+    // 30,000-level `--set` path and list literal.
+    let big_string = "x".repeat(5 * 1024 * 1024);
+    let aliases = vec!["*s"; 2000].join(", ");
+    let alias_bytes = format!("ignored:\n  a: &s \"{big_string}\"\n  b: [{aliases}]\ns3: {{enabled: true, bucket: b, externalSecretPath: p/s3}}\n");
+    let carrier_alias_bytes = carrier(&format!("{{\"s3\": {{\"enabled\": true, \"bucket\": \"b\", \"externalSecretPath\": \"p/s3\"}}, \"ignored\": {{\"a\": &s \"{big_string}\", \"b\": [{aliases}]}}}}"));
+    let mut oversized_carrier = carrier(r#"{"s3": {"enabled": true, "bucket": "b", "externalSecretPath": "p/s3"}}"#).into_bytes();
+    while oversized_carrier.len() < 40 * 1024 * 1024 {
+        oversized_carrier.extend_from_slice(&[b'#'; 1023]);
+        oversized_carrier.push(b'\n');
+    }
+    let deep_set: &'static str = Box::leak(format!("{}=1", vec!["a"; 30_000].join(".")).into_boxed_str());
+    let deep_literal: &'static str = Box::leak(format!("s3.bucket={}x{}", "{".repeat(30_000), "}".repeat(30_000)).into_boxed_str());
+    let deep_set_args: &'static [&'static str] = Box::leak(vec!["--set", deep_set].into_boxed_slice());
+    let deep_literal_args: &'static [&'static str] = Box::leak(vec!["--set", deep_literal].into_boxed_slice());
+
     vec![
+        values("yaml-alias-bytes-bomb", alias_bytes),
+        stream("stream-carrier-alias-bytes-bomb", carrier_alias_bytes.into_bytes()),
+        stream("stream-carrier-over-size-limit", oversized_carrier),
+        values("set-deep-path", "").with_args(deep_set_args),
+        values("set-deep-list-literal", "").with_args(deep_literal_args),
         // Wrong types, everywhere a type is expected.
         values("type-registrations-string", "repoRegistrations: not-a-list\n"),
         values("type-registration-scalar", "repoRegistrations:\n- just-a-string\n- 42\n"),
