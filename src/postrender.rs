@@ -27,7 +27,7 @@ use crate::stream::{Piece, split};
 use crate::yaml::Node;
 use memchr::memmem;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The carrier's apiVersion: a group no cluster serves, so a carrier that reaches a cluster without
 /// the post-renderer fails the install instead of being applied.
@@ -220,8 +220,135 @@ fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
-/// Checks input documents of the kinds we generate against the generated identities. An identical
-/// document marks the generated one as present; a different one is an error naming both.
+/// Whether `bytes` holds a YAML tag indicator: a `!` that starts a token (`!!binary`, `!local`,
+/// `!<tag:...>`). A tag can hide a kind or a name from a text search (`!!binary` base64), so such a
+/// document is read before it is ruled out.
+fn has_tag(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'!', bytes).any(|i| {
+        i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b'-' | b':')
+    })
+}
+
+/// The maximal runs of name characters (`[A-Za-z0-9._-]`) in `bytes`: every Kubernetes name in a
+/// document is one of them, or is spelled with escapes or tags (which `has_tag` and a backslash
+/// catch). One pass per document, however many names are generated.
+fn tokens(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes
+        .split(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')))
+        .filter(|t| !t.is_empty())
+}
+
+/// Standard base64 (what go-yaml decodes a `!!binary` scalar with), whitespace ignored; `None`
+/// when the text is not base64 or not UTF-8.
+fn base64_text(s: &str) -> Option<String> {
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in s.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => continue,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(v);
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The objects Kubernetes makes of one document: the document itself, or, when it has an `items`
+/// list (the unstructured decoder treats any such document as a list, whatever its kind), each
+/// item, with the list's apiVersion and its kind minus `List` where the item has none.
+fn objects_of(node: &Node, out: &mut Vec<Node>) {
+    let Some(items) = list_items(node) else {
+        out.push(node.clone());
+        return;
+    };
+    let api_version = node.get("apiVersion").and_then(Node::as_str).unwrap_or("");
+    let kind = node.get("kind").and_then(Node::as_str).unwrap_or("");
+    for item in items {
+        let mut item = item.clone();
+        if let Node::Map(m) = &mut item {
+            let empty = |v: Option<&Node>| v.and_then(Node::as_str).is_none_or(str::is_empty);
+            if empty(m.get("apiVersion")) && !api_version.is_empty() {
+                m.insert("apiVersion".into(), Node::Str(api_version.into()));
+            }
+            if empty(m.get("kind"))
+                && let Some(k) = kind.strip_suffix("List")
+            {
+                m.insert("kind".into(), Node::Str(k.into()));
+            }
+        }
+        objects_of(&item, out);
+    }
+}
+
+/// The `items` of a document Kubernetes decodes as a list: Go's JSON decoding matches the field
+/// name without regard to case.
+fn list_items(node: &Node) -> Option<&Vec<Node>> {
+    let items = node.as_map()?.iter().find(|(k, _)| k.eq_ignore_ascii_case("items"))?.1;
+    match items {
+        Node::Seq(items) => Some(items),
+        _ => None,
+    }
+}
+
+/// The identities an object may have once applied: as written, and, for a document with a
+/// `!!binary` tag, with each identity field base64-decoded as go-yaml would (which field was
+/// tagged cannot be seen after parsing, so every combination is tried).
+fn identities_of(object: &Node, binary: bool, release_namespace: &str) -> Vec<Identity> {
+    let text = |path: &[&str]| -> Vec<String> {
+        let raw = crate::manifests::get_path(object, path)
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_string();
+        let mut v = vec![raw.clone()];
+        if binary && let Some(d) = base64_text(&raw).filter(|d| *d != raw) {
+            v.push(d);
+        }
+        v
+    };
+    let mut out = Vec::new();
+    for api_version in text(&["apiVersion"]) {
+        for kind in text(&["kind"]) {
+            for name in text(&["metadata", "name"]) {
+                for namespace in text(&["metadata", "namespace"]) {
+                    let group = group_of(&api_version).to_string();
+                    let namespace = if crate::manifests::is_cluster_scoped(&group, &kind) {
+                        // The API server ignores a namespace on a cluster-scoped object.
+                        String::new()
+                    } else if namespace.is_empty() {
+                        // Helm puts a namespaced object without one in the release namespace.
+                        release_namespace.to_string()
+                    } else {
+                        namespace
+                    };
+                    out.push(Identity {
+                        group,
+                        kind: kind.clone(),
+                        namespace,
+                        name: name.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Checks input documents against the generated identities, reading each document that could
+/// claim one the way Kubernetes will (`yaml::parse_as_kubernetes`: duplicate keys, merge keys,
+/// tags, escapes; `List` items; the release namespace for an omitted one). An identical document
+/// marks the generated one as present; a different one is an error naming both; a document that
+/// could claim one and cannot be read is refused (#11: it used to pass unchecked).
 fn check_collisions(
     pieces: &[Piece],
     kinds: &[Option<&[u8]>],
@@ -240,60 +367,66 @@ fn check_collisions(
         k.dedup();
         k
     };
-    // Parsing is what costs: only documents that mention a generated name can collide. A name
-    // hidden behind escapes in a double-quoted string would not show, so a backslash also counts.
-    let names: Vec<memmem::Finder> = {
-        let mut n: Vec<&str> = generated.iter().map(|g| g.identity.name.as_str()).collect();
-        n.sort_unstable();
-        n.dedup();
-        n.into_iter().map(memmem::Finder::new).collect()
-    };
-    let mentions_a_name = |bytes: &[u8]| {
-        memchr::memchr(b'\\', bytes).is_some() || names.iter().any(|f| f.find(bytes).is_some())
-    };
+    // Parsing is what costs: only documents that mention a generated kind and a generated name,
+    // or could hide them (escapes, tags), are read. Names are looked up per token, so the scan is
+    // linear in the stream whatever the number of generated objects (#11: it was quadratic).
+    let names: HashSet<&[u8]> = generated
+        .iter()
+        .map(|g| g.identity.name.as_bytes())
+        .collect();
     let mut hits: Vec<(usize, usize)> = Vec::new();
     let mut problems = Problems::default();
     for (i, piece) in pieces.iter().enumerate() {
-        if i == carrier {
+        if i == carrier || piece.is_blank() {
             continue;
         }
-        let maybe_ours = match kinds[i] {
-            Some(k) => generated_kinds.iter().any(|g| g.as_bytes() == k),
-            // Flow-style (JSON) documents have no `kind:` line: look closer if a kind is mentioned.
-            None => {
-                !piece.is_blank()
-                    && generated_kinds
-                        .iter()
-                        .any(|g| memmem::find(piece.bytes, g.as_bytes()).is_some())
+        let bytes = piece.bytes;
+        let hidden = memchr::memchr(b'\\', bytes).is_some() || has_tag(bytes);
+        let maybe_ours = hidden
+            || kinds[i].is_some_and(|k| generated_kinds.iter().any(|g| g.as_bytes() == k))
+            || generated_kinds
+                .iter()
+                .any(|g| memmem::find(bytes, g.as_bytes()).is_some());
+        if !maybe_ours || !(hidden || tokens(bytes).any(|t| names.contains(t))) {
+            continue;
+        }
+        let node = match crate::yaml::parse_as_kubernetes(&describe_piece(i, piece), bytes) {
+            Ok(Some(node)) => node,
+            Ok(None) => continue,
+            Err(e) => {
+                let detail = e.0.first().map(|p| p.message.clone()).unwrap_or_default();
+                problems.push(
+                    describe_piece(i, piece),
+                    format!(
+                        "{detail}; the document may define an object that artifact-repos generates from the values carrier {carrier_label}, and it cannot be checked: fix the document (Kubernetes cannot apply it either)"
+                    ),
+                );
+                continue;
             }
         };
-        if !maybe_ours || !mentions_a_name(piece.bytes) {
-            continue;
-        }
-        let Ok(Some(node)) = parse_piece(piece) else {
-            continue;
-        };
-        let text = |n: Option<&Node>| n.and_then(Node::as_str).unwrap_or("").to_string();
-        let meta = node.get("metadata");
-        let mut identity = Identity {
-            group: group_of(&text(node.get("apiVersion"))).to_string(),
-            kind: text(node.get("kind")),
-            namespace: text(meta.and_then(|m| m.get("namespace"))),
-            name: text(meta.and_then(|m| m.get("name"))),
-        };
-        let mut found = by_identity.get(&identity).copied();
-        if found.is_none() && identity.namespace.is_empty() {
-            // A namespaced object without a namespace lands in the release namespace.
-            identity.namespace = release_namespace.to_string();
-            found = by_identity.get(&identity).copied();
-        }
-        let Some(g) = found else { continue };
-        let ours = &generated[g].bytes[generated[g].content_at..];
-        if piece.content() == ours {
-            hits.push((i, g));
-        } else {
+        let binary = memmem::find(bytes, b"binary").is_some() && has_tag(bytes);
+        let mut objects = Vec::new();
+        objects_of(&node, &mut objects);
+        let single = list_items(&node).is_none();
+        for (k, object) in objects.iter().enumerate() {
+            let Some(g) = identities_of(object, binary, release_namespace)
+                .iter()
+                .find_map(|id| by_identity.get(id).copied())
+            else {
+                continue;
+            };
+            let ours = &generated[g].bytes[generated[g].content_at..];
+            if single && piece.content() == ours {
+                hits.push((i, g));
+                continue;
+            }
+            let place = if single {
+                describe_piece(i, piece)
+            } else {
+                format!("{} items[{k}]", describe_piece(i, piece))
+            };
             problems.push(
-                describe_piece(i, piece),
+                place,
                 format!(
                     "{} is also generated by artifact-repos from the values carrier {carrier_label}, with different content; remove or rename one of them",
                     generated[g].identity

@@ -515,6 +515,150 @@ pub fn parse_set_scalar(text: &str) -> Node {
     }
 }
 
+/// Builds a `Node` the way Kubernetes reads a manifest (sigs.k8s.io/yaml's non-strict
+/// `YAMLToJSON`, which decodes with go-yaml v2 and converts to JSON): a repeated key keeps its
+/// last value, a merge key (`<<`) writes the merged map's keys in place (a sequence of maps: the
+/// first map wins), local and unknown tags are ignored, and scalar keys become strings. `!!binary`
+/// cannot be told apart here (serde_yaml hands its text over as a plain string): callers that need
+/// it decode base64 where it matters. Charges the same expansion budget as `Budget`.
+struct Kube<'a> {
+    left: &'a std::cell::Cell<usize>,
+}
+
+impl Kube<'_> {
+    fn budget(&self) -> Budget<'_> {
+        Budget { left: self.left }
+    }
+    fn key<E: serde::de::Error>(key: Node) -> Result<String, E> {
+        Ok(match key {
+            Node::Str(s) => s,
+            Node::Bool(b) => b.to_string(),
+            Node::Int(i) => i.to_string(),
+            Node::Float(f) => f.to_string(),
+            Node::Null => "null".to_string(),
+            other => {
+                return Err(E::custom(format!(
+                    "a map key must be a scalar, got {}",
+                    other.type_name()
+                )));
+            }
+        })
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Kube<'_> {
+    type Value = Node;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Kube<'_> {
+    type Value = Node;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML node")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Node, E> {
+        self.budget().charge(0)?;
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Node, E> {
+        self.budget().charge(8)?;
+        Ok(Node::Int(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Node, E> {
+        self.budget().charge(8)?;
+        Ok(i64::try_from(v).map_or(Node::Float(v as f64), Node::Int))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Node, E> {
+        self.budget().charge(8)?;
+        Ok(Node::Float(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Node, E> {
+        self.budget().charge(v.len())?;
+        Ok(Node::Str(v.to_string()))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Node, E> {
+        self.budget().charge(0)?;
+        Ok(Node::Null)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Node, E> {
+        self.visit_unit()
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        self.budget().charge(0)?;
+        let mut out = Vec::new();
+        while let Some(n) = seq.next_element_seed(Kube { left: self.left })? {
+            out.push(n);
+        }
+        Ok(Node::Seq(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        self.budget().charge(0)?;
+        let mut out: IndexMap<String, Node> = IndexMap::new();
+        while let Some(k) = map.next_key_seed(Kube { left: self.left })? {
+            let key = Self::key(k)?;
+            let value = map.next_value_seed(Kube { left: self.left })?;
+            if key == "<<" {
+                // go-yaml v2 `merge`: a map's keys are written in place; a sequence of maps is
+                // written last to first, so the first map's keys win.
+                let maps = match value {
+                    Node::Map(m) => vec![m],
+                    Node::Seq(items) => items
+                        .into_iter()
+                        .rev()
+                        .map(|i| match i {
+                            Node::Map(m) => Ok(m),
+                            _ => Err(serde::de::Error::custom(
+                                "a merge key (`<<`) takes a map or a list of maps",
+                            )),
+                        })
+                        .collect::<Result<_, _>>()?,
+                    _ => {
+                        return Err(serde::de::Error::custom(
+                            "a merge key (`<<`) takes a map or a list of maps",
+                        ));
+                    }
+                };
+                for m in maps {
+                    out.extend(m);
+                }
+                continue;
+            }
+            out.insert(key, value);
+        }
+        Ok(Node::Map(out))
+    }
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Node, A::Error> {
+        use serde::de::VariantAccess;
+        let (_tag, variant) = data.variant::<String>()?;
+        variant.newtype_variant_seed(Kube { left: self.left })
+    }
+}
+
+/// Reads one document of a manifest stream the way Kubernetes and Helm will (see `Kube`): the
+/// first document of `bytes`, `None` when there is none. For the post-renderer's collision check,
+/// which must see what the cluster will apply, however the document is written.
+pub fn parse_as_kubernetes(name: &str, bytes: &[u8]) -> Result<Option<Node>, Problems> {
+    let text = precheck(name, bytes, MAX_EXPANDED_DOCUMENTS)?;
+    let Some(doc) = serde_yaml::Deserializer::from_str(text).next() else {
+        return Ok(None);
+    };
+    let left = std::cell::Cell::new(MAX_EXPANDED_DOCUMENTS.saturating_mul(EXPANSION_FACTOR));
+    match serde::de::DeserializeSeed::deserialize(Kube { left: &left }, doc) {
+        Ok(Node::Null) => Ok(None),
+        Ok(node) => Ok(Some(node)),
+        Err(e) => {
+            let mut p = Problems::default();
+            p.push(name, format!("invalid YAML: {}", describe(&e)));
+            Err(p)
+        }
+    }
+}
+
 /// The largest expansion budget for a stream read by `parse_documents` without a size limit of
 /// its own (a piece of a post-render stream), as for the largest manifest file.
 const MAX_EXPANDED_DOCUMENTS: usize = 64 * 1024 * 1024;
