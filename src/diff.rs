@@ -54,9 +54,12 @@ pub fn diff(old: &[Manifest], new: &[Manifest], color: bool) -> DiffOutcome {
                 mask(a.as_mut(), b.as_mut(), &[field], |_, _| true);
             }
         }
-        mask(a.as_mut(), b.as_mut(), &["metadata", "annotations"], |k, v| {
-            credential_annotation(k, v)
-        });
+        mask(
+            a.as_mut(),
+            b.as_mut(),
+            &["metadata", "annotations"],
+            credential_annotation,
+        );
         let a_text = a.as_ref().map(crate::yaml::to_yaml).unwrap_or_default();
         let b_text = b.as_ref().map(crate::yaml::to_yaml).unwrap_or_default();
         if a.is_some() && b.is_some() && a_text == b_text {
@@ -154,8 +157,8 @@ fn credential_annotation(key: &str, value: &Node) -> bool {
 /// with `***`, or `*** (before)` / `*** (after)` where the two sides differ, so a diff shows which
 /// keys changed without printing what they hold.
 fn mask(
-    mut a: Option<&mut Node>,
-    mut b: Option<&mut Node>,
+    a: Option<&mut Node>,
+    b: Option<&mut Node>,
     path: &[&str],
     masked: impl Fn(&str, &Node) -> bool,
 ) {
@@ -163,16 +166,18 @@ fn mask(
     let before = at(a.as_deref());
     let after = at(b.as_deref());
     let hidden = |key: &str| {
-        [&before, &after]
-            .iter()
-            .any(|m| m.as_ref().and_then(|m| m.get(key)).is_some_and(|v| masked(key, v)))
+        [&before, &after].iter().any(|m| {
+            m.as_ref()
+                .and_then(|m| m.get(key))
+                .is_some_and(|v| masked(key, v))
+        })
     };
     let same = |key: &str| {
         let x = before.as_ref().and_then(|m| m.get(key));
         let y = after.as_ref().and_then(|m| m.get(key));
         x.is_some() && x == y
     };
-    for (side, label) in [(a.as_deref_mut(), "before"), (b.as_deref_mut(), "after")] {
+    for (side, label) in [(a, "before"), (b, "after")] {
         let mut cur = side;
         for k in path {
             cur = match cur {

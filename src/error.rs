@@ -114,7 +114,10 @@ mod tests {
     #[test]
     fn escape_is_the_validators_form() {
         assert_eq!(escape("team-a"), "team-a");
-        assert_eq!(escape("a\u{1b}[31mb\nc\r\"d\\"), "a\\u{1b}[31mb\\nc\\r\\\"d\\\\");
+        assert_eq!(
+            escape("a\u{1b}[31mb\nc\r\"d\\"),
+            "a\\u{1b}[31mb\\nc\\r\\\"d\\\\"
+        );
         assert_eq!(escape("\u{202e}x"), "\\u{202e}x");
         assert_eq!(escape("é ü"), "é ü");
     }
@@ -122,6 +125,9 @@ mod tests {
     #[test]
     fn terminal_safe_keeps_quotes_and_backslashes() {
         assert_eq!(terminal_safe("name: \"x\" \\ 'y'"), "name: \"x\" \\ 'y'");
-        assert_eq!(terminal_safe("a\u{1b}]0;t\u{7}b\rc\nd"), "a\\u{1b}]0;t\\u{7}b\\rc\\nd");
+        assert_eq!(
+            terminal_safe("a\u{1b}]0;t\u{7}b\rc\nd"),
+            "a\\u{1b}]0;t\\u{7}b\\rc\\nd"
+        );
     }
 }

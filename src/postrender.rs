@@ -225,7 +225,11 @@ fn group_of(api_version: &str) -> &str {
 /// document is read before it is ruled out.
 fn has_tag(bytes: &[u8]) -> bool {
     memchr::memchr_iter(b'!', bytes).any(|i| {
-        i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b'-' | b':')
+        i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b'-' | b':'
+            )
     })
 }
 
@@ -294,7 +298,11 @@ fn objects_of(node: &Node, out: &mut Vec<Node>) {
 /// The `items` of a document Kubernetes decodes as a list: Go's JSON decoding matches the field
 /// name without regard to case.
 fn list_items(node: &Node) -> Option<&Vec<Node>> {
-    let items = node.as_map()?.iter().find(|(k, _)| k.eq_ignore_ascii_case("items"))?.1;
+    let items = node
+        .as_map()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("items"))?
+        .1;
     match items {
         Node::Seq(items) => Some(items),
         _ => None,

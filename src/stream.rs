@@ -72,7 +72,8 @@ fn directives_start(input: &[u8], floor: usize, at: usize) -> usize {
     let mut line_start = at;
     while line_start > floor {
         // The line ending right before `line_start`.
-        let prev = memchr::memrchr(b'\n', &input[floor..line_start - 1]).map_or(floor, |i| floor + i + 1);
+        let prev =
+            memchr::memrchr(b'\n', &input[floor..line_start - 1]).map_or(floor, |i| floor + i + 1);
         if is_directive(input, prev) {
             start = prev;
         } else {
@@ -463,7 +464,10 @@ mod tests {
         assert_eq!(p[1].top_level_scalar("kind"), Some(&b"B"[..]));
         // At the stream's start, with a comment between the directive and the marker.
         let s = "%YAML 1.1\n# c\n---\nkind: A\n---\nkind: B\n";
-        assert_eq!(texts(s), ["%YAML 1.1\n# c\n---\nkind: A\n", "---\nkind: B\n"]);
+        assert_eq!(
+            texts(s),
+            ["%YAML 1.1\n# c\n---\nkind: A\n", "---\nkind: B\n"]
+        );
         // A comment before the directive stays where it was.
         let s = "kind: A\n...\n# between\n%YAML 1.2\n---\nkind: B\n";
         assert_eq!(
@@ -481,7 +485,11 @@ mod tests {
         let s = "kind: A\n\u{feff}---\nkind: B\n...\n\u{feff}kind: C\n";
         assert_eq!(
             texts(s),
-            ["kind: A\n", "\u{feff}---\nkind: B\n...\n", "\u{feff}kind: C\n"]
+            [
+                "kind: A\n",
+                "\u{feff}---\nkind: B\n...\n",
+                "\u{feff}kind: C\n"
+            ]
         );
         let p = split(s.as_bytes());
         assert!(p[1].has_start_marker());
@@ -489,7 +497,10 @@ mod tests {
         assert_eq!(p[1].top_level_scalar("kind"), Some(&b"B"[..]));
         assert_eq!(p[2].top_level_scalar("kind"), Some(&b"C"[..]));
         let s = "kind: A\n...\n\u{feff}%YAML 1.2\n---\nkind: B\n";
-        assert_eq!(texts(s), ["kind: A\n...\n", "\u{feff}%YAML 1.2\n---\nkind: B\n"]);
+        assert_eq!(
+            texts(s),
+            ["kind: A\n...\n", "\u{feff}%YAML 1.2\n---\nkind: B\n"]
+        );
     }
 
     #[test]

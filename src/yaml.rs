@@ -196,10 +196,7 @@ impl<'de> serde::de::Visitor<'de> for Budget<'_> {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         self.charge(0)?;
-        while seq
-            .next_element_seed(Budget { left: self.left })?
-            .is_some()
-        {}
+        while seq.next_element_seed(Budget { left: self.left })?.is_some() {}
         Ok(())
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {

@@ -71,8 +71,14 @@ fn check_escapes_names_and_values() {
     assert!(!has_raw_control(&stdout), "{stdout:?}");
     assert!(stdout.contains("\\u{1b}[2J"), "{stdout}");
     // The forged lines stay inside the line they were written in.
-    assert!(!stdout.lines().any(|l| l.starts_with("finding[fake]")), "{stdout}");
-    assert!(stdout.contains("team-a\\nfinding[fake]: all good"), "{stdout}");
+    assert!(
+        !stdout.lines().any(|l| l.starts_with("finding[fake]")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("team-a\\nfinding[fake]: all good"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -83,8 +89,14 @@ fn explain_escapes_names_and_values() {
     let out = run(&["explain", "wf.yaml", "-m", "m.yaml"], &dir, None);
     let stdout = text(&out.stdout);
     assert!(!has_raw_control(&stdout), "{stdout:?}");
-    assert!(!stdout.lines().any(|l| l.starts_with("forged:")), "{stdout}");
-    assert!(!stdout.lines().any(|l| l.starts_with("chain: complete")), "{stdout}");
+    assert!(
+        !stdout.lines().any(|l| l.starts_with("forged:")),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.lines().any(|l| l.starts_with("chain: complete")),
+        "{stdout}"
+    );
     assert!(stdout.contains("\\u{1b}]0;pwned\\u{7}"), "{stdout}");
 }
 
@@ -99,7 +111,10 @@ fn diff_escapes_names_values_and_file_names() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
     assert!(!has_raw_control(&stdout), "{stdout:?}");
-    assert!(stdout.contains("changed: ConfigMap n/x\\u{1b}[2Jy"), "{stdout}");
+    assert!(
+        stdout.contains("changed: ConfigMap n/x\\u{1b}[2Jy"),
+        "{stdout}"
+    );
     assert!(stdout.contains("+++ new\\u{1b}[1m.yaml:1"), "{stdout}");
 }
 
@@ -157,10 +172,9 @@ metadata:
     example.com/note: AKIAIOSFODNN7EXAMPLE
 spec: {}
 ";
-    let new = old.replace("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "ghp_zyx").replace(
-        "spec: {}",
-        "spec: {entrypoint: main}",
-    );
+    let new = old
+        .replace("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "ghp_zyx")
+        .replace("spec: {}", "spec: {entrypoint: main}");
     let (code, out) = diff_of("diff-credential-annotations", old, &new);
     assert_eq!(code, Some(1), "{out}");
     assert!(!out.contains("ghp_"), "{out}");
@@ -202,7 +216,11 @@ fn carrier() -> String {
 }
 
 fn post_render(input: &str) -> std::process::Output {
-    run(&["post-render"], &std::env::temp_dir(), Some(input.as_bytes()))
+    run(
+        &["post-render"],
+        &std::env::temp_dir(),
+        Some(input.as_bytes()),
+    )
 }
 
 fn parses(s: &str) -> bool {
@@ -242,7 +260,10 @@ fn generated_documents_never_separate_a_directive_from_its_document() {
         let stdout = text(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let k = kinds(&stdout);
-        assert!(k.contains(&"Deployment".to_string()) && k.contains(&"ConfigMap".to_string()), "{k:?}");
+        assert!(
+            k.contains(&"Deployment".to_string()) && k.contains(&"ConfigMap".to_string()),
+            "{k:?}"
+        );
         // The directive still directly precedes its document, byte for byte.
         assert!(stdout.contains(TAGGED_DEPLOYMENT), "{stdout}");
     }
@@ -260,14 +281,22 @@ fn a_bom_before_a_document_after_the_carrier_is_accepted() {
         let input = format!("{}{tail}", carrier());
         let out = post_render(&input);
         let stdout = text(&out.stdout);
-        assert_eq!(out.status.code(), Some(0), "{tail:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{tail:?}: {}",
+            text(&out.stderr)
+        );
         // Passed through byte for byte (the `...` may move: it ends whatever precedes).
         assert!(stdout.contains(&tail.replace("...\n", "")), "{stdout}");
         // libyaml (and go-yaml, its port) count a BOM as a column, so a BOM before `---` or `%`
         // in mid-stream does not parse there, in the input as in the output; where the input
         // parses, the output must too.
         if parses(&input) {
-            assert!(kinds(&stdout).contains(&"Deployment".to_string()), "{stdout}");
+            assert!(
+                kinds(&stdout).contains(&"Deployment".to_string()),
+                "{stdout}"
+            );
         }
     }
 }
@@ -280,7 +309,10 @@ fn a_bom_before_a_document_after_the_carrier_is_accepted() {
 fn assert_collision(doc: &str, release_namespace: &str, identity: &str) {
     let input = format!(
         "{doc}{}",
-        carrier().replace("namespace: \"argo\"", &format!("namespace: \"{release_namespace}\""))
+        carrier().replace(
+            "namespace: \"argo\"",
+            &format!("namespace: \"{release_namespace}\"")
+        )
     );
     let out = post_render(&input);
     let stderr = text(&out.stderr);
@@ -419,7 +451,10 @@ fn collision_scan_costs_a_few_times_the_carrier_alone() {
     let regs: Vec<String> = (0..n)
         .map(|i| format!(r#"{{"name":"repo-{i:05}","repoUrl":"https://git.example.com/t/repo-{i}.git","tenant":"tenant-{t:03}","artifactBucket":{{"bucket":"bucket-{i:05}","externalSecretPath":"tenants/{t}/repo-{i}/s3"}}}}"#, t = i % 500))
         .collect();
-    let values = format!(r#"{{"artifactRepos":{{"layout":"tenant"}},"repoRegistrations":[{}]}}"#, regs.join(","));
+    let values = format!(
+        r#"{{"artifactRepos":{{"layout":"tenant"}},"repoRegistrations":[{}]}}"#,
+        regs.join(",")
+    );
     let alone = carrier().replace(VALUES, &values);
     let foreign: String = (0..n)
         .map(|i| format!("---\n# Source: other/templates/cm{i}.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other-{i}\n  namespace: tenant-{:03}\ndata:\n  k: v\n", i % 500))

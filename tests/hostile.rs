@@ -122,17 +122,28 @@ fn corpus() -> Vec<Case> {
     // 30,000-level `--set` path and list literal.
     let big_string = "x".repeat(5 * 1024 * 1024);
     let aliases = vec!["*s"; 2000].join(", ");
-    let alias_bytes = format!("ignored:\n  a: &s \"{big_string}\"\n  b: [{aliases}]\ns3: {{enabled: true, bucket: b, externalSecretPath: p/s3}}\n");
-    let carrier_alias_bytes = carrier(&format!("{{\"s3\": {{\"enabled\": true, \"bucket\": \"b\", \"externalSecretPath\": \"p/s3\"}}, \"ignored\": {{\"a\": &s \"{big_string}\", \"b\": [{aliases}]}}}}"));
-    let mut oversized_carrier = carrier(r#"{"s3": {"enabled": true, "bucket": "b", "externalSecretPath": "p/s3"}}"#).into_bytes();
+    let alias_bytes = format!(
+        "ignored:\n  a: &s \"{big_string}\"\n  b: [{aliases}]\ns3: {{enabled: true, bucket: b, externalSecretPath: p/s3}}\n"
+    );
+    let carrier_alias_bytes = carrier(&format!(
+        "{{\"s3\": {{\"enabled\": true, \"bucket\": \"b\", \"externalSecretPath\": \"p/s3\"}}, \"ignored\": {{\"a\": &s \"{big_string}\", \"b\": [{aliases}]}}}}"
+    ));
+    let mut oversized_carrier =
+        carrier(r#"{"s3": {"enabled": true, "bucket": "b", "externalSecretPath": "p/s3"}}"#)
+            .into_bytes();
     while oversized_carrier.len() < 40 * 1024 * 1024 {
         oversized_carrier.extend_from_slice(&[b'#'; 1023]);
         oversized_carrier.push(b'\n');
     }
-    let deep_set: &'static str = Box::leak(format!("{}=1", vec!["a"; 30_000].join(".")).into_boxed_str());
-    let deep_literal: &'static str = Box::leak(format!("s3.bucket={}x{}", "{".repeat(30_000), "}".repeat(30_000)).into_boxed_str());
-    let deep_set_args: &'static [&'static str] = Box::leak(vec!["--set", deep_set].into_boxed_slice());
-    let deep_literal_args: &'static [&'static str] = Box::leak(vec!["--set", deep_literal].into_boxed_slice());
+    let deep_set: &'static str =
+        Box::leak(format!("{}=1", vec!["a"; 30_000].join(".")).into_boxed_str());
+    let deep_literal: &'static str = Box::leak(
+        format!("s3.bucket={}x{}", "{".repeat(30_000), "}".repeat(30_000)).into_boxed_str(),
+    );
+    let deep_set_args: &'static [&'static str] =
+        Box::leak(vec!["--set", deep_set].into_boxed_slice());
+    let deep_literal_args: &'static [&'static str] =
+        Box::leak(vec!["--set", deep_literal].into_boxed_slice());
 
     vec![
         values("yaml-alias-bytes-bomb", alias_bytes),

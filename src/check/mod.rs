@@ -101,7 +101,10 @@ impl Report {
             out.push('\n');
         };
         for f in &self.findings {
-            line(format!("finding[{}]: {} ({})", f.code, f.object, f.location));
+            line(format!(
+                "finding[{}]: {} ({})",
+                f.code, f.object, f.location
+            ));
             line(format!("  field: {}", f.field));
             line(format!("  problem: {}", f.problem));
             line(format!("  argo: {}", f.argo));

@@ -242,9 +242,17 @@ mod tests {
         assert!(e.contains("is more than 128 levels deep"), "{e}");
         assert!(e.len() < 300, "the path is cut in the message: {e}");
         let deep = format!("a{}=1", "[0]".repeat(30_000));
-        assert!(apply(&mut v, &deep, true).unwrap_err().contains("levels deep"));
+        assert!(
+            apply(&mut v, &deep, true)
+                .unwrap_err()
+                .contains("levels deep")
+        );
         let deep = format!("a={}x{}", "{".repeat(30_000), "}".repeat(30_000));
-        assert!(apply(&mut v, &deep, true).unwrap_err().contains("nests more than 128"));
+        assert!(
+            apply(&mut v, &deep, true)
+                .unwrap_err()
+                .contains("nests more than 128")
+        );
         // 128 levels are fine.
         let ok = format!("{}=1", vec!["a"; 128].join("."));
         assert!(apply(&mut v, &ok, true).is_ok());
