@@ -488,6 +488,8 @@ pub fn post_render_with(
     let release_namespace = release.namespace.clone().unwrap_or_default();
     let options = Options {
         release,
+        // Helm labels what it installs `managed-by: Helm` whatever the manifest says.
+        managed_by: crate::render::ManagedBy::Helm,
         extra_annotations: dialect
             .filename
             .iter()

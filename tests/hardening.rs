@@ -473,3 +473,73 @@ fn collision_scan_costs_a_few_times_the_carrier_alone() {
         "{n} registrations beside {n} foreign ConfigMaps took {t_both:?}, the carrier alone {t_alone:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Class 6 (render part): Helm lifecycles.
+
+fn render_values(name: &str, values: &str) -> String {
+    let dir = scratch(name);
+    std::fs::write(dir.join("v.yaml"), values).unwrap();
+    let out = run(&["render", "-f", "v.yaml"], &dir, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn the_default_namespace_is_used_but_never_owned() {
+    let out = render_values(
+        "default-tenant",
+        "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: default\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n- name: other\n  repoUrl: https://git.example.com/o/other.git\n  tenant: team-b\n  artifactBucket:\n    bucket: team-b-artifacts\n    externalSecretPath: team-b/s3\n",
+    );
+    assert!(!out.contains("kind: Namespace\nmetadata:\n  annotations:\n    helm.sh/resource-policy: keep\n  labels:\n    app.kubernetes.io/component: tenant-namespace\n    app.kubernetes.io/instance: artifact-repos\n    app.kubernetes.io/managed-by: artifact-repos\n    app.kubernetes.io/name: artifact-repos\n    app.kubernetes.io/part-of: argo-workflows\n    artifact-repos/tenant: default\n"), "{out}");
+    assert_eq!(
+        out.matches("kind: Namespace\n").count(),
+        1,
+        "only team-b's: {out}"
+    );
+    assert!(out.contains("  name: team-b\n"), "{out}");
+    // The tenant's other objects still go to `default`.
+    assert!(out.contains("  namespace: default\n"), "{out}");
+}
+
+#[test]
+fn generated_namespaces_are_kept_by_helm() {
+    let out = render_values(
+        "keep",
+        "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n",
+    );
+    assert!(
+        out.contains(
+            "kind: Namespace\nmetadata:\n  annotations:\n    helm.sh/resource-policy: keep\n"
+        ),
+        "{out}"
+    );
+    let out = text(&post_render(&carrier()).stdout);
+    assert!(
+        out.contains(
+            "kind: Namespace\nmetadata:\n  annotations:\n    helm.sh/resource-policy: keep\n"
+        ),
+        "{out}"
+    );
+    assert_eq!(out.matches("helm.sh/resource-policy").count(), 1, "{out}");
+}
+
+#[test]
+fn managed_by_says_what_is_left_on_the_object() {
+    let out = text(&post_render(&carrier()).stdout);
+    let docs = out.matches("\nkind: ").count();
+    assert!(docs > 5, "{out}");
+    assert_eq!(
+        out.matches("app.kubernetes.io/managed-by: Helm\n").count(),
+        docs,
+        "{out}"
+    );
+    assert!(!out.contains("managed-by: artifact-repos"), "{out}");
+    let out = render_values("managed-by", &format!("{VALUES}\n"));
+    assert_eq!(
+        out.matches("app.kubernetes.io/managed-by: artifact-repos\n")
+            .count(),
+        out.matches("\nkind: ").count(),
+        "{out}"
+    );
+}

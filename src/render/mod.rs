@@ -36,7 +36,35 @@ pub struct Options {
     pub release: Release,
     /// Annotations added to every generated object (Helm 4's post-renderer filename).
     pub extra_annotations: Vec<(String, String)>,
+    /// Who the `app.kubernetes.io/managed-by` label names.
+    pub managed_by: ManagedBy,
 }
+
+/// The value of `app.kubernetes.io/managed-by`: what is left on the object once applied. Helm
+/// sets `Helm` on everything it installs whatever the manifest says (facts.md 11, Helm's
+/// `pkg/action/validate.go`), so post-render output says `Helm`; standalone `render` output is
+/// applied by whoever runs it and names the tool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ManagedBy {
+    #[default]
+    Tool,
+    Helm,
+}
+
+impl ManagedBy {
+    pub fn label(self) -> &'static str {
+        match self {
+            ManagedBy::Tool => "artifact-repos",
+            ManagedBy::Helm => "Helm",
+        }
+    }
+}
+
+/// Namespaces that exist in every cluster (or hold the controller): a tenant may run in one, but
+/// the tool never emits it as an object of its own, so no release ever owns (and, on uninstall,
+/// deletes) it.
+pub const UNOWNED_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// What identifies an object in a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -219,6 +247,7 @@ pub fn render_with<S: Sink>(
         model,
         release: &options.release.name,
         annotations: &options.extra_annotations,
+        managed_by: options.managed_by.label(),
     };
     let s = &model.settings;
     let cns = s.controller_namespace.as_str();
@@ -270,7 +299,7 @@ pub fn render_with<S: Sink>(
     for (tenant, regs) in &by_tenant {
         let tenant = *tenant;
         let ns = Some(tenant);
-        if s.create_namespaces {
+        if s.create_namespaces && !UNOWNED_NAMESPACES.contains(&tenant) && tenant != cns {
             out.push(object(
                 &mut *sink,
                 "",

@@ -25,11 +25,16 @@ pub const DEFAULT_NAME: &str = "default";
 /// The seed's nested index (never read by Argo; kept for people who read the ConfigMap).
 pub const INDEX_KEY: &str = "artifactRepositories";
 
+/// Helm's annotation that keeps an object when the release drops it or is uninstalled.
+pub const RESOURCE_POLICY: &str = "helm.sh/resource-policy";
+
 /// What every builder needs besides the model.
 pub struct Ctx<'a> {
     pub model: &'a Model,
     pub release: &'a str,
     pub annotations: &'a [(String, String)],
+    /// `app.kubernetes.io/managed-by` (see `ManagedBy`).
+    pub managed_by: &'a str,
 }
 
 impl Ctx<'_> {
@@ -55,7 +60,7 @@ impl Ctx<'_> {
         labels.insert("app.kubernetes.io/instance".into(), self.release.into());
         labels.insert(
             "app.kubernetes.io/managed-by".into(),
-            "artifact-repos".into(),
+            self.managed_by.into(),
         );
         labels.insert("app.kubernetes.io/part-of".into(), "argo-workflows".into());
         labels.insert("app.kubernetes.io/component".into(), component.into());
@@ -75,9 +80,18 @@ impl Ctx<'_> {
         }
     }
 
+    /// A tenant Namespace, kept by Helm when a release stops generating it (the tenant's last
+    /// registration removed) and on `helm uninstall`: Helm deletes dropped objects, Namespaces
+    /// and everything in them included, unless annotated `helm.sh/resource-policy: keep`
+    /// (facts.md 11, Helm's `pkg/kube/client.go`).
     pub fn namespace(&self, tenant: &str) -> Namespace {
+        let mut metadata = self.meta(tenant, None, "tenant-namespace", Some(tenant), None);
+        metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(RESOURCE_POLICY.into(), "keep".into());
         Namespace {
-            metadata: self.meta(tenant, None, "tenant-namespace", Some(tenant), None),
+            metadata,
             ..Default::default()
         }
     }
