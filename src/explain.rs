@@ -196,10 +196,7 @@ pub fn explain(
                             line(format!(
                                 "  key format: not set: Argo's default `{{{{workflow.name}}}}/{{{{pod.name}}}}` under keyPrefix `{p}` (keyPrefix is deprecated: prefer keyFormat)"
                             ));
-                            format!(
-                                "{}/{{{{workflow.name}}}}/{{{{pod.name}}}}",
-                                p.trim_end_matches('/')
-                            )
+                            crate::values::names::argo_key_join(p, "{{workflow.name}}/{{pod.name}}")
                         }
                         (None, None) => {
                             line("  key format: not set: Argo's default `{{workflow.name}}/{{pod.name}}`".into());

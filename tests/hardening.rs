@@ -543,3 +543,29 @@ fn managed_by_says_what_is_left_on_the_object() {
         "{out}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Class 7 (part): Argo semantics.
+
+#[test]
+fn key_prefix_is_joined_as_argo_joins_it() {
+    for (prefix, want) in [
+        ("a//b/", "keyFormat: a/b/{{workflow.name}}/{{pod.name}}"),
+        (
+            "./team/./x//",
+            "keyFormat: team/x/{{workflow.name}}/{{pod.name}}",
+        ),
+        (
+            "team/old/../new",
+            "keyFormat: team/new/{{workflow.name}}/{{pod.name}}",
+        ),
+    ] {
+        let out = render_values(
+            "key-prefix",
+            &format!(
+                "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n    keyPrefix: \"{prefix}\"\n"
+            ),
+        );
+        assert!(out.contains(want), "{prefix}: {out}");
+    }
+}

@@ -769,15 +769,11 @@ fn read_bucket(
     let key_format = match (key_prefix, key_format) {
         (None, None) => None,
         (None, Some(f)) => Some(f),
-        (Some(p), f) => {
-            let p = p.trim_end_matches('/');
-            let f = f.unwrap_or_else(|| defaults::ARGO_KEY_FORMAT.into());
-            if p.is_empty() {
-                Some(f)
-            } else {
-                Some(format!("{p}/{f}"))
-            }
-        }
+        // Joined as Argo joins keyPrefix (Go's path.Join: `a//b/` gives `a/b/...`), #11.
+        (Some(p), f) => Some(names::argo_key_join(
+            &p,
+            &f.unwrap_or_else(|| defaults::ARGO_KEY_FORMAT.into()),
+        )),
     };
 
     let argo = settings.map(|s| s.argo_version);
