@@ -1,5 +1,6 @@
 //! Regression tests for issue #11 ("Hardening"), one section per defect class, each run through the
-//! real binary on inputs written for the purpose. Every test here failed before its fix.
+//! real binary on inputs written for the purpose. Every test here failed before its fix, except the
+//! ones marked as guards (they pin behaviour a fix must not break).
 
 mod support;
 
@@ -434,6 +435,7 @@ fn a_document_that_may_collide_and_cannot_be_read_is_refused() {
 }
 
 #[test]
+/// Guard.
 fn unrelated_odd_documents_still_pass_byte_for_byte() {
     // Lists, merge keys, tags and duplicate keys that claim nothing we generate.
     let others = "---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: other, namespace: team-a}}\n---\nb: &b {kind: ConfigMap}\n<<: *b\napiVersion: v1\nmetadata: {name: artifact-repositories, namespace: team-b}\n---\napiVersion: v1\nkind: !!str ConfigMap\nmetadata: {name: x, namespace: team-a}\ndata: {a: 1, a: 2}\n";
@@ -446,6 +448,7 @@ fn unrelated_odd_documents_still_pass_byte_for_byte() {
 // Class 4 (the collision scan): linear in the stream, whatever the number of generated names.
 
 #[test]
+/// Guard (loose bound; see the commit that added it).
 fn collision_scan_costs_a_few_times_the_carrier_alone() {
     let n = 5_000;
     let regs: Vec<String> = (0..n)
@@ -567,5 +570,36 @@ fn key_prefix_is_joined_as_argo_joins_it() {
             ),
         );
         assert!(out.contains(want), "{prefix}: {out}");
+    }
+}
+
+/// A workflow with no artifactRepositoryRef, run in the controller namespace, and the RBAC its
+/// executor needs there.
+const ADMIN_WORKFLOW: &str = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  name: admin-job\n  namespace: argo-workflows\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n    container:\n      image: alpine\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: executor\n  namespace: argo-workflows\nrules:\n- apiGroups: [argoproj.io]\n  resources: [workflowtaskresults]\n  verbs: [create, patch]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: executor\n  namespace: argo-workflows\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: executor\nsubjects:\n- kind: ServiceAccount\n  name: default\n  namespace: argo-workflows\n";
+
+#[test]
+fn ref_less_workflows_in_the_controller_namespace_find_the_defaults_credentials() {
+    // The central layout (the seed's) annotates the controller namespace's ConfigMap as the
+    // default; Argo then uses it for ref-less workflows running there, with credentials read
+    // from that namespace (independent check: tests/tools/validate_stream.py).
+    for values in ["examples/seed-values.yaml".to_string(), {
+        let dir = scratch("central-default");
+        let f = dir.join("v.yaml");
+        std::fs::write(&f, "s3:\n  enabled: true\n  bucket: platform-default\n  externalSecretPath: platform/s3\nrepoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n").unwrap();
+        f.display().to_string()
+    }] {
+        let out = run(&["render", "-f", &values], support::root(), None);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let stream = format!("{}---\n{ADMIN_WORKFLOW}", text(&out.stdout));
+        let (report, code) = support::validate_text(&stream, &[]);
+        assert_eq!(code, 0, "{values}: {report:#}");
+        let admin = report["resolutions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "admin-job")
+            .cloned()
+            .unwrap();
+        assert_eq!(admin["source"], "default-annotation", "{admin:#}");
     }
 }

@@ -282,6 +282,27 @@ pub fn render_with<S: Sink>(
             &s.config_map_name,
             &cm,
         ));
+        // The central ConfigMap carries the default annotation (refs without a key, from any
+        // tenant namespace, read it). It also makes it the default of ref-less workflows that
+        // run in the controller namespace itself, and a repository's credentials are read in the
+        // workflow's namespace (facts.md 11): the default's Secret must be produced there too.
+        if let Some(Credentials::Vault { path, secret_name }) =
+            model.default_repository.as_ref().map(|d| &d.credentials)
+        {
+            let mut es = ctx.external_secret(secret_name, path, cns, None);
+            // Not a tenant's Secret: no tenant label.
+            if let Some(labels) = es.metadata.labels.as_mut() {
+                labels.remove(objects::LABEL_TENANT);
+            }
+            out.push(object(
+                &mut *sink,
+                "external-secrets.io",
+                "ExternalSecret",
+                Some(cns),
+                secret_name,
+                &es,
+            ));
+        }
     }
     if let Some(role) = &s.reader_role_name
         && !by_tenant.is_empty()
