@@ -603,3 +603,45 @@ fn ref_less_workflows_in_the_controller_namespace_find_the_defaults_credentials(
         assert_eq!(admin["source"], "default-annotation", "{admin:#}");
     }
 }
+
+#[test]
+fn the_template_form_resolves_through_the_generated_template() {
+    let root = support::root();
+    let rendered = run(&["render", "-f", "examples/seed-values.yaml"], root, None);
+    assert_eq!(
+        rendered.status.code(),
+        Some(0),
+        "{}",
+        text(&rendered.stderr)
+    );
+    let wf = run(
+        &[
+            "workflow",
+            "--from",
+            "workflowtemplate/my-project",
+            "--artifact-repository",
+            "my-project",
+            "-n",
+            "my-tenant-namespace",
+            "--form",
+            "template",
+        ],
+        root,
+        None,
+    );
+    assert_eq!(wf.status.code(), Some(0), "{}", text(&wf.stderr));
+    let yaml = text(&wf.stdout);
+    assert!(!yaml.contains("artifactRepositoryRef"), "{yaml}");
+    assert!(!yaml.contains("serviceAccountName"), "{yaml}");
+    assert!(text(&wf.stderr).contains("printed the template form"));
+    let (report, code) = support::validate_text(&format!("{}{yaml}", text(&rendered.stdout)), &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let r = report["resolutions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "Workflow")
+        .cloned()
+        .unwrap();
+    assert_eq!(r["key"], "artifactRepositories.my-project", "{r:#}");
+}
