@@ -4,23 +4,131 @@
 //! whole command succeeded, so a failing run never leaves half a manifest behind.
 
 use crate::error::{EXIT_DIFFERENT, EXIT_ERROR, EXIT_OK, Problems};
+use crate::rules::argo::{self, ArgoVersion};
+use crate::rules::k8s;
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  success (render, post-render); no drift (diff, render --check); no findings (check)
-  1  drift (diff, render --check) or findings (check)
-  2  error: bad input or a failure; nothing is written to stdout";
+/// The environment variable naming `post-render`'s log file (read once, by clap).
+pub const LOG_ENV: &str = "ARTIFACT_REPOS_LOG";
 
-const EXPLAIN_EXIT_CODES: &str = "\
-Exit codes:
-  0  the chain is complete: a repository is found, its credentials produced, results reportable
-  1  the chain is broken somewhere (the output says where)
-  2  error: bad input or a failure; nothing is written to stdout";
+/// A command's exit codes with their meaning.
+pub type ExitCodes = &'static [(u8, &'static str)];
+
+/// Every command's exit codes, one table: each `--help` footer, the man page and the README come
+/// from it. `None` is the top level.
+pub const EXIT_CODES: &[(Option<&str>, ExitCodes)] = &[
+    (
+        None,
+        &[
+            (
+                0,
+                "success (render, post-render); no drift (diff, render --check); no findings (check)",
+            ),
+            (1, "drift (diff, render --check) or findings (check)"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("render"),
+        &[
+            (0, "rendered; with --check, the directory is current"),
+            (1, "with --check: the directory is stale"),
+            (
+                2,
+                "error: bad input, nothing to render, or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("post-render"),
+        &[
+            (
+                0,
+                "the stream was passed through with the generated objects added",
+            ),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("diff"),
+        &[
+            (0, "no drift"),
+            (1, "drift"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("check"),
+        &[
+            (0, "no findings"),
+            (1, "findings"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("explain"),
+        &[
+            (
+                0,
+                "the chain is complete: a repository is found, its credentials produced, results reportable",
+            ),
+            (1, "the chain is broken somewhere (the output says where)"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("workflow"),
+        &[
+            (0, "the Workflow was printed"),
+            (2, "error: bad input; nothing is written to stdout"),
+        ],
+    ),
+];
+
+/// The `Exit codes:` footer of a command's `--help`.
+pub fn exit_codes_help(command: Option<&str>) -> Option<String> {
+    let (_, codes) = EXIT_CODES.iter().find(|(c, _)| *c == command)?;
+    let mut s = String::from("Exit codes:");
+    for (code, meaning) in *codes {
+        s.push_str(&format!("\n  {code}  {meaning}"));
+    }
+    Some(s)
+}
+
+/// The command line definition with each command's exit-code footer: what parses arguments and
+/// what prints help, completions and the man page.
+pub fn cli_command() -> clap::Command {
+    let mut cmd = Cli::command();
+    if let Some(h) = exit_codes_help(None) {
+        cmd = cmd.after_help(h);
+    }
+    for (name, _) in EXIT_CODES {
+        if let Some(name) = name {
+            let footer = exit_codes_help(Some(name)).unwrap_or_default();
+            cmd = cmd.mut_subcommand(*name, |c| c.after_help(footer));
+        }
+    }
+    cmd
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -31,8 +139,7 @@ Exit codes:
 From the `repoRegistrations` of a Helm values file, generates the artifact-repositories \
 ConfigMaps, ExternalSecrets for bucket credentials, WorkflowTemplates that select the repository \
 with artifactRepositoryRef, tenant namespaces, service accounts and RBAC.\n\n\
-Called with no arguments and a piped stdin, it acts as a Helm post-renderer (`post-render`).",
-    after_help = EXIT_CODES
+Called with no arguments and a piped stdin, it acts as a Helm post-renderer (`post-render`)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -44,13 +151,10 @@ pub enum Command {
     /// Render every generated object from values files to stdout
     Render(RenderArgs),
     /// Act as a Helm post-renderer: consume the carrier document on stdin, add the generated objects
-    #[command(after_help = EXIT_CODES)]
     PostRender(PostRenderArgs),
     /// Compare two manifest streams object by object (exit 1 on drift)
-    #[command(after_help = EXIT_CODES)]
     Diff(DiffArgs),
     /// Verify artifact repository resolution, credentials and RBAC in a manifest stream offline
-    #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
     /// Show the chain Argo would follow to find a workflow's artifact repository
     Explain(ExplainArgs),
@@ -88,7 +192,6 @@ pub enum OutputFormat {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = EXIT_CODES)]
 pub struct RenderArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
@@ -102,14 +205,14 @@ pub struct RenderArgs {
     #[arg(long, value_name = "DIR")]
     pub check: Option<PathBuf>,
     /// Release name used in labels (helm passes it through the carrier)
-    #[arg(long, default_value = "artifact-repos")]
+    #[arg(long, default_value = crate::render::DEFAULT_RELEASE_NAME)]
     pub release_name: String,
 }
 
 #[derive(Args, Debug, Default)]
 pub struct PostRenderArgs {
     /// Append diagnostics to this file (Helm 4 never shows a plugin's stderr)
-    #[arg(long, value_name = "PATH", env = "ARTIFACT_REPOS_LOG")]
+    #[arg(long, value_name = "PATH", env = LOG_ENV)]
     pub log_file: Option<PathBuf>,
 }
 
@@ -137,15 +240,14 @@ pub struct CheckArgs {
     /// Manifests to verify: a file, a directory of YAML files, or `-` (default)
     pub input: Option<PathBuf>,
     /// Namespace of the Argo workflow controller
-    #[arg(long, default_value = "argo-workflows")]
+    #[arg(long, default_value = argo::DEFAULT_CONTROLLER_NAMESPACE)]
     pub controller_namespace: String,
     /// Argo Workflows version the cluster runs (MAJOR.MINOR); decides which repository keys exist
-    #[arg(long, value_name = "VERSION", default_value = "3.7")]
+    #[arg(long, value_name = "VERSION", default_value = argo::DEFAULT_TEXT)]
     pub argo_version: String,
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = EXPLAIN_EXIT_CODES)]
 pub struct ExplainArgs {
     /// The Workflow to explain: a file or `-`
     pub workflow: PathBuf,
@@ -156,15 +258,14 @@ pub struct ExplainArgs {
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
     /// Namespace of the Argo workflow controller
-    #[arg(long, default_value = "argo-workflows")]
+    #[arg(long, default_value = argo::DEFAULT_CONTROLLER_NAMESPACE)]
     pub controller_namespace: String,
     /// Argo Workflows version the cluster runs (MAJOR.MINOR); decides which repository keys exist
-    #[arg(long, value_name = "VERSION", default_value = "3.7")]
+    #[arg(long, value_name = "VERSION", default_value = argo::DEFAULT_TEXT)]
     pub argo_version: String,
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = EXIT_CODES)]
 pub struct WorkflowArgs {
     /// The template to run: `workflowtemplate/NAME` or `clusterworkflowtemplate/NAME`
     #[arg(long = "from", value_name = "KIND/NAME")]
@@ -182,7 +283,7 @@ pub struct WorkflowArgs {
     #[arg(long, value_name = "PREFIX")]
     pub generate_name: Option<String>,
     /// ConfigMap holding the repositories
-    #[arg(long, default_value = "artifact-repositories")]
+    #[arg(long, default_value = argo::DEFAULT_CONFIGMAP)]
     pub configmap: String,
     /// Service account the workflow runs as (default: the template's)
     #[arg(long)]
@@ -204,7 +305,11 @@ pub enum WorkflowForm {
 /// Parses arguments and runs one command. Returns the exit code for success paths (0 or 1);
 /// errors are returned and reported by `report_error` with exit code 2.
 pub fn run(args: Vec<OsString>) -> Result<u8> {
-    let cli = match Cli::try_parse_from(&args) {
+    use clap::FromArgMatches;
+    let cli = match cli_command()
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are not errors; usage errors exit 2 like every other error.
@@ -216,11 +321,16 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
     let command = match cli.command {
         Some(c) => c,
         // Helm 3 runs `--post-renderer artifact-repos` with no arguments and the manifests on stdin.
-        None if !std::io::stdin().is_terminal() => Command::PostRender(PostRenderArgs {
-            log_file: std::env::var_os("ARTIFACT_REPOS_LOG").map(PathBuf::from),
-        }),
+        // Parsed as `post-render` with no flags, so the log file comes from the environment the one
+        // way every run reads it (clap's `env`, `LOG_ENV`).
+        None if !std::io::stdin().is_terminal() => {
+            let matches = cli_command().try_get_matches_from(["artifact-repos", "post-render"])?;
+            Cli::from_arg_matches(&matches)?
+                .command
+                .expect("post-render was given")
+        }
         None => {
-            Cli::command().print_help()?;
+            cli_command().print_help()?;
             return Ok(EXIT_ERROR);
         }
     };
@@ -231,16 +341,16 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
         Command::Check(a) => check(a),
         Command::Explain(a) => explain(a),
         Command::Workflow(a) => workflow(a),
-        Command::Schema => write_stdout(crate::schema::values_schema().as_bytes()),
+        Command::Schema => write_stdout([crate::schema::values_schema().as_bytes()]),
         Command::Completions { shell } => {
             let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "artifact-repos", &mut out);
-            write_stdout(&out)
+            clap_complete::generate(shell, &mut cli_command(), "artifact-repos", &mut out);
+            write_stdout([out.as_slice()])
         }
         Command::Man => {
             let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
-            write_stdout(&out)
+            clap_mangen::Man::new(cli_command()).render(&mut out)?;
+            write_stdout([out.as_slice()])
         }
     }
 }
@@ -255,22 +365,13 @@ pub fn report_error(err: &anyhow::Error) {
     }
 }
 
-/// Writes the whole output at once. A closed pipe (`| head`) is not an error.
-fn write_stdout(bytes: &[u8]) -> Result<u8> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|_| out.flush()) {
-        Ok(()) => Ok(EXIT_OK),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_OK),
-        Err(e) => Err(e).context("writing to stdout"),
-    }
-}
-
-/// `write_stdout` for output built in parts (each generated document), without joining them.
-fn write_stdout_parts(parts: &[String]) -> Result<u8> {
+/// The one stdout writer: the parts in order, through one buffer, once the command has succeeded
+/// (nothing is written before). A closed pipe (`| head`) is not an error.
+fn write_stdout<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Result<u8> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let result = parts
-        .iter()
-        .try_for_each(|p| out.write_all(p.as_bytes()))
+        .into_iter()
+        .try_for_each(|p| out.write_all(p))
         .and_then(|_| out.flush());
     match result {
         Ok(()) => Ok(EXIT_OK),
@@ -353,6 +454,42 @@ fn read_values(args: &ValuesArgs) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(out)
 }
 
+/// "Nothing to render" is an error, as for `post-render`: an empty output is almost always a values
+/// file that was not passed, or a section name misspelt (warned about above).
+fn nothing_to_render(
+    sources: &[(String, Vec<u8>)],
+    args: &ValuesArgs,
+    merged: &crate::yaml::Node,
+) -> Problems {
+    let mut read: Vec<String> = sources.iter().map(|(n, _)| format!("`{n}`")).collect();
+    if !args.set.is_empty() || !args.set_string.is_empty() {
+        read.push("the --set values".into());
+    }
+    let keys: Vec<String> = merged
+        .as_map()
+        .map(|m| {
+            m.keys()
+                .map(|k| format!("`{}`", k.escape_debug()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let keys = if keys.is_empty() {
+        "no keys at all".to_string()
+    } else {
+        format!("the top-level keys {}", keys.join(", "))
+    };
+    let mut p = Problems::default();
+    p.push(
+        "",
+        format!(
+            "nothing to render: read {} ({keys}), and {}, so no object would be generated; add registrations under `repoRegistrations`, or set `s3.enabled: true` with a bucket",
+            read.join(", "),
+            crate::values::validate::why_nothing(merged)
+        ),
+    );
+    p
+}
+
 fn render(args: RenderArgs) -> Result<u8> {
     let sources = read_values(&args.values)?;
     let merged = crate::values::merge_sources(&sources, &args.values.set, &args.values.set_string)?;
@@ -363,49 +500,38 @@ fn render(args: RenderArgs) -> Result<u8> {
         },
         ..Default::default()
     };
-    if args.output == OutputFormat::Yaml && args.output_dir.is_none() && args.check.is_none() {
-        // The fast path: objects go straight to YAML text, no JSON trees (see docs/benchmarks.md).
-        let (docs, warnings) = crate::render::render_yaml(&merged, &options)?;
-        print_warnings(&warnings);
-        let code = write_stdout_parts(&docs);
-        // Freeing a large values tree and output costs more than the process exit does.
-        std::mem::forget(merged);
-        std::mem::forget(docs);
-        return code;
-    }
-    let rendered = crate::render::render(&merged, &options)?;
-    print_warnings(&rendered.warnings);
-    if args.output_dir.is_some() || args.check.is_some() {
-        let ids: Vec<&crate::render::Identity> =
-            rendered.objects.iter().map(|o| &o.identity).collect();
-        let files: Vec<(String, String)> = crate::manifests::output_paths(&ids)
-            .into_iter()
-            .zip(&rendered.objects)
-            .map(|(path, o)| (path, crate::yaml::to_yaml(&o.value)))
-            .collect();
-        if let Some(dir) = &args.output_dir {
-            let s = write_output_dir(dir, &files)?;
-            eprintln!(
-                "wrote {} files to `{}` ({} unchanged), removed {} stale",
-                s.written + s.unchanged,
-                dir.display(),
-                s.unchanged,
-                s.removed
-            );
-            return Ok(EXIT_OK);
+    let to_files = args.output_dir.is_some() || args.check.is_some();
+    if args.output == OutputFormat::Json && !to_files {
+        let rendered = crate::render::render(&merged, &options)?;
+        print_warnings(&rendered.warnings);
+        if rendered.objects.is_empty() {
+            return Err(nothing_to_render(&sources, &args.values, &merged).into());
         }
-        if let Some(dir) = &args.check {
-            let color = use_color(ColorChoice::Auto);
-            let (text, current) = check_output_dir(dir, &files, color)?;
-            write_stdout(text.as_bytes())?;
-            return Ok(if current { EXIT_OK } else { EXIT_DIFFERENT });
-        }
+        return write_stdout([crate::render::to_json_list(&rendered).as_bytes()]);
     }
-    let text = match args.output {
-        OutputFormat::Yaml => crate::render::to_yaml_stream(&rendered),
-        OutputFormat::Json => crate::render::to_json_list(&rendered),
-    };
-    write_stdout(text.as_bytes())
+    let (docs, warnings) = crate::render::render_docs(&merged, &options)?;
+    print_warnings(&warnings);
+    if docs.is_empty() {
+        return Err(nothing_to_render(&sources, &args.values, &merged).into());
+    }
+    if let Some(dir) = &args.output_dir {
+        let s = crate::outdir::write(dir, &crate::outdir::files(&docs))?;
+        eprintln!(
+            "wrote {} files to `{}` ({} unchanged), removed {} stale",
+            s.written + s.unchanged,
+            dir.display(),
+            s.unchanged,
+            s.removed
+        );
+        return Ok(EXIT_OK);
+    }
+    if let Some(dir) = &args.check {
+        let color = use_color(ColorChoice::Auto);
+        let (text, current) = crate::outdir::check(dir, &crate::outdir::files(&docs), color)?;
+        write_stdout([text.as_bytes()])?;
+        return Ok(if current { EXIT_OK } else { EXIT_DIFFERENT });
+    }
+    write_stdout(docs.iter().flat_map(|d| [&b"---\n"[..], d.yaml.as_bytes()]))
 }
 
 /// Reads the whole stream Helm sends, runs the post-renderer, and writes the result at once.
@@ -443,17 +569,7 @@ fn post_render(args: PostRenderArgs) -> Result<u8> {
     }
     let output = result?;
     // Written part by part: the input's slices are not copied into one buffer first.
-    let mut out = std::io::stdout().lock();
-    let written = output
-        .parts
-        .iter()
-        .try_for_each(|part| out.write_all(part))
-        .and_then(|_| out.flush());
-    match written {
-        Ok(()) => Ok(EXIT_OK),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(EXIT_OK),
-        Err(e) => Err(e).context("writing to stdout"),
-    }
+    write_stdout(output.parts.iter().map(|p| p.as_ref()))
 }
 
 fn append_log(path: &Path, record: &str) -> std::io::Result<()> {
@@ -540,7 +656,7 @@ fn diff(args: DiffArgs) -> Result<u8> {
     let old = load_manifests(&[&args.old])?;
     let new = load_manifests(&[&args.new])?;
     let outcome = crate::diff::diff(&old, &new, use_color(args.color));
-    write_stdout(outcome.text.as_bytes())?;
+    write_stdout([outcome.text.as_bytes()])?;
     Ok(if outcome.drift() {
         EXIT_DIFFERENT
     } else {
@@ -549,12 +665,15 @@ fn diff(args: DiffArgs) -> Result<u8> {
 }
 
 fn check_options(controller_namespace: &str, argo_version: &str) -> Result<crate::check::Options> {
-    let argo_version = crate::check::parse_argo_version(argo_version).map_err(|m| {
+    let argo_version = ArgoVersion::parse(argo_version).map_err(|e| {
         let mut p = Problems::default();
-        p.push("--argo-version", m);
+        p.push(
+            "--argo-version",
+            format!("`{}` {e}", argo_version.escape_debug()),
+        );
         p
     })?;
-    if !crate::manifests::is_dns1123_label(controller_namespace) {
+    if !k8s::is_dns1123_label(controller_namespace) {
         let mut p = Problems::default();
         p.push(
             "--controller-namespace",
@@ -573,7 +692,7 @@ fn check(args: CheckArgs) -> Result<u8> {
     let input = args.input.unwrap_or_else(|| PathBuf::from("-"));
     let manifests = load_manifests(&[&input])?;
     let report = crate::check::check(&manifests, &options);
-    write_stdout(report.to_text().as_bytes())?;
+    write_stdout([report.to_text().as_bytes()])?;
     Ok(if report.findings.is_empty() {
         EXIT_OK
     } else {
@@ -584,7 +703,7 @@ fn check(args: CheckArgs) -> Result<u8> {
 fn explain(args: ExplainArgs) -> Result<u8> {
     let options = check_options(&args.controller_namespace, &args.argo_version)?;
     if let Some(ns) = &args.namespace
-        && !crate::manifests::is_dns1123_label(ns)
+        && !k8s::is_dns1123_label(ns)
     {
         let mut p = Problems::default();
         p.push("--namespace", format!("`{ns}` is not a valid namespace: lowercase letters, digits and `-`, at most 63 characters"));
@@ -598,7 +717,7 @@ fn explain(args: ExplainArgs) -> Result<u8> {
     );
     let manifests = load_manifests(&paths)?;
     let e = crate::explain::explain(&workflows, &manifests, args.namespace.as_deref(), &options);
-    write_stdout(e.text.as_bytes())?;
+    write_stdout([e.text.as_bytes()])?;
     Ok(if e.complete { EXIT_OK } else { EXIT_DIFFERENT })
 }
 
@@ -618,201 +737,5 @@ fn workflow(args: WorkflowArgs) -> Result<u8> {
     };
     let built = crate::workflow::build(&req)?;
     eprintln!("note: {}", built.note);
-    write_stdout(built.yaml.as_bytes())
-}
-
-/// What `write_output_dir` did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WriteSummary {
-    pub written: usize,
-    pub unchanged: usize,
-    pub removed: usize,
-}
-
-fn marker_text(files: &[(String, String)]) -> String {
-    let mut paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    paths.sort();
-    let mut s = String::from(
-        "# Written by `artifact-repos render --output-dir`: the files it owns in this directory.\n\
-         # It deletes only files listed here. Commit this file with them.\n",
-    );
-    for p in paths {
-        s.push_str(p);
-        s.push('\n');
-    }
-    s
-}
-
-/// Files listed in a marker, keeping only paths of our layout (a marker is never trusted to point
-/// outside its directory).
-fn marker_files(text: &str) -> Vec<String> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .filter(|l| crate::manifests::is_layout_path(l) && !l.split('/').any(|c| c == ".."))
-        .map(str::to_string)
-        .collect()
-}
-
-/// Writes `files` (relative path, content) under `dir` and deletes files a previous run wrote that
-/// are no longer rendered. Refuses a non-empty directory without our marker file, so it never
-/// deletes or overwrites anything it did not write.
-pub fn write_output_dir(dir: &Path, files: &[(String, String)]) -> Result<WriteSummary> {
-    let marker = dir.join(crate::manifests::OUTPUT_MARKER);
-    let mut owned = Vec::new();
-    if dir.exists() {
-        anyhow::ensure!(
-            dir.is_dir(),
-            "`{}` exists and is not a directory",
-            dir.display()
-        );
-        match std::fs::read_to_string(&marker) {
-            Ok(text) => owned = marker_files(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let non_empty = std::fs::read_dir(dir)
-                    .with_context(|| format!("reading directory `{}`", dir.display()))?
-                    .next()
-                    .is_some();
-                anyhow::ensure!(
-                    !non_empty,
-                    "`{}` is not empty and has no `{}` marker: refusing to write into a directory this tool did not create; give a new or empty directory",
-                    dir.display(),
-                    crate::manifests::OUTPUT_MARKER
-                );
-            }
-            Err(e) => return Err(e).with_context(|| format!("reading `{}`", marker.display())),
-        }
-    }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
-    let mut summary = WriteSummary::default();
-    for (rel, content) in files {
-        let path = dir.join(rel);
-        if std::fs::read(&path).is_ok_and(|b| b == content.as_bytes()) {
-            summary.unchanged += 1;
-            continue;
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating `{}`", parent.display()))?;
-        }
-        std::fs::write(&path, content).with_context(|| format!("writing `{}`", path.display()))?;
-        summary.written += 1;
-    }
-    let keep: std::collections::HashSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    for rel in owned.iter().filter(|r| !keep.contains(r.as_str())) {
-        let path = dir.join(rel);
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_file() => {
-                std::fs::remove_file(&path)
-                    .with_context(|| format!("removing `{}`", path.display()))?;
-                summary.removed += 1;
-                // Only succeeds when the namespace directory became empty.
-                if let Some(parent) = path.parent() {
-                    let _ = std::fs::remove_dir(parent);
-                }
-            }
-            _ => {}
-        }
-    }
-    std::fs::write(&marker, marker_text(files))
-        .with_context(|| format!("writing `{}`", marker.display()))?;
-    Ok(summary)
-}
-
-/// Compares what `write_output_dir` would write with `dir`: returns a listing of missing, stale
-/// and extra files plus an object diff, and whether the directory is current.
-pub fn check_output_dir(
-    dir: &Path,
-    files: &[(String, String)],
-    color: bool,
-) -> Result<(String, bool)> {
-    anyhow::ensure!(
-        dir.is_dir(),
-        "`{}` is not a directory: run `render --output-dir {}` first",
-        dir.display(),
-        dir.display()
-    );
-    let mut lines = Vec::new();
-    let mut present = Vec::new();
-    for entry in
-        std::fs::read_dir(dir).with_context(|| format!("reading directory `{}`", dir.display()))?
-    {
-        let entry = entry?;
-        let sub = entry.file_name().to_string_lossy().to_string();
-        if !entry.file_type()?.is_dir() || sub.starts_with('.') {
-            continue;
-        }
-        for f in std::fs::read_dir(entry.path())? {
-            let f = f?;
-            let rel = format!("{sub}/{}", f.file_name().to_string_lossy());
-            if f.file_type()?.is_file() && crate::manifests::is_layout_path(&rel) {
-                present.push(rel);
-            }
-        }
-    }
-    present.sort();
-    let owned: Vec<String> = std::fs::read_to_string(dir.join(crate::manifests::OUTPUT_MARKER))
-        .map(|t| marker_files(&t))
-        .unwrap_or_default();
-    let wanted: std::collections::HashSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    for (rel, content) in files {
-        match std::fs::read(dir.join(rel)) {
-            Ok(b) if b == content.as_bytes() => {}
-            Ok(_) => lines.push(format!("stale: {rel}")),
-            Err(_) => lines.push(format!("missing: {rel}")),
-        }
-    }
-    for rel in &present {
-        if !wanted.contains(rel.as_str()) {
-            let how = if owned.contains(rel) {
-                ""
-            } else {
-                " (not listed in the marker: delete it by hand)"
-            };
-            lines.push(format!("extra: {rel}{how}"));
-        }
-    }
-    let marker_current = std::fs::read_to_string(dir.join(crate::manifests::OUTPUT_MARKER))
-        .is_ok_and(|t| t == marker_text(files));
-    if !marker_current {
-        lines.push(format!("stale: {}", crate::manifests::OUTPUT_MARKER));
-    }
-    if lines.is_empty() {
-        return Ok((
-            format!(
-                "`{}` is up to date ({} files)\n",
-                dir.display(),
-                files.len()
-            ),
-            true,
-        ));
-    }
-    lines.sort();
-    let mut text = lines.join("\n");
-    text.push_str(&format!(
-        "\n`{}` is stale: run `artifact-repos render` with the same values and `--output-dir {}`, then commit the result\n\n",
-        dir.display(),
-        dir.display()
-    ));
-    // Files that are not manifests (hand-written notes in YAML) are left out of the object diff.
-    let mut old_sources = Vec::new();
-    for rel in &present {
-        let path = dir.join(rel);
-        let bytes = std::fs::read(&path)?;
-        match crate::manifests::parse(&path.display().to_string(), &bytes) {
-            Ok(_) => old_sources.push((path.display().to_string(), bytes)),
-            Err(p) => text.push_str(&format!("not compared: {p}\n")),
-        }
-    }
-    let new_sources: Vec<(String, Vec<u8>)> = files
-        .iter()
-        .map(|(p, c)| (format!("rendered/{p}"), c.as_bytes().to_vec()))
-        .collect();
-    match (
-        crate::manifests::load(&old_sources),
-        crate::manifests::load(&new_sources),
-    ) {
-        (Ok(old), Ok(new)) => text.push_str(&crate::diff::diff(&old, &new, color).text),
-        (Err(p), _) | (_, Err(p)) => text.push_str(&format!("(no object diff: {p})\n")),
-    }
-    Ok((text, false))
+    write_stdout([built.yaml.as_bytes()])
 }

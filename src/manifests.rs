@@ -6,6 +6,7 @@
 
 use crate::error::Problems;
 use crate::render::Identity;
+use crate::rules::k8s;
 use crate::yaml::Node;
 use indexmap::IndexMap;
 
@@ -67,8 +68,8 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
         ("", "Namespace")
             | ("", "PersistentVolume")
             | ("", "Node")
-            | ("rbac.authorization.k8s.io", "ClusterRole")
-            | ("rbac.authorization.k8s.io", "ClusterRoleBinding")
+            | (k8s::RBAC_GROUP, "ClusterRole")
+            | (k8s::RBAC_GROUP, "ClusterRoleBinding")
             | ("argoproj.io", "ClusterWorkflowTemplate")
             | ("external-secrets.io", "ClusterSecretStore")
             | ("external-secrets.io", "ClusterExternalSecret")
@@ -81,38 +82,18 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
     )
 }
 
-/// Splits a stream into documents at `---` lines (a `---` in column 0 always starts a document in
-/// YAML, even inside a block scalar), returning each document's text and its first line.
+/// The documents of a stream, each with the line it starts on: the pieces of `stream::split` (the
+/// one splitter, shared with post-render), without the blank ones.
 fn split_documents(text: &str) -> Vec<(usize, &str)> {
+    let mut line = 1;
+    let mut at = 0;
     let mut docs = Vec::new();
-    let mut start = 0;
-    let mut start_line = 1;
-    let mut line_no = 1;
-    let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches(['\n', '\r']);
-        let is_marker = body == "---"
-            || body.starts_with("--- ")
-            || body.starts_with("---\t")
-            || body == "..."
-            || body.starts_with("... ");
-        if is_marker {
-            if pos > start {
-                docs.push((start_line, &text[start..pos]));
-            }
-            // Content after `--- ` on the same line belongs to the next document.
-            start = if body.starts_with("---") {
-                pos + 3
-            } else {
-                pos + line.len()
-            };
-            start_line = line_no;
+    for piece in crate::stream::split(text.as_bytes()) {
+        line += memchr::memchr_iter(b'\n', &text.as_bytes()[at..piece.offset]).count();
+        at = piece.offset;
+        if !piece.is_blank() {
+            docs.push((line, &text[piece.offset..piece.offset + piece.bytes.len()]));
         }
-        pos += line.len();
-        line_no += 1;
-    }
-    if pos > start {
-        docs.push((start_line, &text[start..pos]));
     }
     docs
 }
@@ -370,40 +351,7 @@ pub fn is_layout_path(rel: &str) -> bool {
     }
 }
 
-/// DNS-1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 (namespaces, pod volume names).
-pub fn is_dns1123_label(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= 63
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        && b[0] != b'-'
-        && b[b.len() - 1] != b'-'
-}
-
-/// DNS-1123 subdomain: dot-separated labels, at most 253 (ConfigMap, Secret, custom resource names).
-pub fn is_dns1123_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|l| {
-            let b = l.as_bytes();
-            !b.is_empty()
-                && b.iter()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-                && b[0] != b'-'
-                && b[b.len() - 1] != b'-'
-        })
-}
-
-/// ConfigMap data key: `[-._a-zA-Z0-9]+`, at most 253, not `.` and not starting with `..`.
-pub fn is_configmap_key(s: &str) -> bool {
-    !s.is_empty()
-        && s != "."
-        && !s.starts_with("..")
-        && s.len() <= 253
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'))
-}
+pub use crate::rules::k8s::{is_dns1123_label, is_dns1123_subdomain};
 
 #[cfg(test)]
 mod tests {

@@ -5,24 +5,7 @@
 use indexmap::IndexMap;
 
 /// The Argo Workflows version the output targets; it decides which repository keys may be written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ArgoVersion {
-    pub major: u32,
-    pub minor: u32,
-}
-
-impl ArgoVersion {
-    /// `addressingStyle` exists from Argo v4.1.0 on.
-    pub fn has_addressing_style(self) -> bool {
-        self >= ArgoVersion { major: 4, minor: 1 }
-    }
-}
-
-impl std::fmt::Display for ArgoVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.major, self.minor)
-    }
-}
+pub use crate::rules::argo::ArgoVersion;
 
 /// Where repositories are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

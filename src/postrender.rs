@@ -22,7 +22,7 @@
 //! generated object carries the carrier's annotation, which Helm uses to regroup and then strips.
 
 use crate::error::{Problem, Problems};
-use crate::render::{Identity, Options, Release};
+use crate::render::{Document, Identity, Options, Release};
 use crate::stream::{Piece, split};
 use crate::yaml::Node;
 use memchr::memmem;
@@ -451,13 +451,13 @@ fn check_collisions(
 
 /// Runs the post-renderer over one stream.
 pub fn post_render(input: &[u8]) -> Result<Output<'_>, Problems> {
-    post_render_with(input, crate::render::render)
+    post_render_with(input, crate::render::render_docs)
 }
 
 /// `post_render` with the generator passed in, so the stream handling can be tested on its own.
 pub fn post_render_with(
     input: &[u8],
-    render: impl Fn(&Node, &Options) -> Result<crate::render::Rendered, Problems>,
+    render: impl Fn(&Node, &Options) -> Result<(Vec<Document>, Vec<Problem>), Problems>,
 ) -> Result<Output<'_>, Problems> {
     // Fast path: no carrier's apiVersion anywhere, nothing to do.
     if memmem::find(input, CARRIER_API_VERSION.as_bytes()).is_none() {
@@ -496,16 +496,12 @@ pub fn post_render_with(
             .map(|f| (HELM4_FILENAME_ANNOTATION.to_string(), f.clone()))
             .collect(),
     };
-    let rendered = render(&values, &options)?;
-    // Memory (#11): the values tree and each rendered object are dropped as soon as they are
-    // used, so the peak is the generated text, not the text plus every tree behind it.
+    let (docs, render_warnings) = render(&values, &options)?;
+    // Memory (#11): the values tree is dropped once rendered and each document's text is moved,
+    // not copied, so the peak is the generated text, not the text plus the trees behind it.
     drop(values);
-    let crate::render::Rendered {
-        objects,
-        warnings: render_warnings,
-    } = rendered;
 
-    let mut generated: Vec<Generated> = objects
+    let mut generated: Vec<Generated> = docs
         .into_iter()
         .map(|o| {
             let mut bytes = b"---\n".to_vec();
@@ -514,7 +510,7 @@ pub fn post_render_with(
             }
             // Helm 3 keeps the `# Source:` line as part of the document: compare it too.
             let content_at = 4;
-            bytes.extend_from_slice(crate::yaml::to_yaml(&o.value).as_bytes());
+            bytes.extend_from_slice(o.yaml.as_bytes());
             Generated {
                 identity: o.identity,
                 bytes,
@@ -749,12 +745,12 @@ mod tests {
         );
     }
 
-    use crate::render::{Object, Rendered};
+    use crate::render::{Document, Object};
     use serde_json::json;
 
     /// Stands in for the generator: for each name in `values.tenants`, a Namespace, a ConfigMap
     /// and a WorkflowTemplate, in install order, with the extra annotations applied.
-    fn fake(values: &Node, options: &Options) -> Result<Rendered, Problems> {
+    fn fake(values: &Node, options: &Options) -> Result<(Vec<Document>, Vec<Problem>), Problems> {
         let mut ns = Vec::new();
         let mut cm = Vec::new();
         let mut wt = Vec::new();
@@ -798,11 +794,16 @@ mod tests {
                 value: json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate", "metadata": m}),
             });
         }
-        let objects = ns.into_iter().chain(cm).chain(wt).collect();
-        Ok(Rendered {
-            objects,
-            warnings: Vec::new(),
-        })
+        let docs = ns
+            .into_iter()
+            .chain(cm)
+            .chain(wt)
+            .map(|o: Object| Document {
+                identity: o.identity,
+                yaml: crate::yaml::value_to_yaml(&o.value),
+            })
+            .collect();
+        Ok((docs, Vec::new()))
     }
 
     const H3_CARRIER: &str = "---\n# Source: c/templates/carrier.yaml\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: rel-values\nrelease:\n  name: \"rel\"\n  namespace: \"argo\"\nvalues: {\"tenants\":[\"team-a\",\"team-b\"]}\n";

@@ -13,7 +13,7 @@
 //! `artifactRepositoryRef` and service account, and passes only `arguments`.
 
 use crate::error::Problems;
-use crate::manifests::{is_configmap_key, is_dns1123_label, is_dns1123_subdomain};
+use crate::rules::k8s::{is_data_key, is_dns1123_label, is_dns1123_subdomain};
 use serde_json::{Map, Value, json};
 
 /// What the command line asked for, before validation.
@@ -48,10 +48,7 @@ pub struct Built {
     pub note: String,
 }
 
-/// The ConfigMap data key a registration's repository is stored under.
-pub fn repository_key(registration: &str) -> String {
-    format!("artifactRepositories.{registration}")
-}
+pub use crate::rules::argo::repository_key;
 
 /// Validates the request (every problem at once) and renders the Workflow as YAML.
 pub fn build(req: &Request) -> Result<Built, Problems> {
@@ -90,7 +87,7 @@ pub fn build(req: &Request) -> Result<Built, Problems> {
         );
     }
     let key = repository_key(&req.registration);
-    if req.registration.is_empty() || !is_configmap_key(&key) {
+    if req.registration.is_empty() || !is_data_key(&key) {
         p.push(
             "--artifact-repository",
             format!(

@@ -504,7 +504,7 @@ pub fn parse_set_scalar(text: &str) -> Node {
         "false" => Node::Bool(false),
         "null" => Node::Null,
         _ => match text.parse::<i64>() {
-            Ok(i) if !(text.starts_with('0') && text.len() > 1) && !text.starts_with('+') => {
+            Ok(i) if !(text.starts_with('+') || text.starts_with('0') && text.len() > 1) => {
                 Node::Int(i)
             }
             _ => Node::Str(text.to_string()),
@@ -692,29 +692,10 @@ pub fn parse_documents(name: &str, bytes: &[u8], max: usize) -> Result<Vec<Node>
 /// Serializes a typed object as one YAML document (no leading `---`), ending in a newline. The
 /// bytes are serde_yaml's; `emit` writes them directly for the shapes generated objects have.
 pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> String {
-    if let Some(text) = emit::typed_to_yaml(value, false) {
+    if let Some(text) = emit::typed_to_yaml(value) {
         return text;
     }
     serde_yaml::to_string(value).expect("generated objects always serialize")
-}
-
-/// A generated object as one YAML document with `apiVersion`, `kind`, `metadata` first: the bytes
-/// `value_to_yaml` writes for its `serde_json::Value`, without building that tree.
-pub fn object_to_yaml<T: Serialize + ?Sized>(value: &T) -> String {
-    emit::object_to_yaml(value).unwrap_or_else(|| {
-        let tree = serde_json::to_value(value).expect("generated objects always serialize");
-        let serde_json::Value::Object(mut map) = tree else {
-            return value_to_yaml(&tree);
-        };
-        let mut sorted = serde_json::Map::with_capacity(map.len());
-        for key in ["apiVersion", "kind", "metadata"] {
-            if let Some(v) = map.shift_remove(key) {
-                sorted.insert(key.into(), v);
-            }
-        }
-        sorted.extend(map);
-        value_to_yaml(&serde_json::Value::Object(sorted))
-    })
 }
 
 /// `to_yaml` for a tree that is already a `serde_json::Value` (rendered objects).

@@ -18,21 +18,24 @@
 //! from a namespaced WorkflowTemplate without overriding the ref or the service account is covered
 //! by the template's own checks. Pure: manifests in, a report out.
 
+pub mod code;
 pub mod rbac;
 pub mod repository;
 pub mod resolve;
 
-use crate::manifests::{Manifest, is_dns1123_label};
-use crate::model::ArgoVersion;
+use crate::manifests::Manifest;
+use crate::rules::argo::{self, ArgoVersion};
+use crate::rules::k8s::CONFIGMAP_LIMIT as MAX_CONFIGMAP_BYTES;
+use crate::rules::k8s::{self, is_dns1123_label};
 use crate::yaml::Node;
+pub use code::Code;
 use resolve::{
     Index, REGISTRATION_LABEL, Resolution, StepResult, TENANT_LABEL, TemplateLink, Workload,
     namespace_of,
 };
 use std::collections::{BTreeSet, HashMap};
 
-/// Largest ConfigMap the API server stores: all data values together (facts.md section 9).
-pub const MAX_CONFIGMAP_BYTES: usize = 1024 * 1024;
+/// Largest ConfigMap the API server stores: all data values together (docs/upstream.md, "Kubernetes names").
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -43,24 +46,9 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            controller_namespace: "argo-workflows".into(),
-            argo_version: ArgoVersion { major: 3, minor: 7 },
+            controller_namespace: argo::DEFAULT_CONTROLLER_NAMESPACE.into(),
+            argo_version: argo::DEFAULT,
         }
-    }
-}
-
-/// Parses `--argo-version`: `MAJOR.MINOR` (a patch part is accepted and ignored).
-pub fn parse_argo_version(s: &str) -> Result<ArgoVersion, String> {
-    let t = s.strip_prefix('v').unwrap_or(s);
-    let mut parts = t.split('.');
-    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
-    let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
-    let patch_ok = parts.next().is_none_or(|p| p.parse::<u32>().is_ok()) && parts.next().is_none();
-    match (major, minor) {
-        (Some(major @ 3..=4), Some(minor)) if patch_ok => Ok(ArgoVersion { major, minor }),
-        _ => Err(format!(
-            "`{s}` is not a supported Argo Workflows version: expected MAJOR.MINOR between 3.0 and 4.x, like `3.7` or `4.1`"
-        )),
     }
 }
 
@@ -68,7 +56,7 @@ pub fn parse_argo_version(s: &str) -> Result<ArgoVersion, String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// Short stable name of the rule: `unresolved-ref`, `missing-secret`, ...
-    pub code: &'static str,
+    pub code: Code,
     /// `WorkflowTemplate.argoproj.io my-tenant/my-project`.
     pub object: String,
     /// `file:line` of the object.
@@ -220,7 +208,7 @@ pub fn producers<'a>(index: &Index<'a>, ns: &str, name: &str) -> Vec<Producer<'a
         let declared = index.of_kind("", "ConfigMap").find(|cm| {
             namespace_of(cm) == ns
                 && cm
-                    .annotation(crate::render::objects::EXISTING_SECRETS_ANNOTATION)
+                    .annotation(crate::rules::k8s::EXISTING_SECRETS_ANNOTATION)
                     .is_some_and(|v| v.split(',').any(|n| n.trim() == name))
         });
         if let Some(cm) = declared {
@@ -265,7 +253,7 @@ impl<'a> Checker<'a, '_> {
     fn add(
         &mut self,
         dedup: Option<String>,
-        code: &'static str,
+        code: Code,
         m: &Manifest,
         field: String,
         problem: String,
@@ -305,7 +293,7 @@ impl<'a> Checker<'a, '_> {
             };
             self.add(
                 None,
-                "missing-template",
+                Code::MissingTemplate,
                 m,
                 field.clone(),
                 format!("{kind} `{name}` is not in these manifests{scope}, so its artifactRepositoryRef and service account cannot be checked"),
@@ -383,7 +371,7 @@ impl<'a> Checker<'a, '_> {
             };
             self.add(
                 None,
-                "unresolved-ref",
+                Code::UnresolvedRef,
                 m,
                 field,
                 describe(res),
@@ -407,7 +395,7 @@ impl<'a> Checker<'a, '_> {
                     .unwrap_or_default();
             self.add(
                     None,
-                    "no-default-repository",
+                    Code::NoDefaultRepository,
                     m,
                     format!("{}.artifactRepositoryRef (not set)", w.spec_path),
                     format!("no artifactRepositoryRef, and {}{central}", describe(res)),
@@ -436,7 +424,7 @@ impl<'a> Checker<'a, '_> {
             Err(e) => {
                 self.add(
                     dedup("invalid"),
-                    "invalid-repository",
+                    Code::InvalidRepository,
                     cm,
                     format!("data.{}", found.key),
                     format!("the value is not one ArtifactRepository document: {e} ({used})"),
@@ -449,14 +437,14 @@ impl<'a> Checker<'a, '_> {
                 for issue in &repo.issues {
                     let (code, argo, fix) = if issue.unknown_key {
                         (
-                            "unknown-repository-key",
+                            Code::UnknownRepositoryKey,
                             "Argo silently ignores the key, so the setting has no effect"
                                 .to_string(),
                             "remove the key or use the field Argo knows".to_string(),
                         )
                     } else {
                         (
-                            "invalid-repository",
+                            Code::InvalidRepository,
                             "the workflow errors: Argo cannot parse the repository".to_string(),
                             "give the field a value of the expected type".to_string(),
                         )
@@ -477,7 +465,7 @@ impl<'a> Checker<'a, '_> {
                 if repo.storage.is_empty() {
                     self.add(
                         dedup("storage"),
-                        "no-storage",
+                        Code::NoStorage,
                         cm,
                         format!("data.{}", found.key),
                         format!("the repository configures no storage (no `s3`, `gcs`, `azure`, `oss`, `hdfs` or `artifactory`) ({used})"),
@@ -501,12 +489,23 @@ impl<'a> Checker<'a, '_> {
             if !is_dns1123_label(&s.name) {
                 self.add(
                     Some(format!("name|{via}|{}", s.field)),
-                    "invalid-secret-name",
+                    Code::InvalidSecretName,
                     m,
                     field.clone(),
                     format!("Secret name `{}` is not a DNS-1123 label (lowercase letters, digits and `-`, at most 63 characters, no dots)", s.name),
                     "the controller mounts the Secret as a pod volume named after it, and the API server rejects the pod: the workflow's steps fail".into(),
                     "rename the Secret (and the ExternalSecret target producing it) to a name of at most 63 characters without dots".into(),
+                );
+            }
+            if let Err(e) = k8s::data_key(&s.key) {
+                self.add(
+                    Some(format!("key|{via}|{}", s.field)),
+                    Code::InvalidSecretKey,
+                    m,
+                    format!("{via} {}.key", s.field),
+                    format!("Secret key `{}` {e}", s.key.escape_debug()),
+                    "the API server refuses a Secret with this key, so the credential never exists and steps that save or load artifacts fail".into(),
+                    "rename the key (`artifactRepos.credentialKeys`, the ExternalSecret's `data[].secretKey`) to letters, digits, `-`, `_` and `.`, not starting with `..`".into(),
                 );
             }
             let prods = producers(&self.index, ns, &s.name);
@@ -523,7 +522,7 @@ impl<'a> Checker<'a, '_> {
                 };
                 self.add(
                     dedup,
-                    "missing-secret",
+                    Code::MissingSecret,
                     m,
                     field,
                     format!("no Secret `{}` and no ExternalSecret targeting it in namespace `{ns}`{why}; credentials must be in the workflow's namespace, wherever the repository was found", s.name),
@@ -547,7 +546,7 @@ impl<'a> Checker<'a, '_> {
                     .join(", ");
                 self.add(
                     dedup,
-                    "missing-secret-key",
+                    Code::MissingSecretKey,
                     m,
                     format!("{via} {}.key", s.field),
                     format!("Secret `{}` in `{ns}` (from {who}) has no key `{}`; it has {}", s.name, s.key, list(&keys)),
@@ -562,7 +561,7 @@ impl<'a> Checker<'a, '_> {
                 {
                     self.add(
                             Some(format!("tenant-secret|{}|{}", m.identity, p.object.identity)),
-                            "cross-tenant-credentials",
+                            Code::CrossTenantCredentials,
                             m,
                             format!("{via} {}.name", s.field),
                             format!("the workflow belongs to tenant `{tenant}` but uses credentials from {} labelled {TENANT_LABEL}=`{t}`", p.object.identity),
@@ -575,7 +574,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     fn tenancy(&mut self, w: &Workload<'a>, found: &resolve::Found<'a>, via: &str) {
-        let Some(reg) = found.key.strip_prefix("artifactRepositories.") else {
+        let Some(reg) = found.key.strip_prefix(argo::REPOSITORY_KEY_PREFIX) else {
             return;
         };
         let owners: BTreeSet<String> = self
@@ -601,7 +600,7 @@ impl<'a> Checker<'a, '_> {
             .join(", ");
         self.add(
             None,
-            "cross-tenant-credentials",
+            Code::CrossTenantCredentials,
             w.object,
             via.to_string(),
             format!("the workflow belongs to tenant `{tenant}` but selects registration `{reg}`, which belongs to tenant {owners}"),
@@ -628,7 +627,7 @@ impl<'a> Checker<'a, '_> {
         {
             self.add(
                 Some(format!("sa|{ns}|{}", sa.name)),
-                "missing-service-account",
+                Code::MissingServiceAccount,
                 w.object,
                 field.clone(),
                 format!("ServiceAccount `{}` is not in namespace `{ns}`", sa.name),
@@ -644,7 +643,7 @@ impl<'a> Checker<'a, '_> {
         if !missing.is_empty() {
             self.add(
                 Some(format!("rbac|{ns}|{}", sa.name)),
-                "missing-taskresults-rbac",
+                Code::MissingTaskresultsRbac,
                 w.object,
                 field,
                 format!(
@@ -690,7 +689,7 @@ impl<'a> Checker<'a, '_> {
         if !anywhere {
             self.add(
                 None,
-                "unresolved-ref",
+                Code::UnresolvedRef,
                 m,
                 format!("{}.key", r.field),
                 format!(
@@ -725,7 +724,7 @@ impl<'a> Checker<'a, '_> {
         if total > MAX_CONFIGMAP_BYTES {
             self.add(
                 None,
-                "configmap-too-large",
+                Code::ConfigmapTooLarge,
                 cm,
                 "data".into(),
                 format!("the data values hold {total} bytes, more than the {MAX_CONFIGMAP_BYTES} bytes (1 MiB) a ConfigMap may hold"),
@@ -800,22 +799,7 @@ mod tests {
         assert!(at_limit.findings.is_empty(), "{:?}", at_limit.findings);
         let over = check(&configmap(MAX_CONFIGMAP_BYTES + 1), &Options::default());
         assert_eq!(over.findings.len(), 1);
-        assert_eq!(over.findings[0].code, "configmap-too-large");
+        assert_eq!(over.findings[0].code, Code::ConfigmapTooLarge);
         assert!(over.to_text().contains("1048577 bytes"));
-    }
-
-    #[test]
-    fn argo_versions_are_parsed_strictly() {
-        assert_eq!(
-            parse_argo_version("4.1").unwrap(),
-            ArgoVersion { major: 4, minor: 1 }
-        );
-        assert_eq!(
-            parse_argo_version("v3.7.18").unwrap(),
-            ArgoVersion { major: 3, minor: 7 }
-        );
-        for bad in ["", "4", "5.0", "4.x", "4.1.2.3", "2.9"] {
-            assert!(parse_argo_version(bad).is_err(), "{bad}");
-        }
     }
 }

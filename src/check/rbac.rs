@@ -10,7 +10,7 @@ use crate::manifests::Manifest;
 use crate::yaml::Node;
 use std::collections::BTreeSet;
 
-const RBAC: &str = "rbac.authorization.k8s.io";
+use crate::rules::k8s::RBAC_GROUP as RBAC;
 
 /// What the bindings grant on workflowtaskresults, and through which bindings.
 #[derive(Debug, Clone, Default)]

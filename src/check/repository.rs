@@ -1,9 +1,9 @@
 //! One artifact-repositories ConfigMap value read as Argo reads it: a single ArtifactRepository
 //! document. Argo ignores keys it does not know (so a typo fails silently at run time) and fails the
-//! workflow on a value of the wrong type; this module reports both. Key lists come from the upstream
-//! JSON schemas (argo-workflows v3.7.18 and v4.1.2, `io.argoproj.workflow.v1alpha1.*`).
+//! workflow on a value of the wrong type; this module reports both. The keys and their types come
+//! from the field table in `rules::argo` (docs/upstream.md, "Argo: repository fields per version").
 
-use crate::model::ArgoVersion;
+use crate::rules::argo::{self, ArgoVersion, Field, FieldType};
 use crate::yaml::Node;
 
 /// A credential the repository names: `{name, key}` of a Secret in the workflow's namespace.
@@ -40,66 +40,10 @@ impl Repository {
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum T {
-    Bool,
-    Str,
-    Secret,
-    Obj(&'static [(&'static str, T)]),
-}
-
-const SECRET: &[(&str, T)] = &[("name", T::Str), ("key", T::Str), ("optional", T::Bool)];
-const BUCKET_OPTS: &[(&str, T)] = &[("objectLocking", T::Bool)];
-const ENCRYPTION: &[(&str, T)] = &[
-    ("kmsKeyId", T::Str),
-    ("kmsEncryptionContext", T::Str),
-    ("enableEncryption", T::Bool),
-    ("serverSideCustomerKeySecret", T::Secret),
-];
-
-fn s3_keys(v: ArgoVersion) -> Vec<(&'static str, T)> {
-    let mut k = vec![
-        ("endpoint", T::Str),
-        ("bucket", T::Str),
-        ("region", T::Str),
-        ("insecure", T::Bool),
-        ("keyFormat", T::Str),
-        ("keyPrefix", T::Str),
-        ("accessKeySecret", T::Secret),
-        ("secretKeySecret", T::Secret),
-        ("sessionTokenSecret", T::Secret),
-        ("roleARN", T::Str),
-        ("useSDKCreds", T::Bool),
-        ("createBucketIfNotPresent", T::Obj(BUCKET_OPTS)),
-        ("encryptionOptions", T::Obj(ENCRYPTION)),
-        ("caSecret", T::Secret),
-    ];
-    if v.has_addressing_style() {
-        k.push(("addressingStyle", T::Str));
-    }
-    k
-}
-
-fn top_keys(v: ArgoVersion) -> Vec<&'static str> {
-    let mut k = vec![
-        "archiveLogs",
-        "s3",
-        "gcs",
-        "azure",
-        "oss",
-        "hdfs",
-        "artifactory",
-    ];
-    if v.major >= 4 {
-        k.push("plugin");
-    }
-    k
-}
-
 /// Hints for keys people write by mistake.
 fn hint(key: &str, v: ArgoVersion) -> String {
     match key {
-        "pathStyle" | "forcePathStyle" if v.has_addressing_style() => {
+        "pathStyle" | "forcePathStyle" if argo::has_field(&["s3", "addressingStyle"], v) => {
             "; for path-style addressing write `addressingStyle: path`".to_string()
         }
         "pathStyle" | "forcePathStyle" => format!(
@@ -114,7 +58,7 @@ fn hint(key: &str, v: ArgoVersion) -> String {
     }
 }
 
-fn walk(node: &Node, keys: &[(&str, T)], path: &str, v: ArgoVersion, repo: &mut Repository) {
+fn walk(node: &Node, fields: &'static [Field], path: &str, v: ArgoVersion, repo: &mut Repository) {
     let Some(map) = node.as_map() else {
         repo.issues.push(Issue {
             field: path.to_string(),
@@ -124,20 +68,24 @@ fn walk(node: &Node, keys: &[(&str, T)], path: &str, v: ArgoVersion, repo: &mut 
         return;
     };
     for (k, child) in map {
-        let field = format!("{path}.{k}");
-        let Some((_, t)) = keys.iter().find(|(name, _)| name == k) else {
+        let field = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
+        let Some(f) = argo::lookup(fields, k, v) else {
             repo.issues.push(Issue {
-                field: field.clone(),
+                field,
                 unknown_key: true,
                 message: format!("unknown key `{k}`{}", hint(k, v)),
             });
             continue;
         };
-        check_type(child, *t, &field, v, repo);
+        check_type(child, f.ty, &field, v, repo);
     }
 }
 
-fn check_type(node: &Node, t: T, field: &str, v: ArgoVersion, repo: &mut Repository) {
+fn check_type(node: &Node, t: FieldType, field: &str, v: ArgoVersion, repo: &mut Repository) {
     let wrong = |want: &str, repo: &mut Repository| {
         repo.issues.push(Issue {
             field: field.to_string(),
@@ -146,13 +94,13 @@ fn check_type(node: &Node, t: T, field: &str, v: ArgoVersion, repo: &mut Reposit
         })
     };
     match (t, node) {
-        (_, Node::Null) => {}
-        (T::Bool, Node::Bool(_)) | (T::Str, Node::Str(_)) => {}
-        (T::Bool, _) => wrong("true or false", repo),
-        (T::Str, _) => wrong("a string", repo),
-        (T::Obj(keys), _) => walk(node, keys, field, v, repo),
-        (T::Secret, _) => {
-            walk(node, SECRET, field, v, repo);
+        (FieldType::Opaque, _) | (_, Node::Null) => {}
+        (FieldType::Bool, Node::Bool(_)) | (FieldType::Str, Node::Str(_)) => {}
+        (FieldType::Bool, _) => wrong("true or false", repo),
+        (FieldType::Str, _) => wrong("a string", repo),
+        (FieldType::Object(fields), _) => walk(node, fields, field, v, repo),
+        (FieldType::Secret, _) => {
+            walk(node, argo::SECRET_KEY_SELECTOR, field, v, repo);
             let s = |k: &str| node.get(k).and_then(Node::as_str).unwrap_or("").to_string();
             repo.secrets.push(SecretRef {
                 field: field.to_string(),
@@ -188,27 +136,17 @@ pub fn parse(text: &str, v: ArgoVersion) -> Result<Repository, String> {
             node.type_name()
         ));
     }
-    let top = top_keys(v);
-    let s3 = s3_keys(v);
+    walk(&node, argo::ARTIFACT_REPOSITORY, "", v, &mut repo);
     if let Some(map) = node.as_map() {
-        for (k, child) in map {
-            if !top.contains(&k.as_str()) {
-                repo.issues.push(Issue {
-                    field: k.clone(),
-                    unknown_key: true,
-                    message: format!("unknown key `{k}`{}", hint(k, v)),
-                });
-                continue;
-            }
-            match k.as_str() {
-                "archiveLogs" => check_type(child, T::Bool, k, v, &mut repo),
-                "s3" => {
-                    repo.storage.push(k.clone());
-                    walk(child, &s3, "s3", v, &mut repo)
-                }
-                _ => repo.storage.push(k.clone()),
-            }
-        }
+        // The storage backends present: every known top-level object field.
+        repo.storage = map
+            .keys()
+            .filter(|k| {
+                argo::lookup(argo::ARTIFACT_REPOSITORY, k, v)
+                    .is_some_and(|f| matches!(f.ty, FieldType::Object(_) | FieldType::Opaque))
+            })
+            .cloned()
+            .collect();
     }
     repo.value = Some(node);
     Ok(repo)

@@ -1,4 +1,4 @@
-//! How Argo finds a workflow's artifact repository, encoded from facts.md section 1 and shared by
+//! How Argo finds a workflow's artifact repository, encoded from docs/upstream.md ("Argo: how a workflow finds its repository") and shared by
 //! `check` and `explain`: with `artifactRepositoryRef`, the ConfigMap (default
 //! `artifact-repositories`) in the workflow's namespace, then in the controller's namespace, where
 //! only a missing ConfigMap or a missing key falls through; a ref without `key` takes the key from the
@@ -12,10 +12,10 @@ use crate::render::Identity;
 use crate::yaml::Node;
 use std::collections::HashMap;
 
-pub const DEFAULT_CONFIGMAP: &str = "artifact-repositories";
-pub const DEFAULT_KEY_ANNOTATION: &str = "workflows.argoproj.io/default-artifact-repository";
-pub const TENANT_LABEL: &str = "artifact-repos/tenant";
-pub const REGISTRATION_LABEL: &str = "artifact-repos/registration";
+pub use crate::rules::argo::{
+    DEFAULT_CONFIGMAP, DEFAULT_REPOSITORY_ANNOTATION as DEFAULT_KEY_ANNOTATION,
+};
+pub use crate::rules::k8s::labels::{REGISTRATION as REGISTRATION_LABEL, TENANT as TENANT_LABEL};
 
 /// The namespace an object lives in: its own, or `default` for a namespaced object without one
 /// (what kubectl does without `-n`); empty for cluster-scoped kinds.

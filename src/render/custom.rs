@@ -15,7 +15,7 @@ pub struct ArtifactRepository<'a> {
     pub s3: S3Repository<'a>,
 }
 
-/// Argo's `S3ArtifactRepository`, the keys we write (facts.md section 2).
+/// Argo's `S3ArtifactRepository`, the keys we write (docs/upstream.md, "Argo: repository fields per version").
 #[derive(Serialize, Debug, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct S3Repository<'a> {
@@ -44,14 +44,52 @@ pub struct SecretKeyRef<'a> {
     pub key: &'a str,
 }
 
+/// ESO's `ExternalSecret` (`external-secrets.io/v1`, docs/upstream.md "External Secrets Operator").
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalSecret {
-    pub api_version: &'static str,
-    pub kind: &'static str,
     pub metadata: ObjectMeta,
     pub spec: ExternalSecretSpec,
 }
+
+/// `Resource` and `Metadata` as k8s-openapi implements them for its own kinds, so `apiVersion` and
+/// `kind` come from the type for every object we write (`render::manifest`).
+macro_rules! custom_resource {
+    ($ty:ty, $group:literal, $version:literal, $kind:literal, $plural:literal) => {
+        impl k8s_openapi::Resource for $ty {
+            const API_VERSION: &'static str = concat!($group, "/", $version);
+            const GROUP: &'static str = $group;
+            const KIND: &'static str = $kind;
+            const VERSION: &'static str = $version;
+            const URL_PATH_SEGMENT: &'static str = $plural;
+            type Scope = k8s_openapi::NamespaceResourceScope;
+        }
+        impl k8s_openapi::Metadata for $ty {
+            type Ty = ObjectMeta;
+            fn metadata(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+            fn metadata_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+custom_resource!(
+    ExternalSecret,
+    "external-secrets.io",
+    "v1",
+    "ExternalSecret",
+    "externalsecrets"
+);
+custom_resource!(
+    WorkflowTemplate,
+    "argoproj.io",
+    "v1alpha1",
+    "WorkflowTemplate",
+    "workflowtemplates"
+);
 
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "camelCase")]
@@ -89,11 +127,10 @@ pub struct RemoteRef {
     pub property: String,
 }
 
+/// Argo's `WorkflowTemplate` (`argoproj.io/v1alpha1`).
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowTemplate {
-    pub api_version: &'static str,
-    pub kind: &'static str,
     pub metadata: ObjectMeta,
     pub spec: WorkflowTemplateSpec,
 }

@@ -3,17 +3,20 @@
 //! that only the rendered bytes can reveal (a ConfigMap over 1 MiB).
 
 pub mod custom;
+pub mod manifest;
 pub mod objects;
 pub mod order;
 
 use crate::error::{Problem, Problems};
 use crate::model::{Credentials, Layout, Model, Registration};
 use crate::yaml::Node;
+use manifest::{Manifest, Object as Typed};
 use objects::Ctx;
-use serde::Serialize;
 
-/// Kubernetes refuses a ConfigMap whose data values add up to more than 1 MiB.
-pub const CONFIGMAP_LIMIT: usize = 1024 * 1024;
+pub use crate::rules::k8s::CONFIGMAP_LIMIT;
+
+/// The release name `render` labels objects with when not told another (`--release-name`).
+pub const DEFAULT_RELEASE_NAME: &str = "artifact-repos";
 
 /// Who is rendering: labels name the release.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +28,7 @@ pub struct Release {
 impl Default for Release {
     fn default() -> Self {
         Release {
-            name: "artifact-repos".into(),
+            name: DEFAULT_RELEASE_NAME.into(),
             namespace: None,
         }
     }
@@ -99,7 +102,7 @@ impl std::fmt::Display for Identity {
     }
 }
 
-/// One generated object.
+/// One generated object as a JSON tree (`-o json`, and tests that inspect objects).
 #[derive(Debug, Clone)]
 pub struct Object {
     pub identity: Identity,
@@ -107,18 +110,43 @@ pub struct Object {
     pub value: serde_json::Value,
 }
 
-/// The result of rendering: objects in output order, and warnings for stderr.
+/// One generated object as a YAML document (no leading `---`), ending in a newline: what `render`
+/// prints, `post-render` adds to Helm's stream and `--output-dir` writes to a file.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub identity: Identity,
+    pub yaml: String,
+}
+
+/// The result of rendering to JSON trees: objects in output order, and warnings for stderr.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
     pub objects: Vec<Object>,
     pub warnings: Vec<Problem>,
 }
 
-/// Validates merged values and renders every object.
+/// Validates merged values and renders every object as a JSON tree.
 pub fn render(values: &Node, options: &Options) -> Result<Rendered, Problems> {
     let (model, warnings) = crate::values::validate::validate(values)?;
-    let objects = render_model(&model, options)?;
+    let objects = render_with(&model, options, &mut JsonSink)?
+        .into_iter()
+        .map(|(identity, value)| Object { identity, value })
+        .collect();
     Ok(Rendered { objects, warnings })
+}
+
+/// Validates merged values and renders every object as a YAML document, with the warnings for
+/// stderr. The documents, each after `---\n`, are the bytes of `to_yaml_stream(&render(..))`.
+pub fn render_docs(
+    values: &Node,
+    options: &Options,
+) -> Result<(Vec<Document>, Vec<Problem>), Problems> {
+    let (model, warnings) = crate::values::validate::validate(values)?;
+    let docs = render_with(&model, options, &mut YamlSink)?
+        .into_iter()
+        .map(|(identity, yaml)| Document { identity, yaml })
+        .collect();
+    Ok((docs, warnings))
 }
 
 /// One YAML document per object, each introduced by `---`.
@@ -137,90 +165,50 @@ pub fn to_json_list(rendered: &Rendered) -> String {
     crate::yaml::to_json(&serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}))
 }
 
-/// How a typed object becomes output: a JSON tree for `Rendered`, or YAML text written directly
-/// for `render_yaml` (the CLI path: no tree is built or kept, which halves the time and the memory
-/// of large renders; see docs/benchmarks.md).
+/// Where typed objects go: JSON trees or YAML text, both through `manifest::Manifest` (the one
+/// place that decides the field order).
 pub trait Sink {
     type Out;
-    fn make<T: Serialize>(&mut self, typed: &T) -> Self::Out;
+    fn make<T: Typed>(&mut self, typed: &T) -> Self::Out;
 }
 
-/// Objects as `serde_json::Value` trees, `apiVersion`, `kind`, `metadata` first.
-pub struct ValueSink;
+/// Objects as `serde_json::Value` trees.
+pub struct JsonSink;
 
-impl Sink for ValueSink {
+impl Sink for JsonSink {
     type Out = serde_json::Value;
-    fn make<T: Serialize>(&mut self, typed: &T) -> serde_json::Value {
-        metadata_first(serde_json::to_value(typed).expect("generated objects always serialize"))
+    fn make<T: Typed>(&mut self, typed: &T) -> serde_json::Value {
+        serde_json::to_value(Manifest(typed)).expect("generated objects always serialize")
     }
 }
 
-/// Objects as YAML documents introduced by `---`, the bytes `to_yaml_stream` writes for them.
+/// Objects as YAML documents, written straight from the typed object (no tree is built, which
+/// halves the time and the memory of large renders; see docs/benchmarks.md).
 pub struct YamlSink;
 
 impl Sink for YamlSink {
     type Out = String;
-    fn make<T: Serialize>(&mut self, typed: &T) -> String {
-        let mut doc = String::from("---\n");
-        doc.push_str(&crate::yaml::object_to_yaml(typed));
+    fn make<T: Typed>(&mut self, typed: &T) -> String {
+        let mut doc = crate::yaml::to_yaml(&Manifest(typed));
+        // The emitter starts with room for a large object; tens of thousands of documents are kept
+        // until written, so each keeps only what it holds (30 MB less at 10,000 registrations).
+        doc.shrink_to_fit();
         doc
     }
 }
 
-fn object<S: Sink, T: Serialize>(
-    sink: &mut S,
-    group: &str,
-    kind: &str,
-    namespace: Option<&str>,
-    name: &str,
-    typed: &T,
-) -> (Identity, S::Out) {
+/// An object through `sink`, with its identity taken from its type and metadata.
+fn object<S: Sink, T: Typed>(sink: &mut S, typed: &T) -> (Identity, S::Out) {
+    let meta = typed.metadata();
     (
         Identity {
-            group: group.into(),
-            kind: kind.into(),
-            namespace: namespace.unwrap_or_default().into(),
-            name: name.into(),
+            group: T::GROUP.into(),
+            kind: T::KIND.into(),
+            namespace: meta.namespace.clone().unwrap_or_default(),
+            name: meta.name.clone().unwrap_or_default(),
         },
         sink.make(typed),
     )
-}
-
-/// `apiVersion`, `kind`, `metadata` first, as people write manifests (k8s-openapi sorts fields).
-fn metadata_first(value: serde_json::Value) -> serde_json::Value {
-    let serde_json::Value::Object(mut map) = value else {
-        return value;
-    };
-    let mut out = serde_json::Map::with_capacity(map.len());
-    for key in ["apiVersion", "kind", "metadata"] {
-        if let Some(v) = map.shift_remove(key) {
-            out.insert(key.into(), v);
-        }
-    }
-    out.extend(map);
-    serde_json::Value::Object(out)
-}
-
-const RBAC: &str = "rbac.authorization.k8s.io";
-
-/// Renders the checked model: every object, sorted in Helm's install order, then namespace and name.
-pub fn render_model(model: &Model, options: &Options) -> Result<Vec<Object>, Problems> {
-    Ok(render_with(model, options, &mut ValueSink)?
-        .into_iter()
-        .map(|(identity, value)| Object { identity, value })
-        .collect())
-}
-
-/// Validates merged values and renders every object straight to YAML: one document per object,
-/// each starting with `---`, which concatenated are the bytes of `to_yaml_stream(&render(..))`;
-/// with the warnings for stderr.
-pub fn render_yaml(
-    values: &Node,
-    options: &Options,
-) -> Result<(Vec<String>, Vec<Problem>), Problems> {
-    let (model, warnings) = crate::values::validate::validate(values)?;
-    let docs = render_with(&model, options, &mut YamlSink)?;
-    Ok((docs.into_iter().map(|(_, doc)| doc).collect(), warnings))
 }
 
 /// Every object of the model through `sink`, in output order.
@@ -230,8 +218,8 @@ pub fn render_with<S: Sink>(
     sink: &mut S,
 ) -> Result<Vec<(Identity, S::Out)>, Problems> {
     // The release name becomes the `app.kubernetes.io/instance` label of every object.
-    if let Err(e) = crate::values::names::label_value(&options.release.name)
-        .and_then(|()| crate::values::names::dns_subdomain(&options.release.name))
+    if let Err(e) = crate::rules::k8s::label_value(&options.release.name)
+        .and_then(|()| crate::rules::k8s::dns_subdomain(&options.release.name))
     {
         let mut p = Problems::default();
         p.push(
@@ -274,14 +262,7 @@ pub fn render_with<S: Sink>(
             true,
             &mut problems,
         );
-        out.push(object(
-            &mut *sink,
-            "",
-            "ConfigMap",
-            Some(cns),
-            &s.config_map_name,
-            &cm,
-        ));
+        out.push(object(&mut *sink, &cm));
         // The central ConfigMap carries the default annotation (refs without a key, from any
         // tenant namespace, read it). It also makes it the default of ref-less workflows that
         // run in the controller namespace itself, and a repository's credentials are read in the
@@ -292,52 +273,23 @@ pub fn render_with<S: Sink>(
             let mut es = ctx.external_secret(secret_name, path, cns, None);
             // Not a tenant's Secret: no tenant label.
             if let Some(labels) = es.metadata.labels.as_mut() {
-                labels.remove(objects::LABEL_TENANT);
+                labels.remove(crate::rules::k8s::labels::TENANT);
             }
-            out.push(object(
-                &mut *sink,
-                "external-secrets.io",
-                "ExternalSecret",
-                Some(cns),
-                secret_name,
-                &es,
-            ));
+            out.push(object(&mut *sink, &es));
         }
     }
     if let Some(role) = &s.reader_role_name
         && !by_tenant.is_empty()
     {
-        out.push(object(
-            &mut *sink,
-            RBAC,
-            "Role",
-            Some(cns),
-            role,
-            &ctx.reader_role(role),
-        ));
+        out.push(object(&mut *sink, &ctx.reader_role(role)));
     }
 
     for (tenant, regs) in &by_tenant {
         let tenant = *tenant;
-        let ns = Some(tenant);
         if s.create_namespaces && !UNOWNED_NAMESPACES.contains(&tenant) && tenant != cns {
-            out.push(object(
-                &mut *sink,
-                "",
-                "Namespace",
-                None,
-                tenant,
-                &ctx.namespace(tenant),
-            ));
+            out.push(object(&mut *sink, &ctx.namespace(tenant)));
         }
-        out.push(object(
-            &mut *sink,
-            "",
-            "ServiceAccount",
-            ns,
-            &s.service_account_name,
-            &ctx.service_account(tenant),
-        ));
+        out.push(object(&mut *sink, &ctx.service_account(tenant)));
         if model.default_repository.is_some() || regs.iter().any(|r| r.repository.is_some()) {
             let cm = ctx.config_map(tenant, Some(tenant), regs, false);
             check_size(
@@ -346,56 +298,19 @@ pub fn render_with<S: Sink>(
                 false,
                 &mut problems,
             );
-            out.push(object(
-                &mut *sink,
-                "",
-                "ConfigMap",
-                ns,
-                &s.config_map_name,
-                &cm,
-            ));
+            out.push(object(&mut *sink, &cm));
         }
-        out.push(object(
-            &mut *sink,
-            RBAC,
-            "Role",
-            ns,
-            &s.executor_role_name,
-            &ctx.executor_role(tenant),
-        ));
-        out.push(object(
-            &mut *sink,
-            RBAC,
-            "RoleBinding",
-            ns,
-            &s.executor_role_name,
-            &ctx.executor_binding(tenant),
-        ));
+        out.push(object(&mut *sink, &ctx.executor_role(tenant)));
+        out.push(object(&mut *sink, &ctx.executor_binding(tenant)));
         if let Some(role) = &s.reader_role_name {
-            let rb = ctx.reader_binding(role, tenant);
-            let name = rb.metadata.name.clone().unwrap_or_default();
-            out.push(object(
-                &mut *sink,
-                RBAC,
-                "RoleBinding",
-                Some(cns),
-                &name,
-                &rb,
-            ));
+            out.push(object(&mut *sink, &ctx.reader_binding(role, tenant)));
         }
         // The ExternalSecret behind a repository whose credentials come from Vault.
         let mut vault_secret = |repo: Option<&crate::model::Repository>,
                                 registration: Option<&str>| {
             if let Some(Credentials::Vault { path, secret_name }) = repo.map(|x| &x.credentials) {
                 let es = ctx.external_secret(secret_name, path, tenant, registration);
-                out.push(object(
-                    &mut *sink,
-                    "external-secrets.io",
-                    "ExternalSecret",
-                    ns,
-                    secret_name,
-                    &es,
-                ));
+                out.push(object(&mut *sink, &es));
             }
         };
         vault_secret(model.default_repository.as_ref(), None);
@@ -404,20 +319,14 @@ pub fn render_with<S: Sink>(
         }
         for r in regs {
             if let Some(wt) = ctx.workflow_template(r) {
-                out.push(object(
-                    &mut *sink,
-                    "argoproj.io",
-                    "WorkflowTemplate",
-                    ns,
-                    &r.name,
-                    &wt,
-                ));
+                out.push(object(&mut *sink, &wt));
             }
         }
     }
     problems.into_result()?;
     // The kind's rank is looked up once per object, not once per comparison.
-    let mut keyed: Vec<((usize, String), (Identity, S::Out))> = out
+    type Keyed<O> = ((usize, String), (Identity, O));
+    let mut keyed: Vec<Keyed<S::Out>> = out
         .into_iter()
         .map(|o| {
             let (rank, unknown) = order::kind_rank(&o.0.kind);

@@ -9,18 +9,9 @@ use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
-/// The annotation Argo reads to pick the default key of a namespace's `artifact-repositories`.
-pub const DEFAULT_REPOSITORY_ANNOTATION: &str = "workflows.argoproj.io/default-artifact-repository";
-/// On a tenant's repositories ConfigMap: the Secrets its repositories reference that the user manages
-/// (`existingSecret`), comma-separated. `check` and `explain` read it, so a Secret that is
-/// deliberately not in the stream is told from a missing one.
-pub const EXISTING_SECRETS_ANNOTATION: &str = "artifact-repos/existing-secrets";
-pub const LABEL_TENANT: &str = "artifact-repos/tenant";
-pub const LABEL_REGISTRATION: &str = "artifact-repos/registration";
-/// The flat key of a repository in the ConfigMap: Argo looks `key` up literally.
-pub fn repository_key(name: &str) -> String {
-    format!("artifactRepositories.{name}")
-}
+pub use crate::rules::argo::{DEFAULT_REPOSITORY_ANNOTATION, repository_key};
+pub use crate::rules::k8s::EXISTING_SECRETS_ANNOTATION;
+use crate::rules::k8s::{RBAC_GROUP, labels};
 pub const DEFAULT_NAME: &str = "default";
 /// The seed's nested index (never read by Argo; kept for people who read the ConfigMap).
 pub const INDEX_KEY: &str = "artifactRepositories";
@@ -50,31 +41,28 @@ impl Ctx<'_> {
         tenant: Option<&str>,
         registration: Option<&str>,
     ) -> ObjectMeta {
-        let mut labels: BTreeMap<String, String> = self
+        let mut map: BTreeMap<String, String> = self
             .settings()
             .common_labels
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        labels.insert("app.kubernetes.io/name".into(), "artifact-repos".into());
-        labels.insert("app.kubernetes.io/instance".into(), self.release.into());
-        labels.insert(
-            "app.kubernetes.io/managed-by".into(),
-            self.managed_by.into(),
-        );
-        labels.insert("app.kubernetes.io/part-of".into(), "argo-workflows".into());
-        labels.insert("app.kubernetes.io/component".into(), component.into());
+        map.insert(labels::NAME.into(), labels::TOOL.into());
+        map.insert(labels::INSTANCE.into(), self.release.into());
+        map.insert(labels::MANAGED_BY.into(), self.managed_by.into());
+        map.insert(labels::PART_OF.into(), labels::PART_OF_VALUE.into());
+        map.insert(labels::COMPONENT.into(), component.into());
         if let Some(t) = tenant {
-            labels.insert(LABEL_TENANT.into(), t.into());
+            map.insert(labels::TENANT.into(), t.into());
         }
         if let Some(r) = registration {
-            labels.insert(LABEL_REGISTRATION.into(), r.into());
+            map.insert(labels::REGISTRATION.into(), r.into());
         }
         let annotations: BTreeMap<String, String> = self.annotations.iter().cloned().collect();
         ObjectMeta {
             name: Some(name.into()),
             namespace: namespace.map(Into::into),
-            labels: Some(labels),
+            labels: Some(map),
             annotations: (!annotations.is_empty()).then_some(annotations),
             ..Default::default()
         }
@@ -142,7 +130,7 @@ impl Ctx<'_> {
         RoleBinding {
             metadata: self.meta(name, Some(tenant), "rbac", Some(tenant), None),
             role_ref: RoleRef {
-                api_group: "rbac.authorization.k8s.io".into(),
+                api_group: RBAC_GROUP.into(),
                 kind: "Role".into(),
                 name: name.clone(),
             },
@@ -176,7 +164,7 @@ impl Ctx<'_> {
                 None,
             ),
             role_ref: RoleRef {
-                api_group: "rbac.authorization.k8s.io".into(),
+                api_group: RBAC_GROUP.into(),
                 kind: "Role".into(),
                 name: role.into(),
             },
@@ -308,8 +296,6 @@ impl Ctx<'_> {
         })
         .collect();
         ExternalSecret {
-            api_version: "external-secrets.io/v1",
-            kind: "ExternalSecret",
             metadata: self.meta(
                 secret_name,
                 Some(tenant),
@@ -346,11 +332,9 @@ impl Ctx<'_> {
                 .map(|_| repository_key(DEFAULT_NAME))
         };
         let mut wf_labels = BTreeMap::new();
-        wf_labels.insert(LABEL_TENANT.to_string(), r.tenant.clone());
-        wf_labels.insert(LABEL_REGISTRATION.to_string(), r.name.clone());
+        wf_labels.insert(labels::TENANT.to_string(), r.tenant.clone());
+        wf_labels.insert(labels::REGISTRATION.to_string(), r.name.clone());
         Some(WorkflowTemplate {
-            api_version: "argoproj.io/v1alpha1",
-            kind: "WorkflowTemplate",
             metadata: self.meta(
                 &r.name,
                 Some(&r.tenant),

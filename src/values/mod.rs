@@ -2,6 +2,7 @@
 //! later sources win, lists and scalars replace, `null` removes a key), applies `--set`, and hands the
 //! merged tree to `validate`, which turns it into the checked `model`.
 
+pub mod fields;
 pub mod names;
 pub mod path;
 pub mod set;

@@ -1,117 +1,42 @@
-//! Name and value rules that Kubernetes, S3, Argo and Vault impose (facts.md section 9), as pure
+//! Value rules that S3, git, Argo and Vault impose (docs/upstream.md), as pure
 //! predicates returning what is wrong. Validation calls them; they never see the values tree.
 
-/// DNS-1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
-pub fn dns_label(s: &str) -> Result<(), String> {
-    if s.is_empty() {
-        return Err("is empty; expected a DNS-1123 label like `team-a`".into());
-    }
-    if s.len() > 63 {
-        return Err(format!(
-            "is {} characters, more than 63; expected a DNS-1123 label",
-            s.len()
-        ));
-    }
-    label_chars(
-        s,
-        "DNS-1123 label (lowercase letters, digits and `-`, starting and ending with a letter or digit)",
-    )
-}
-
-fn label_chars(s: &str, what: &str) -> Result<(), String> {
-    let b = s.as_bytes();
-    let ok_inner = b
-        .iter()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
-    let ok_ends = b[0].is_ascii_alphanumeric() && b[b.len() - 1].is_ascii_alphanumeric();
-    if ok_inner && ok_ends {
+/// An AWS region name, like `us-west-2`.
+pub fn region(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+    if ok {
         Ok(())
     } else {
-        Err(format!("is not a valid {what}"))
+        Err("is not a region; expected something like `us-west-2`".into())
     }
 }
 
-/// DNS-1123 subdomain: dot-separated labels, at most 253 characters.
-pub fn dns_subdomain(s: &str) -> Result<(), String> {
-    if s.is_empty() {
-        return Err("is empty; expected a DNS-1123 subdomain like `artifact-repositories`".into());
-    }
-    if s.len() > 253 {
-        return Err(format!(
-            "is {} characters, more than 253; expected a DNS-1123 subdomain",
-            s.len()
-        ));
-    }
-    for part in s.split('.') {
-        if part.is_empty() || label_chars(part, "").is_err() {
-            return Err(
-                "is not a valid DNS-1123 subdomain (lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit)"
-                    .into(),
-            );
-        }
-    }
-    Ok(())
-}
-
-/// ConfigMap and Secret data keys: `[-._a-zA-Z0-9]+`, at most 253.
-pub fn data_key(s: &str) -> Result<(), String> {
-    if s.is_empty() || s.len() > 253 {
-        return Err(
-            "must be 1 to 253 characters; expected a data key like `AWS_ACCESS_KEY_ID`".into(),
-        );
-    }
-    if s == "." || s == ".." {
-        return Err("may not be `.` or `..`".into());
-    }
-    if s.bytes()
-        .all(|c| c.is_ascii_alphanumeric() || b"-._".contains(&c))
+/// An object key layout (`keyPrefix`, `keyFormat`): relative, no control characters, balanced
+/// `{{ }}`.
+pub fn key_layout(v: &str) -> Result<(), String> {
+    if v.starts_with('/')
+        || v.chars().any(|c| c.is_control())
+        || v.matches("{{").count() != v.matches("}}").count()
     {
-        Ok(())
+        Err("is not a key layout; expected a relative path like `workflows/` or `{{workflow.name}}/{{pod.name}}`, without a leading `/`".into())
     } else {
-        Err("is not a valid data key (letters, digits, `-`, `_` and `.`)".into())
-    }
-}
-
-/// Label values: at most 63, `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`.
-pub fn label_value(s: &str) -> Result<(), String> {
-    if s.len() > 63 {
-        return Err(format!(
-            "is {} characters, more than 63 allowed in a label value",
-            s.len()
-        ));
-    }
-    if s.is_empty() {
-        return Ok(());
-    }
-    let b = s.as_bytes();
-    let inner = b
-        .iter()
-        .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c));
-    if inner && b[0].is_ascii_alphanumeric() && b[b.len() - 1].is_ascii_alphanumeric() {
         Ok(())
+    }
+}
+
+/// An absolute path in the runner's container.
+pub fn absolute_path(v: &str) -> Result<(), String> {
+    if !v.starts_with('/') || v.chars().any(|c| c.is_control()) {
+        Err("is not an absolute path; expected `/tmp/outputs`".into())
     } else {
-        Err("is not a valid label value (letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit)".into())
+        Ok(())
     }
 }
 
-/// Label keys: optional DNS subdomain prefix and `/`, then a name of at most 63 characters.
-pub fn label_key(s: &str) -> Result<(), String> {
-    let (prefix, name) = match s.rsplit_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, s),
-    };
-    if let Some(p) = prefix {
-        dns_subdomain(p).map_err(|e| format!("has a prefix that {e}"))?;
-    }
-    if name.is_empty() {
-        return Err(
-            "has an empty name; expected a label key like `team` or `example.com/team`".into(),
-        );
-    }
-    label_value(name).map_err(|e| format!("has a name that {e}"))
-}
-
-/// S3 bucket naming rules (facts.md section 9).
+/// S3 bucket naming rules (AWS "Bucket naming rules").
 pub fn s3_bucket(s: &str) -> Result<(), String> {
     let n = s.len();
     if !(3..=63).contains(&n) {
@@ -452,7 +377,7 @@ mod tests {
         assert_eq!(a.len(), 63);
         assert_eq!(a, shorten("s3-credentials-", &long, 63));
         assert_ne!(a, shorten("s3-credentials-", &format!("{long}y"), 63));
-        assert!(dns_label(&a).is_ok());
+        assert!(crate::rules::k8s::dns_label(&a).is_ok());
         assert_eq!(
             shorten("s3-credentials-", "short", 63),
             "s3-credentials-short"

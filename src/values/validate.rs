@@ -8,111 +8,20 @@ use super::names;
 use super::path::{index, join};
 use crate::error::{Problem, Problems};
 use crate::model::*;
+use crate::rules::argo::{self, ArgoVersion};
+use crate::rules::k8s;
 use crate::yaml::Node;
 use indexmap::IndexMap;
 
-/// The top-level sections this tool owns.
-pub const SECTIONS: [&str; 3] = ["repoRegistrations", "s3", "artifactRepos"];
+pub use super::fields::SECTIONS;
+use super::fields::{self as f, Section, registration as reg, repository as repo, settings as set};
 
-pub const REGISTRATION_KEYS: &[&str] = &[
-    "name",
-    "repoUrl",
-    "defaultBranch",
-    "tenant",
-    "artifactBucket",
-];
-/// Keys of an S3 repository, shared by `repoRegistrations[].artifactBucket` and `s3`.
-const REPOSITORY_KEYS: [&str; 12] = [
-    "bucket",
-    "region",
-    "keyPrefix",
-    "keyFormat",
-    "insecure",
-    "pathStyle",
-    "archiveLogs",
-    "externalSecretPath",
-    "existingSecret",
-    "useSDKCreds",
-    "roleARN",
-    "secretName",
-];
+/// Kubernetes' limit for a name prefix plus the registration name in an ExternalSecret / Secret
+/// (mounted as a pod volume, so a DNS-1123 label).
+const SECRET_NAME_MAX: usize = k8s::DNS_LABEL_MAX;
 
-/// `first` followed by `REPOSITORY_KEYS`.
-const fn repository_keys<const M: usize, const N: usize>(
-    first: [&'static str; M],
-) -> [&'static str; N] {
-    assert!(M + REPOSITORY_KEYS.len() == N);
-    let mut out = [""; N];
-    let mut i = 0;
-    while i < N {
-        out[i] = if i < M {
-            first[i]
-        } else {
-            REPOSITORY_KEYS[i - M]
-        };
-        i += 1;
-    }
-    out
-}
-
-/// `artifactBucket` names its endpoint `hostname`, as the seed does.
-pub const BUCKET_KEYS: &[&str] = &repository_keys::<1, 13>(["hostname"]);
-pub const S3_KEYS: &[&str] = &repository_keys::<2, 14>(["enabled", "endpoint"]);
-pub const SETTINGS_KEYS: &[&str] = &[
-    "controllerNamespace",
-    "configMapName",
-    "defaultKey",
-    "argoVersion",
-    "layout",
-    "createNamespaces",
-    "serviceAccountName",
-    "executorRoleName",
-    "readerRole",
-    "externalSecrets",
-    "credentialKeys",
-    "workflowTemplates",
-    "commonLabels",
-];
-
-/// Oldest Argo release supported: 3.4 introduced `workflowtaskresults`, which the generated RBAC grants.
-const OLDEST_ARGO: ArgoVersion = ArgoVersion { major: 3, minor: 4 };
-/// Kubernetes' limit for a name prefix plus the registration name in an ExternalSecret / Secret.
-const SECRET_NAME_MAX: usize = 63;
-
-/// Defaults, shared with the chart's values.yaml and the schema.
-pub mod defaults {
-    pub const CONTROLLER_NAMESPACE: &str = "argo-workflows";
-    pub const CONFIG_MAP_NAME: &str = "artifact-repositories";
-    pub const DEFAULT_KEY: &str = "default-v1";
-    pub const ARGO_VERSION: &str = "3.7";
-    pub const SERVICE_ACCOUNT: &str = "wf-runner";
-    pub const READER_ROLE: &str = "artifact-repository-reader";
-    pub const STORE_KIND: &str = "ClusterSecretStore";
-    pub const STORE_NAME: &str = "vault";
-    pub const REFRESH_INTERVAL: &str = "1h";
-    pub const ACCESS_KEY_PROPERTY: &str = "access_key";
-    pub const SECRET_KEY_PROPERTY: &str = "secret_key";
-    pub const ACCESS_KEY_KEY: &str = "AWS_ACCESS_KEY_ID";
-    pub const SECRET_KEY_KEY: &str = "AWS_SECRET_ACCESS_KEY";
-    pub const ENDPOINT: &str = "s3.amazonaws.com";
-    pub const DEFAULT_BRANCH: &str = "main";
-    pub const SECRET_PREFIX: &str = "s3-credentials-";
-    pub const RUNNER_IMAGE: &str = "nextflow/nextflow:24.10.4";
-    pub const RUNNER_COMMAND: &[&str] = &["nextflow"];
-    pub const RUNNER_ARGS: &[&str] = &[
-        "run",
-        "{{inputs.parameters.repo-url}}",
-        "-r",
-        "{{inputs.parameters.revision}}",
-        "-with-report",
-        "/tmp/outputs/report.html",
-        "-with-trace",
-        "/tmp/outputs/trace.txt",
-    ];
-    pub const OUTPUT_PATH: &str = "/tmp/outputs";
-    /// Argo's own default key layout, kept when only a prefix is given.
-    pub const ARGO_KEY_FORMAT: &str = "{{workflow.name}}/{{pod.name}}";
-}
+/// Argo's own default key layout, kept when only a prefix is given.
+const ARGO_KEY_FORMAT: &str = "{{workflow.name}}/{{pod.name}}";
 
 /// Collects problems and warnings while reading the tree.
 #[derive(Default)]
@@ -144,6 +53,22 @@ fn show_node(n: &Node) -> String {
         Node::Float(f) => format!("a number `{f}`"),
         other => other.type_name().to_string(),
     }
+}
+
+/// For a name YAML typed as a number or a boolean (`name: 12`, `defaultBranch: 2024`): how to quote
+/// it.
+/// The text as written is gone by then (YAML reads `3.10` as 3.1), so the hint shows what YAML read.
+fn quoting_hint(key: &str, node: &Node) -> String {
+    if !f::is_name(key) {
+        return String::new();
+    }
+    let (what, read) = match node {
+        Node::Int(i) => ("a number", i.to_string()),
+        Node::Float(f) => ("a number", f.to_string()),
+        Node::Bool(b) => ("a boolean", b.to_string()),
+        _ => return String::new(),
+    };
+    format!("; YAML reads an unquoted `{read}` as {what}: quote it, `{key}: \"{read}\"`")
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -194,9 +119,9 @@ impl Reader {
 
     /// Reports keys not in `known`, with a hint; credential-looking keys get their own message and
     /// their values are never shown.
-    fn keys(&mut self, map: &Map, path: &str, known: &[&str], credential_hint: &str) {
+    fn keys(&mut self, map: &Map, path: &str, known: &Section, credential_hint: &str) {
         for key in map.keys() {
-            if known.contains(&key.as_str()) {
+            if known.get(key).is_some() {
                 continue;
             }
             let p = join(path, key);
@@ -214,7 +139,8 @@ impl Reader {
                 );
                 continue;
             }
-            let hint = match did_you_mean(key, known) {
+            let known: Vec<&str> = known.keys().collect();
+            let hint = match did_you_mean(key, &known) {
                 Some(k) => format!("did you mean `{k}`?"),
                 None => format!(
                     "expected one of {}",
@@ -245,7 +171,11 @@ impl Reader {
             Some(other) => {
                 self.err(
                     &join(path, key),
-                    format!("expected a string, got {}", show_node(other)),
+                    format!(
+                        "expected a string, got {}{}",
+                        show_node(other),
+                        quoting_hint(key, other)
+                    ),
                 );
                 None
             }
@@ -325,10 +255,10 @@ impl Reader {
 /// Validates merged values into the checked model, or returns every problem found.
 pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
     let mut r = Reader::default();
-    let settings = read_settings(&mut r, values.get("artifactRepos"));
-    let default_repository = read_default(&mut r, values.get("s3"), settings.as_ref());
-    let registrations =
-        read_registrations(&mut r, values.get("repoRegistrations"), settings.as_ref());
+    top_level_typos(&mut r, values);
+    let (settings, known) = read_settings(&mut r, values.get("artifactRepos"));
+    let default_repository = read_default(&mut r, values.get("s3"), &known);
+    let registrations = read_registrations(&mut r, values.get("repoRegistrations"), &known);
     if !r.problems.is_empty() {
         return Err(r.problems);
     }
@@ -340,52 +270,99 @@ pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
     Ok((model, r.warnings))
 }
 
-fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
+/// The top level is open (an umbrella chart passes all its values), so a key close to one of the
+/// tool's sections is a warning, not an error: `repoRegistration:` would otherwise be read as
+/// "no registrations" without a word.
+fn top_level_typos(r: &mut Reader, values: &Node) {
+    let Some(map) = values.as_map() else { return };
+    for key in map.keys() {
+        if SECTIONS.contains(&key.as_str()) {
+            continue;
+        }
+        // Stricter than inside the sections: any short key is within 2 edits of `s3`.
+        let close = SECTIONS
+            .iter()
+            .map(|k| (edit_distance(key, k), *k))
+            .filter(|(d, k)| *d <= (k.len() / 4).max(1) && *d < key.len())
+            .min();
+        if let Some((_, k)) = close {
+            r.warn(
+                &join("", key),
+                format!("not read by artifact-repos (it reads only `repoRegistrations`, `s3` and `artifactRepos` at the top level); did you mean `{k}`?"),
+            );
+        }
+    }
+}
+
+/// What the tool's sections of the values hold, in words, for the "nothing to render" error:
+/// `` `repoRegistrations` is empty and `s3.enabled` is not true``.
+pub fn why_nothing(values: &Node) -> String {
+    let regs = match values.get("repoRegistrations") {
+        None | Some(Node::Null) => "there is no `repoRegistrations`",
+        Some(_) => "`repoRegistrations` is empty",
+    };
+    let s3 = match values.get("s3") {
+        None | Some(Node::Null) => "no `s3` section",
+        Some(_) => "`s3.enabled` is not true",
+    };
+    format!("{regs} and {s3}")
+}
+
+/// The settings the other sections depend on, each known as soon as it is valid by itself: a
+/// problem elsewhere in `artifactRepos` must not hide a registration's own problems (a tenant that is
+/// the controller namespace is reported next to a bad `layout`, not only once `layout` is fixed).
+#[derive(Default)]
+struct Known {
+    controller_namespace: Option<String>,
+    argo_version: Option<ArgoVersion>,
+}
+
+fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Known) {
     let path = "artifactRepos";
     let empty = Map::new();
     let map = r.map(node, path).unwrap_or(&empty);
     r.keys(
         map,
         path,
-        SETTINGS_KEYS,
+        &f::SETTINGS,
         "the tool only references credentials",
     );
     let before = r.problems.len();
 
     let controller_namespace = r
         .string(map, path, "controllerNamespace")
-        .unwrap_or_else(|| defaults::CONTROLLER_NAMESPACE.into());
-    r.rule(
+        .unwrap_or_else(|| set::CONTROLLER_NAMESPACE.default_str().into());
+    let controller_namespace_ok = r.rule(
         &join(path, "controllerNamespace"),
         &controller_namespace,
-        names::dns_label(&controller_namespace),
+        k8s::dns_label(&controller_namespace),
     );
     let config_map_name = r
         .string(map, path, "configMapName")
-        .unwrap_or_else(|| defaults::CONFIG_MAP_NAME.into());
+        .unwrap_or_else(|| set::CONFIG_MAP_NAME.default_str().into());
     if r.rule(
         &join(path, "configMapName"),
         &config_map_name,
-        names::dns_subdomain(&config_map_name),
-    ) && config_map_name != defaults::CONFIG_MAP_NAME
+        k8s::dns_subdomain(&config_map_name),
+    ) && config_map_name != argo::DEFAULT_CONFIGMAP
     {
         r.warn(
             &join(path, "configMapName"),
             format!(
                 "Argo reads a namespace's default repository only from a ConfigMap named `{}`: with {}, workflows without `artifactRepositoryRef` fall back to the controller's configured default (the generated WorkflowTemplates set the ref and still work)",
-                defaults::CONFIG_MAP_NAME,
+                argo::DEFAULT_CONFIGMAP,
                 show(&config_map_name)
             ),
         );
     }
     let default_key = r
         .string(map, path, "defaultKey")
-        .unwrap_or_else(|| defaults::DEFAULT_KEY.into());
+        .unwrap_or_else(|| set::DEFAULT_KEY.default_str().into());
     if r.rule(
         &join(path, "defaultKey"),
         &default_key,
-        names::data_key(&default_key),
-    ) && default_key.starts_with("artifactRepositories")
+        k8s::data_key(&default_key),
+    ) && default_key.starts_with(argo::REPOSITORY_KEY_PREFIX.trim_end_matches('.'))
     {
         r.err(
             &join(path, "defaultKey"),
@@ -394,6 +371,10 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
     }
 
     let argo_version = read_argo_version(r, map, path);
+    let known = Known {
+        controller_namespace: controller_namespace_ok.then(|| controller_namespace.clone()),
+        argo_version,
+    };
     let layout = match r.string(map, path, "layout").as_deref() {
         None | Some("central") => Layout::Central,
         Some("tenant") => Layout::Tenant,
@@ -411,11 +392,11 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
     let create_namespaces = r.bool(map, path, "createNamespaces").unwrap_or(true);
     let service_account_name = r
         .string(map, path, "serviceAccountName")
-        .unwrap_or_else(|| defaults::SERVICE_ACCOUNT.into());
+        .unwrap_or_else(|| set::SERVICE_ACCOUNT_NAME.default_str().into());
     r.rule(
         &join(path, "serviceAccountName"),
         &service_account_name,
-        names::dns_subdomain(&service_account_name),
+        k8s::dns_subdomain(&service_account_name),
     );
     let executor_role_name = r
         .string(map, path, "executorRoleName")
@@ -423,22 +404,22 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
     r.rule(
         &join(path, "executorRoleName"),
         &executor_role_name,
-        names::dns_subdomain(&executor_role_name),
+        k8s::dns_subdomain(&executor_role_name),
     );
 
     let reader_path = join(path, "readerRole");
     let reader_role_name = match r.map(map.get("readerRole"), &reader_path) {
-        None => Some(defaults::READER_ROLE.to_string()),
+        None => Some(set::READER_ROLE_NAME.default_str().to_string()),
         Some(m) => {
-            r.keys(m, &reader_path, &["enabled", "name"], "");
+            r.keys(m, &reader_path, &set::READER_ROLE_SECTION, "");
             let enabled = r.bool(m, &reader_path, "enabled").unwrap_or(true);
             let name = r
                 .string(m, &reader_path, "name")
-                .unwrap_or_else(|| defaults::READER_ROLE.into());
+                .unwrap_or_else(|| set::READER_ROLE_NAME.default_str().into());
             r.rule(
                 &join(&reader_path, "name"),
                 &name,
-                names::dns_subdomain(&name),
+                k8s::dns_subdomain(&name),
             );
             enabled.then_some(name)
         }
@@ -453,24 +434,24 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
     let ck_path = join(path, "credentialKeys");
     let (access_key_key, secret_key_key) = match r.map(map.get("credentialKeys"), &ck_path) {
         None => (
-            defaults::ACCESS_KEY_KEY.to_string(),
-            defaults::SECRET_KEY_KEY.to_string(),
+            set::ACCESS_KEY.default_str().to_string(),
+            set::SECRET_KEY.default_str().to_string(),
         ),
         Some(m) => {
             r.keys(
                 m,
                 &ck_path,
-                &["accessKey", "secretKey"],
+                &set::CREDENTIAL_KEYS_SECTION,
                 "these are the names of the Secret's keys, not their values",
             );
             let a = r
                 .string(m, &ck_path, "accessKey")
-                .unwrap_or_else(|| defaults::ACCESS_KEY_KEY.into());
+                .unwrap_or_else(|| set::ACCESS_KEY.default_str().into());
             let s = r
                 .string(m, &ck_path, "secretKey")
-                .unwrap_or_else(|| defaults::SECRET_KEY_KEY.into());
-            r.rule(&join(&ck_path, "accessKey"), &a, names::data_key(&a));
-            r.rule(&join(&ck_path, "secretKey"), &s, names::data_key(&s));
+                .unwrap_or_else(|| set::SECRET_KEY.default_str().into());
+            r.rule(&join(&ck_path, "accessKey"), &a, k8s::data_key(&a));
+            r.rule(&join(&ck_path, "secretKey"), &s, k8s::data_key(&s));
             if a == s {
                 r.err(
                     &ck_path,
@@ -495,13 +476,16 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
     if let Some(m) = r.map(map.get("commonLabels"), &labels_path) {
         for (k, v) in m {
             let p = join(&labels_path, k);
-            r.rule(&p, k, names::label_key(k));
-            if k.starts_with("app.kubernetes.io/") || k.starts_with("artifact-repos/") {
+            r.rule(&p, k, k8s::label_key(k));
+            if k8s::labels::RESERVED_PREFIXES
+                .iter()
+                .any(|p| k.starts_with(p))
+            {
                 r.err(&p, format!("{} is set by the tool itself; choose a key outside `app.kubernetes.io/` and `artifact-repos/`", show(k)));
             }
             match v {
                 Node::Str(s) => {
-                    r.rule(&p, s, names::label_value(s));
+                    r.rule(&p, s, k8s::label_value(s));
                     common_labels.insert(k.clone(), s.clone());
                 }
                 other => r.err(
@@ -512,34 +496,45 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> Option<Settings> {
         }
     }
 
+    let (Some(argo_version), Some(external_secrets), Some(runner)) =
+        (argo_version, external_secrets, runner)
+    else {
+        return (None, known);
+    };
     if r.problems.len() > before {
-        return None;
+        return (None, known);
     }
-    Some(Settings {
+    let settings = Settings {
         controller_namespace,
         config_map_name,
         default_key,
-        argo_version: argo_version?,
+        argo_version,
         layout,
         create_namespaces,
         service_account_name,
         executor_role_name,
         reader_role_name,
-        external_secrets: external_secrets?,
+        external_secrets,
         access_key_key,
         secret_key_key,
-        runner: runner?,
+        runner,
         common_labels,
-    })
+    };
+    (Some(settings), known)
 }
 
 fn read_argo_version(r: &mut Reader, map: &Map, path: &str) -> Option<ArgoVersion> {
     let p = join(path, "argoVersion");
     let text = match map.get("argoVersion") {
-        None | Some(Node::Null) => defaults::ARGO_VERSION.to_string(),
+        None | Some(Node::Null) => set::ARGO_VERSION.default_str().to_string(),
         Some(Node::Str(s)) => s.clone(),
-        Some(Node::Float(f)) => f.to_string(),
         Some(Node::Int(i)) => i.to_string(),
+        Some(Node::Float(f)) => {
+            // YAML reads an unquoted `3.10` as the number 3.1: the text the user typed is gone.
+            let read = f.to_string();
+            r.warn(&p, format!("YAML read an unquoted number here, `{read}` (it reads `{read}0` as {read} too); quote the version: `argoVersion: \"{read}\"`"));
+            read
+        }
         Some(other) => {
             r.err(
                 &p,
@@ -551,22 +546,15 @@ fn read_argo_version(r: &mut Reader, map: &Map, path: &str) -> Option<ArgoVersio
             return None;
         }
     };
-    let trimmed = text.trim_start_matches('v');
-    let mut parts = trimmed.split('.');
-    let major = parts.next().and_then(|s| s.parse::<u32>().ok());
-    let minor = parts.next().map_or(Some(0), |s| s.parse::<u32>().ok());
-    let patch_ok = parts.next().is_none_or(|s| s.parse::<u32>().is_ok()) && parts.next().is_none();
-    match (major, minor) {
-        (Some(major), Some(minor)) if patch_ok => {
-            let v = ArgoVersion { major, minor };
-            if v < OLDEST_ARGO {
-                r.err(&p, format!("{} is older than Argo Workflows 3.4, the first release with `workflowtaskresults`; expected 3.4 or later", show(&text)));
-                return None;
-            }
-            Some(v)
-        }
-        _ => {
-            r.err(&p, format!("{} is not a version; expected `\"3.7\"` or `\"4.1\"` (quote it: YAML reads 3.10 as 3.1)", show(&text)));
+    match ArgoVersion::parse(&text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let quote = if matches!(map.get("argoVersion"), Some(Node::Float(_) | Node::Int(_))) {
+                " (YAML read it as a number: quote it, `\"3.10\"`)"
+            } else {
+                ""
+            };
+            r.err(&p, format!("{} {e}{quote}", show(&text)));
             None
         }
     }
@@ -578,12 +566,7 @@ fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalS
     r.keys(
         map,
         path,
-        &[
-            "storeRef",
-            "refreshInterval",
-            "accessKeyProperty",
-            "secretKeyProperty",
-        ],
+        &set::EXTERNAL_SECRETS_SECTION,
         "credentials stay in Vault",
     );
     let before = r.problems.len();
@@ -591,10 +574,10 @@ fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalS
     let (store_kind, store_name) = match r.map(map.get("storeRef"), &store_path) {
         None => (
             StoreKind::ClusterSecretStore,
-            defaults::STORE_NAME.to_string(),
+            set::STORE_NAME.default_str().to_string(),
         ),
         Some(m) => {
-            r.keys(m, &store_path, &["kind", "name"], "");
+            r.keys(m, &store_path, &set::STORE_REF_SECTION, "");
             let kind = match r.string(m, &store_path, "kind").as_deref() {
                 None | Some("ClusterSecretStore") => StoreKind::ClusterSecretStore,
                 Some("SecretStore") => StoreKind::SecretStore,
@@ -605,18 +588,14 @@ fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalS
             };
             let name = r
                 .string(m, &store_path, "name")
-                .unwrap_or_else(|| defaults::STORE_NAME.into());
-            r.rule(
-                &join(&store_path, "name"),
-                &name,
-                names::dns_subdomain(&name),
-            );
+                .unwrap_or_else(|| set::STORE_NAME.default_str().into());
+            r.rule(&join(&store_path, "name"), &name, k8s::dns_subdomain(&name));
             (kind, name)
         }
     };
     let refresh_interval = r
         .string(map, path, "refreshInterval")
-        .unwrap_or_else(|| defaults::REFRESH_INTERVAL.into());
+        .unwrap_or_else(|| set::REFRESH_INTERVAL.default_str().into());
     r.rule(
         &join(path, "refreshInterval"),
         &refresh_interval,
@@ -624,10 +603,10 @@ fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalS
     );
     let access_key_property = r
         .string(map, path, "accessKeyProperty")
-        .unwrap_or_else(|| defaults::ACCESS_KEY_PROPERTY.into());
+        .unwrap_or_else(|| set::ACCESS_KEY_PROPERTY.default_str().into());
     let secret_key_property = r
         .string(map, path, "secretKeyProperty")
-        .unwrap_or_else(|| defaults::SECRET_KEY_PROPERTY.into());
+        .unwrap_or_else(|| set::SECRET_KEY_PROPERTY.default_str().into());
     for (k, v) in [
         ("accessKeyProperty", &access_key_property),
         ("secretKeyProperty", &secret_key_property),
@@ -658,14 +637,14 @@ fn read_runner(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<Option
     r.keys(
         map,
         path,
-        &["enabled", "image", "command", "args", "outputPath"],
+        &set::WORKFLOW_TEMPLATES_SECTION,
         "pass credentials to the runner through a Secret it mounts",
     );
     let before = r.problems.len();
     let enabled = r.bool(map, path, "enabled").unwrap_or(true);
     let image = r
         .string(map, path, "image")
-        .unwrap_or_else(|| defaults::RUNNER_IMAGE.into());
+        .unwrap_or_else(|| set::RUNNER_IMAGE.default_str().into());
     if image.is_empty() || image.chars().any(|c| c.is_control() || c.is_whitespace()) {
         r.err(
             &join(path, "image"),
@@ -678,22 +657,18 @@ fn read_runner(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<Option
     let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let command = r
         .string_list(map, path, "command")
-        .unwrap_or_else(|| owned(defaults::RUNNER_COMMAND));
+        .unwrap_or_else(|| owned(set::RUNNER_COMMAND.default_list()));
     let args = r
         .string_list(map, path, "args")
-        .unwrap_or_else(|| owned(defaults::RUNNER_ARGS));
+        .unwrap_or_else(|| owned(set::RUNNER_ARGS.default_list()));
     let output_path = r
         .string(map, path, "outputPath")
-        .unwrap_or_else(|| defaults::OUTPUT_PATH.into());
-    if !output_path.starts_with('/') || output_path.chars().any(|c| c.is_control()) {
-        r.err(
-            &join(path, "outputPath"),
-            format!(
-                "{} is not an absolute path; expected `/tmp/outputs`",
-                show(&output_path)
-            ),
-        );
-    }
+        .unwrap_or_else(|| set::OUTPUT_PATH.default_str().into());
+    r.rule(
+        &join(path, "outputPath"),
+        &output_path,
+        set::OUTPUT_PATH.rule.check(&output_path),
+    );
     if r.problems.len() > before {
         return None;
     }
@@ -708,7 +683,7 @@ fn read_runner(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<Option
 /// What differs between `s3` and `repoRegistrations[].artifactBucket`.
 struct BucketKind<'a> {
     endpoint_key: &'static str,
-    known: &'static [&'static str],
+    known: &'static Section,
     default_secret_name: &'a str,
 }
 
@@ -717,7 +692,7 @@ fn read_bucket(
     map: &Map,
     path: &str,
     kind: &BucketKind,
-    settings: Option<&Settings>,
+    known: &Known,
 ) -> Option<Repository> {
     let cred_hint = "credentials are only ever referenced: store them in Vault and set `externalSecretPath`, name an `existingSecret`, or set `useSDKCreds: true`";
     r.keys(map, path, kind.known, cred_hint);
@@ -725,7 +700,7 @@ fn read_bucket(
 
     let endpoint = r
         .string(map, path, kind.endpoint_key)
-        .unwrap_or_else(|| defaults::ENDPOINT.into());
+        .unwrap_or_else(|| repo::ENDPOINT.into());
     r.rule(
         &join(path, kind.endpoint_key),
         &endpoint,
@@ -737,33 +712,19 @@ fn read_bucket(
     }
     let region = r.string(map, path, "region");
     if let Some(reg) = &region {
-        let ok = !reg.is_empty()
-            && reg.len() <= 64
-            && reg
-                .bytes()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
-        if !ok {
-            r.err(
-                &join(path, "region"),
-                format!(
-                    "{} is not a region; expected something like `us-west-2`",
-                    show(reg)
-                ),
-            );
-        }
+        r.rule(&join(path, "region"), reg, repo::REGION.rule.check(reg));
     }
     let insecure = r.bool(map, path, "insecure");
     let archive_logs = r.bool(map, path, "archiveLogs").unwrap_or(true);
 
     let key_prefix = r.string(map, path, "keyPrefix");
     let key_format = r.string(map, path, "keyFormat");
-    for (k, v) in [("keyPrefix", &key_prefix), ("keyFormat", &key_format)] {
-        if let Some(v) = v
-            && (v.starts_with('/')
-                || v.chars().any(|c| c.is_control())
-                || v.matches("{{").count() != v.matches("}}").count())
-        {
-            r.err(&join(path, k), format!("{} is not a key layout; expected a relative path like `workflows/` or `{{{{workflow.name}}}}/{{{{pod.name}}}}`, without a leading `/`", show(v)));
+    for (field, v) in [
+        (repo::KEY_PREFIX, &key_prefix),
+        (repo::KEY_FORMAT, &key_format),
+    ] {
+        if let Some(v) = v {
+            r.rule(&join(path, field.key), v, field.rule.check(v));
         }
     }
     let key_format = match (key_prefix, key_format) {
@@ -772,11 +733,11 @@ fn read_bucket(
         // Joined as Argo joins keyPrefix (Go's path.Join: `a//b/` gives `a/b/...`), #11.
         (Some(p), f) => Some(names::argo_key_join(
             &p,
-            &f.unwrap_or_else(|| defaults::ARGO_KEY_FORMAT.into()),
+            &f.unwrap_or_else(|| ARGO_KEY_FORMAT.into()),
         )),
     };
 
-    let argo = settings.map(|s| s.argo_version);
+    let argo = known.argo_version;
     // `pathStyle: false` (the origin chart's default) asks for nothing: Argo's automatic choice stays,
     // which already uses path style wherever virtual-hosted cannot work (dotted buckets over HTTPS,
     // endpoints that are not AWS, Google or Aliyun). Forcing `virtual-hosted` there would break them.
@@ -786,7 +747,7 @@ fn read_bucket(
         .as_deref()
         .is_some_and(|b| names::argo_picks_path_style(&endpoint, b, insecure.unwrap_or(false)));
     let addressing_style = match (r.bool(map, path, "pathStyle"), argo) {
-        (Some(true), Some(v)) if v.has_addressing_style() => Some("path"),
+        (Some(true), Some(v)) if argo::has_field(&["s3", "addressingStyle"], v) => Some("path"),
         (Some(true), Some(v)) if !auto_path => {
             r.warn(
                 &join(path, "pathStyle"),
@@ -837,7 +798,7 @@ fn read_bucket(
         }
         let name = match secret_name {
             Some(n) => {
-                r.rule(&join(path, "secretName"), &n, names::dns_label(&n).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
+                r.rule(&join(path, "secretName"), &n, k8s::dns_label(&n).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
                 n
             }
             None => kind.default_secret_name.to_string(),
@@ -847,7 +808,7 @@ fn read_bucket(
             secret_name: name,
         })
     } else if let Some(s) = existing {
-        r.rule(&join(path, "existingSecret"), &s, names::dns_label(&s).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
+        r.rule(&join(path, "existingSecret"), &s, k8s::dns_label(&s).map_err(|e| format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")));
         Some(Credentials::ExistingSecret { secret_name: s })
     } else if sdk {
         Some(Credentials::Sdk)
@@ -871,32 +832,24 @@ fn read_bucket(
     })
 }
 
-fn read_default(
-    r: &mut Reader,
-    node: Option<&Node>,
-    settings: Option<&Settings>,
-) -> Option<Repository> {
+fn read_default(r: &mut Reader, node: Option<&Node>, known: &Known) -> Option<Repository> {
     let path = "s3";
     let map = r.map(node, path)?;
     let enabled = r.bool(map, path, "enabled").unwrap_or(false);
     if !enabled {
-        r.keys(map, path, S3_KEYS, "");
+        r.keys(map, path, &f::S3, "");
         return None;
     }
-    let default_secret_name = format!("{}default", defaults::SECRET_PREFIX);
+    let default_secret_name = format!("{}default", f::SECRET_PREFIX);
     let kind = BucketKind {
         endpoint_key: "endpoint",
-        known: S3_KEYS,
+        known: &f::S3,
         default_secret_name: &default_secret_name,
     };
-    read_bucket(r, map, path, &kind, settings)
+    read_bucket(r, map, path, &kind, known)
 }
 
-fn read_registrations(
-    r: &mut Reader,
-    node: Option<&Node>,
-    settings: Option<&Settings>,
-) -> Vec<Registration> {
+fn read_registrations(r: &mut Reader, node: Option<&Node>, known: &Known) -> Vec<Registration> {
     let path = "repoRegistrations";
     let items = match node {
         None | Some(Node::Null) => return Vec::new(),
@@ -930,14 +883,14 @@ fn read_registrations(
         r.keys(
             map,
             &p,
-            REGISTRATION_KEYS,
+            &f::REGISTRATION,
             "credentials belong in Vault: set `artifactBucket.externalSecretPath`",
         );
         let before = r.problems.len();
         let name = r.required_string(map, &p, "name", "genomics-pipeline");
         if let Some(n) = &name {
             let np = join(&p, "name");
-            if r.rule(&np, n, names::dns_label(n)) {
+            if r.rule(&np, n, k8s::dns_label(n)) {
                 if n == "default" {
                     r.err(&np, "`default` is reserved for the platform default repository (`artifactRepositories.default`); choose another name");
                 } else if let Some(first) = seen.get(n) {
@@ -957,7 +910,7 @@ fn read_registrations(
         }
         let default_branch = r
             .string(map, &p, "defaultBranch")
-            .unwrap_or_else(|| defaults::DEFAULT_BRANCH.into());
+            .unwrap_or_else(|| reg::DEFAULT_BRANCH.default_str().into());
         r.rule(
             &join(&p, "defaultBranch"),
             &default_branch,
@@ -969,9 +922,9 @@ fn read_registrations(
             if r.rule(
                 &tp,
                 t,
-                names::dns_label(t).map_err(|e| format!("{e}: the tenant is a namespace name")),
+                k8s::dns_label(t).map_err(|e| format!("{e}: the tenant is a namespace name")),
             ) {
-                if settings.is_some_and(|s| &s.controller_namespace == t) {
+                if known.controller_namespace.as_ref() == Some(t) {
                     r.err(&tp, format!("{} is the controller namespace (`artifactRepos.controllerNamespace`); a tenant needs a namespace of its own", show(t)));
                 } else if t.starts_with("kube-") {
                     r.err(&tp, format!("{} is a namespace reserved for Kubernetes; choose a tenant namespace not starting with `kube-`", show(t)));
@@ -981,21 +934,21 @@ fn read_registrations(
         let bucket_path = join(&p, "artifactBucket");
         let repository = match (r.map(map.get("artifactBucket"), &bucket_path), &name) {
             (Some(b), Some(n)) => {
-                let default_secret = names::shorten(defaults::SECRET_PREFIX, n, SECRET_NAME_MAX);
+                let default_secret = names::shorten(f::SECRET_PREFIX, n, SECRET_NAME_MAX);
                 let kind = BucketKind {
                     endpoint_key: "hostname",
-                    known: BUCKET_KEYS,
+                    known: &f::ARTIFACT_BUCKET,
                     default_secret_name: &default_secret,
                 };
-                read_bucket(r, b, &bucket_path, &kind, settings)
+                read_bucket(r, b, &bucket_path, &kind, known)
             }
             (Some(b), None) => {
                 let kind = BucketKind {
                     endpoint_key: "hostname",
-                    known: BUCKET_KEYS,
+                    known: &f::ARTIFACT_BUCKET,
                     default_secret_name: "x",
                 };
-                read_bucket(r, b, &bucket_path, &kind, settings);
+                read_bucket(r, b, &bucket_path, &kind, known);
                 None
             }
             (None, _) => None,
@@ -1009,7 +962,7 @@ fn read_registrations(
             let key = (t.clone(), sn.to_string());
             if name.as_deref() == Some("default") {
                 // already refused above; its derived Secret name says nothing new
-            } else if sn == format!("{}default", defaults::SECRET_PREFIX) {
+            } else if sn == format!("{}default", f::SECRET_PREFIX) {
                 r.err(&bucket_path, format!("its Secret name {} is the one the default repository uses in every tenant namespace; set `secretName`", show(sn)));
             } else if let Some(first) = secrets.get(&key) {
                 r.err(&bucket_path, format!("its Secret name {} in namespace {} is already produced by {first}; set a distinct `secretName`", show(sn), show(t)));
@@ -1073,6 +1026,79 @@ mod tests {
         assert!(
             !text.contains("wJalr") && !text.contains("AKIAIOSF"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn credential_keys_follow_the_data_key_rule() {
+        // Issue #9: `..a` passed here and rendered a Secret key Kubernetes refuses.
+        let err = check("artifactRepos:\n  credentialKeys:\n    accessKey: \"..a\"\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "1 problem found\n  artifactRepos.credentialKeys.accessKey: `..a` may not start with `..` (Kubernetes refuses such a key: the kubelet writes `..`-prefixed entries into the mounted volume itself)"
+        );
+    }
+
+    #[test]
+    fn argo_versions_share_one_range_with_check() {
+        // Issue #9: `5.0` rendered while `check --argo-version 5.0` refused it, 3.0-3.3 the reverse.
+        for (text, ok) in [
+            ("3.3", false),
+            ("3.0", false),
+            ("3.4", true),
+            ("4.9", true),
+            ("5.0", false),
+        ] {
+            let values = format!("artifactRepos:\n  argoVersion: \"{text}\"\n");
+            assert_eq!(check(&values).is_ok(), ok, "{text}");
+            assert_eq!(ArgoVersion::parse(text).is_ok(), ok, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unquoted_version_is_flagged() {
+        let (m, w) = check("artifactRepos:\n  argoVersion: 4.1\n").unwrap();
+        assert_eq!(m.settings.argo_version.to_string(), "4.1");
+        assert_eq!(
+            w[0].to_string(),
+            "artifactRepos.argoVersion: YAML read an unquoted number here, `4.1` (it reads `4.10` as 4.1 too); quote the version: `argoVersion: \"4.1\"`"
+        );
+        let err = check("artifactRepos:\n  argoVersion: 3.1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("(YAML read it as a number: quote it"), "{err}");
+    }
+
+    #[test]
+    fn a_settings_problem_hides_no_registration_problem() {
+        // Issue #8: with another `artifactRepos` problem the controller-namespace tenant went unreported.
+        let err = check("artifactRepos:\n  layout: sideways\nrepoRegistrations:\n- name: a\n  tenant: argo-workflows\n  repoUrl: https://g/r\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("artifactRepos.layout: `sideways` is not a layout"),
+            "{err}"
+        );
+        assert!(
+            err.contains(
+                "repoRegistrations[0].tenant: `argo-workflows` is the controller namespace"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_name_yaml_read_as_a_number_gets_a_quoting_hint() {
+        let err = check("repoRegistrations:\n- name: 12\n  repoUrl: https://g/r\n  tenant: t\n  defaultBranch: 2024\nartifactRepos:\n  layout: 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("repoRegistrations[0].name: expected a string, got a number `12`; YAML reads an unquoted `12` as a number: quote it, `name: \"12\"`"), "{err}");
+        assert!(err.contains("`defaultBranch: \"2024\"`"), "{err}");
+        // Not a name: no quoting advice that would only lead to the next error.
+        assert!(
+            err.contains("artifactRepos.layout: expected a string, got a number `3`\n")
+                || err.ends_with("got a number `3`"),
+            "{err}"
         );
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! The scalar rules follow serde_yaml 0.9 `Serializer::serialize_str` (a string that would read back
 //! as null, a boolean or a number is single-quoted) and unsafe-libyaml's `yaml_emitter_analyze_scalar`
-//! and `yaml_emitter_select_scalar_style`; `tests/properties.rs` compares both on random trees.
+//! and `yaml_emitter_select_scalar_style`; `tests/it/properties.rs` compares both on random trees.
 
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -204,7 +204,7 @@ fn parses_as_unsigned(scalar: &str) -> bool {
     if unpositive.starts_with(['+', '-']) || digits_but_not_number(scalar) {
         return false;
     }
-    u128::from_str_radix(unpositive, 10).is_ok()
+    unpositive.parse::<u128>().is_ok()
 }
 
 /// serde_yaml's `parse_negative_int` (i128 accepts whatever i64 does).
@@ -216,7 +216,7 @@ fn parses_as_negative(scalar: &str) -> bool {
             return true;
         }
     }
-    !digits_but_not_number(scalar) && i128::from_str_radix(scalar, 10).is_ok()
+    !digits_but_not_number(scalar) && scalar.parse::<i128>().is_ok()
 }
 
 fn parses_as_float(s: &str) -> bool {
@@ -259,30 +259,19 @@ fn block_plain_allowed(b: &[u8]) -> bool {
     true
 }
 
-/// A typed object written straight to YAML, without building a `serde_json::Value` first: the same
-/// bytes as `to_yaml(&to_value(value))` with `apiVersion`, `kind` and `metadata` moved to the front
-/// of the top-level map (as `render` orders objects). `None` when a shape is not handled.
-pub fn object_to_yaml<T: serde::Serialize + ?Sized>(value: &T) -> Option<String> {
-    typed_to_yaml(value, true)
-}
-
-/// A typed value written straight to YAML: the bytes of `to_yaml(&to_value(value))`, with the
-/// top-level keys `apiVersion`, `kind`, `metadata` moved first when `reorder` is set.
-pub fn typed_to_yaml<T: serde::Serialize + ?Sized>(value: &T, reorder: bool) -> Option<String> {
+/// A typed value written straight to YAML: the bytes of `to_yaml(&to_value(value))`, without
+/// building the tree. `None` when a shape is not handled.
+pub fn typed_to_yaml<T: serde::Serialize + ?Sized>(value: &T) -> Option<String> {
     let mut w = Writer {
         out: String::with_capacity(2048),
         next: Pos::Top,
         stack: Vec::with_capacity(8),
-        top: Vec::new(),
     };
     value.serialize(&mut w).ok()?;
     if !w.stack.is_empty() {
         return None;
     }
-    if !reorder {
-        return Some(w.out);
-    }
-    Some(w.finish())
+    Some(w.out)
 }
 
 #[derive(Clone, Copy)]
@@ -305,8 +294,6 @@ struct Writer {
     out: String,
     next: Pos,
     stack: Vec<Frame>,
-    /// Start offsets of the top-level map's entries, with their keys.
-    top: Vec<(String, usize)>,
 }
 
 #[derive(Debug)]
@@ -327,37 +314,6 @@ impl serde::ser::Error for Unsupported {
 type R = Result<(), Unsupported>;
 
 impl Writer {
-    fn finish(self) -> String {
-        let Writer { out, top, .. } = self;
-        if top.is_empty() {
-            return out;
-        }
-        let segment = |i: usize| {
-            let end = top.get(i + 1).map_or(out.len(), |e| e.1);
-            &out[top[i].1..end]
-        };
-        let mut order: Vec<usize> = Vec::with_capacity(top.len());
-        for key in ["apiVersion", "kind", "metadata"] {
-            if let Some(i) = top.iter().position(|(k, _)| k == key) {
-                order.push(i);
-            }
-        }
-        if order.iter().enumerate().all(|(n, i)| n == *i) {
-            return out;
-        }
-        for i in 0..top.len() {
-            if !order.contains(&i) {
-                order.push(i);
-            }
-        }
-        let mut sorted = String::with_capacity(out.len());
-        sorted.push_str(&out[..top[0].1]);
-        for i in order {
-            sorted.push_str(segment(i));
-        }
-        sorted
-    }
-
     fn scalar_line(&mut self, text: &str) -> R {
         match self.next {
             Pos::MapValue(_) => self.out.push(' '),
@@ -428,10 +384,6 @@ impl Writer {
 
     fn key(&mut self, k: &str) -> R {
         self.entry()?;
-        if self.stack.len() == 1 {
-            let start = self.out.len();
-            self.top.push((k.to_string(), start));
-        }
         if k.is_empty() || k.len() > 128 || k.contains('\n') {
             return Err(Unsupported);
         }

@@ -19,7 +19,7 @@ Checks, each reported as `Kind namespace/name: field.path: problem`:
   d. the repositories ConfigMap (--configmap-name): each data value one ArtifactRepository document (the
      nested `artifactRepositories` index a map of them), strictly against the Argo JSON schema; size and
      data keys of every ConfigMap and Secret;
-  e. Argo's resolution of spec.artifactRepositoryRef (facts.md section 1) for every WorkflowTemplate,
+  e. Argo's resolution of spec.artifactRepositoryRef (docs/upstream.md, "Argo: how a workflow finds its repository") for every WorkflowTemplate,
      Workflow and CronWorkflow, then the S3 credential Secrets in the workflow's namespace, the service
      account, and its workflowtaskresults RBAC.
 
