@@ -57,17 +57,11 @@ pub enum ManagedBy {
 impl ManagedBy {
     pub fn label(self) -> &'static str {
         match self {
-            ManagedBy::Tool => "artifact-repos",
+            ManagedBy::Tool => crate::rules::k8s::labels::TOOL,
             ManagedBy::Helm => "Helm",
         }
     }
 }
-
-/// Namespaces that exist in every cluster (or hold the controller): a tenant may run in one, but
-/// the tool never emits it as an object of its own, so no release ever owns (and, on uninstall,
-/// deletes) it.
-pub const UNOWNED_NAMESPACES: &[&str] =
-    &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// What identifies an object in a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -286,7 +280,10 @@ pub fn render_with<S: Sink>(
 
     for (tenant, regs) in &by_tenant {
         let tenant = *tenant;
-        if s.create_namespaces && !UNOWNED_NAMESPACES.contains(&tenant) && tenant != cns {
+        if s.create_namespaces
+            && !crate::rules::k8s::UNOWNED_NAMESPACES.contains(&tenant)
+            && tenant != cns
+        {
             out.push(object(&mut *sink, &ctx.namespace(tenant)));
         }
         out.push(object(&mut *sink, &ctx.service_account(tenant)));

@@ -16,9 +16,6 @@ pub const DEFAULT_NAME: &str = "default";
 /// The seed's nested index (never read by Argo; kept for people who read the ConfigMap).
 pub const INDEX_KEY: &str = "artifactRepositories";
 
-/// Helm's annotation that keeps an object when the release drops it or is uninstalled.
-pub const RESOURCE_POLICY: &str = "helm.sh/resource-policy";
-
 /// What every builder needs besides the model.
 pub struct Ctx<'a> {
     pub model: &'a Model,
@@ -77,7 +74,10 @@ impl Ctx<'_> {
         metadata
             .annotations
             .get_or_insert_with(Default::default)
-            .insert(RESOURCE_POLICY.into(), "keep".into());
+            .insert(
+                crate::rules::k8s::HELM_RESOURCE_POLICY.into(),
+                "keep".into(),
+            );
         Namespace {
             metadata,
             ..Default::default()
