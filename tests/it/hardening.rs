@@ -643,3 +643,81 @@ fn the_template_form_resolves_through_the_generated_template() {
         .unwrap();
     assert_eq!(r["key"], "artifactRepositories.my-project", "{r:#}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Class 1, as a property: every combination of the ways to write a claim is caught.
+
+mod collision_property {
+    use super::{VALUES, carrier};
+    use crate::support::values_gen::config;
+    use proptest::prelude::*;
+
+    /// `kind: ConfigMap` written one of five ways.
+    fn kind_value(style: u8) -> &'static str {
+        match style {
+            0 => "ConfigMap",
+            1 => "\"Config\\u004dap\"",
+            2 => "!!str ConfigMap",
+            3 => "!local ConfigMap",
+            _ => "!!binary Q29uZmlnTWFw",
+        }
+    }
+
+    fn document(style: u8, merge: bool, dup: bool, omit_ns: bool, list: bool) -> String {
+        let kind = kind_value(style);
+        let mut body = String::from("apiVersion: v1\n");
+        if dup && !merge {
+            body.push_str("kind: Secret\n");
+        }
+        if merge {
+            body.push_str(&format!("<<: {{kind: {kind}}}\n"));
+        } else {
+            body.push_str(&format!("kind: {kind}\n"));
+        }
+        body.push_str("metadata:\n  name: artifact-repositories\n");
+        if !omit_ns {
+            body.push_str("  namespace: team-a\n");
+        }
+        body.push_str("data:\n  a: \"1\"\n");
+        if dup {
+            body.push_str("  a: \"2\"\n");
+        }
+        if list {
+            let items: String = body
+                .lines()
+                .enumerate()
+                .map(|(i, l)| format!("{}{l}\n", if i == 0 { "- " } else { "  " }))
+                .collect();
+            format!("---\napiVersion: v1\nkind: List\nitems:\n{items}")
+        } else {
+            format!("---\n{body}")
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn a_claim_is_caught_however_it_is_written(
+            style in 0u8..5,
+            merge in any::<bool>(),
+            dup in any::<bool>(),
+            omit_ns in any::<bool>(),
+            list in any::<bool>(),
+            before in any::<bool>(),
+        ) {
+            let doc = document(style, merge, dup, omit_ns, list);
+            let release_ns = if omit_ns { "team-a" } else { "argo" };
+            let carrier = carrier().replace("namespace: \"argo\"", &format!("namespace: \"{release_ns}\""));
+            prop_assert!(carrier.contains(VALUES));
+            let input = if before { format!("{doc}{carrier}") } else { format!("{carrier}{doc}") };
+            match artifact_repos::postrender::post_render(input.as_bytes()) {
+                Ok(_) => prop_assert!(false, "not caught:\n{doc}"),
+                Err(e) => prop_assert!(
+                    e.to_string().contains("ConfigMap team-a/artifact-repositories is also generated"),
+                    "{e}\n{doc}"
+                ),
+            }
+        }
+    }
+}
