@@ -71,11 +71,13 @@ struct Dialect {
 }
 
 /// A short name for a piece in messages: its template file when Helm said, else its position.
+/// Template paths come from the stream: escaped like every value echoed from input (#11).
 fn describe_piece(index: usize, piece: &Piece) -> String {
+    use crate::error::escape;
     if let Some(s) = piece.source() {
-        format!("`{s}`")
+        format!("`{}`", escape(s))
     } else if let Some(f) = piece.keyed_line(HELM4_FILENAME_ANNOTATION) {
-        format!("`{f}`")
+        format!("`{}`", escape(f))
     } else {
         format!("document {}", index + 1)
     }

@@ -721,3 +721,16 @@ mod collision_property {
         }
     }
 }
+
+#[test]
+fn post_render_messages_escape_template_paths() {
+    let doc = "---\n# Source: c/templates/x\u{1b}[2J\ry.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: artifact-repositories\n  namespace: team-a\n";
+    let out = post_render(&format!("{doc}{}", carrier()));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!has_raw_control(&stderr), "{stderr:?}");
+    assert!(
+        stderr.contains("`c/templates/x\\u{1b}[2J\\ry.yaml`"),
+        "{stderr}"
+    );
+}
