@@ -15,98 +15,11 @@ use std::path::{Path, PathBuf};
 /// The environment variable naming `post-render`'s log file (read once, by clap).
 pub const LOG_ENV: &str = "ARTIFACT_REPOS_LOG";
 
-/// A command's exit codes with their meaning.
-pub type ExitCodes = &'static [(u8, &'static str)];
-
-/// Every command's exit codes, one table: each `--help` footer, the man page and the README come
-/// from it. `None` is the top level.
-pub const EXIT_CODES: &[(Option<&str>, ExitCodes)] = &[
-    (
-        None,
-        &[
-            (
-                0,
-                "success (render, post-render); no drift (diff, render --check); no findings (check)",
-            ),
-            (1, "drift (diff, render --check) or findings (check)"),
-            (
-                2,
-                "error: bad input or a failure; nothing is written to stdout",
-            ),
-        ],
-    ),
-    (
-        Some("render"),
-        &[
-            (0, "rendered; with --check, the directory is current"),
-            (1, "with --check: the directory is stale"),
-            (
-                2,
-                "error: bad input, nothing to render, or a failure; nothing is written to stdout",
-            ),
-        ],
-    ),
-    (
-        Some("post-render"),
-        &[
-            (
-                0,
-                "the stream was passed through with the generated objects added",
-            ),
-            (
-                2,
-                "error: bad input or a failure; nothing is written to stdout",
-            ),
-        ],
-    ),
-    (
-        Some("diff"),
-        &[
-            (0, "no drift"),
-            (1, "drift"),
-            (
-                2,
-                "error: bad input or a failure; nothing is written to stdout",
-            ),
-        ],
-    ),
-    (
-        Some("check"),
-        &[
-            (0, "no findings"),
-            (1, "findings"),
-            (
-                2,
-                "error: bad input or a failure; nothing is written to stdout",
-            ),
-        ],
-    ),
-    (
-        Some("explain"),
-        &[
-            (
-                0,
-                "the chain is complete: a repository is found, its credentials produced, results reportable",
-            ),
-            (1, "the chain is broken somewhere (the output says where)"),
-            (
-                2,
-                "error: bad input or a failure; nothing is written to stdout",
-            ),
-        ],
-    ),
-    (
-        Some("workflow"),
-        &[
-            (0, "the Workflow was printed"),
-            (2, "error: bad input; nothing is written to stdout"),
-        ],
-    ),
-];
-
 /// The `Exit codes:` footer of a command's `--help`.
 pub fn exit_codes_help(command: Option<&str>) -> Option<String> {
-    let (_, codes) = EXIT_CODES.iter().find(|(c, _)| *c == command)?;
+    let (_, codes) = crate::error::EXIT_CODES
+        .iter()
+        .find(|(c, _)| *c == command)?;
     let mut s = String::from("Exit codes:");
     for (code, meaning) in *codes {
         s.push_str(&format!("\n  {code}  {meaning}"));
@@ -121,7 +34,7 @@ pub fn cli_command() -> clap::Command {
     if let Some(h) = exit_codes_help(None) {
         cmd = cmd.after_help(h);
     }
-    for (name, _) in EXIT_CODES {
+    for (name, _) in crate::error::EXIT_CODES {
         if let Some(name) = name {
             let footer = exit_codes_help(Some(name)).unwrap_or_default();
             cmd = cmd.mut_subcommand(*name, |c| c.after_help(footer));
@@ -455,39 +368,15 @@ fn read_values(args: &ValuesArgs) -> Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// "Nothing to render" is an error, as for `post-render`: an empty output is almost always a values
-/// file that was not passed, or a section name misspelt (warned about above).
+/// file that was not passed, or a section name misspelt (warned about before).
 fn nothing_to_render(
     sources: &[(String, Vec<u8>)],
     args: &ValuesArgs,
     merged: &crate::yaml::Node,
 ) -> Problems {
-    let mut read: Vec<String> = sources.iter().map(|(n, _)| format!("`{n}`")).collect();
-    if !args.set.is_empty() || !args.set_string.is_empty() {
-        read.push("the --set values".into());
-    }
-    let keys: Vec<String> = merged
-        .as_map()
-        .map(|m| {
-            m.keys()
-                .map(|k| format!("`{}`", k.escape_debug()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let keys = if keys.is_empty() {
-        "no keys at all".to_string()
-    } else {
-        format!("the top-level keys {}", keys.join(", "))
-    };
-    let mut p = Problems::default();
-    p.push(
-        "",
-        format!(
-            "nothing to render: read {} ({keys}), and {}, so no object would be generated; add registrations under `repoRegistrations`, or set `s3.enabled: true` with a bucket",
-            read.join(", "),
-            crate::values::validate::why_nothing(merged)
-        ),
-    );
-    p
+    let names: Vec<&str> = sources.iter().map(|(n, _)| n.as_str()).collect();
+    let set = !args.set.is_empty() || !args.set_string.is_empty();
+    crate::values::nothing_to_render(&names, set, merged)
 }
 
 fn render(args: RenderArgs) -> Result<u8> {

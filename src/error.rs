@@ -46,6 +46,117 @@ pub const EXIT_DIFFERENT: u8 = 1;
 /// Bad input or a failure: nothing was written to stdout.
 pub const EXIT_ERROR: u8 = 2;
 
+/// The README's table of exit codes, one row per command that has codes of its own.
+pub fn exit_codes_readme_table() -> String {
+    let mut out = String::from("| command | 0 | 1 | 2 |\n|---|---|---|---|\n");
+    for (command, codes) in EXIT_CODES {
+        let name = command.map_or("(every command)".to_string(), |c| format!("`{c}`"));
+        let cell = |code: u8| {
+            codes
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map_or("", |(_, meaning)| meaning)
+                .replace('|', "\\|")
+        };
+        out.push_str(&format!(
+            "| {name} | {} | {} | {} |\n",
+            cell(0),
+            cell(1),
+            cell(2)
+        ));
+    }
+    out
+}
+
+/// A command's exit codes with their meaning.
+pub type ExitCodes = &'static [(u8, &'static str)];
+
+/// Every command's exit codes, one table: each `--help` footer, the man page and the README come
+/// from it. `None` is the top level.
+pub const EXIT_CODES: &[(Option<&str>, ExitCodes)] = &[
+    (
+        None,
+        &[
+            (
+                0,
+                "success (render, post-render); no drift (diff, render --check); no findings (check)",
+            ),
+            (1, "drift (diff, render --check) or findings (check)"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("render"),
+        &[
+            (0, "rendered; with --check, the directory is current"),
+            (1, "with --check: the directory is stale"),
+            (
+                2,
+                "error: bad input, nothing to render, or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("post-render"),
+        &[
+            (
+                0,
+                "the stream was passed through with the generated objects added",
+            ),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("diff"),
+        &[
+            (0, "no drift"),
+            (1, "drift"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("check"),
+        &[
+            (0, "no findings"),
+            (1, "findings"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("explain"),
+        &[
+            (
+                0,
+                "the chain is complete: a repository is found, its credentials produced, results reportable",
+            ),
+            (1, "the chain is broken somewhere (the output says where)"),
+            (
+                2,
+                "error: bad input or a failure; nothing is written to stdout",
+            ),
+        ],
+    ),
+    (
+        Some("workflow"),
+        &[
+            (0, "the Workflow was printed"),
+            (2, "error: bad input; nothing is written to stdout"),
+        ],
+    ),
+];
+
 /// One problem with the user's input.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Problem {

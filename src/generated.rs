@@ -1,6 +1,7 @@
 //! The parts of README.md generated from the code's own tables, each between
 //! `<!-- generated:NAME -->` and `<!-- end generated -->`: the values tables (from
-//! `values::fields`) and the table of `check` findings (from `check::Code`). A test compares the
+//! `values::fields`), the table of `check` findings (from `check::Code`) and the exit codes of every
+//! command (from `error::EXIT_CODES`). A test compares the
 //! committed README with `splice_all` and rewrites it under `ARTIFACT_REPOS_BLESS=1`.
 
 /// The end marker every generated part closes with.
@@ -16,6 +17,7 @@ pub fn parts() -> Vec<(&'static str, String)> {
         })
         .collect();
     out.push(("check-findings", crate::check::Code::readme_table()));
+    out.push(("exit-codes", crate::error::exit_codes_readme_table()));
     out
 }
 

@@ -99,15 +99,31 @@ impl Credentials {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repository {
     pub archive_logs: bool,
+    pub s3: S3,
+    pub credentials: Credentials,
+}
+
+/// The fields of Argo's `S3ArtifactRepository` that values set directly, under Argo's JSON names
+/// (docs/upstream.md, "Argo: repository fields per version"). Render writes them as they are, in
+/// this order, then the Secret references it derives from `Credentials`: a values field that maps
+/// to an Argo field is a row of `values::fields`, a line of the reader and a field here.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct S3 {
     pub endpoint: String,
     pub bucket: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    pub insecure: Option<bool>,
+    pub insecure: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_format: Option<String>,
-    /// `path` or `virtual-hosted`; only ever set when the target Argo knows `addressingStyle`.
+    /// `path`; only ever set when the target Argo knows `addressingStyle`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub addressing_style: Option<&'static str>,
+    #[serde(rename = "useSDKCreds", skip_serializing_if = "Option::is_none")]
+    pub use_sdk_creds: Option<bool>,
+    #[serde(rename = "roleARN", skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
-    pub credentials: Credentials,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,23 +15,13 @@ pub struct ArtifactRepository<'a> {
     pub s3: S3Repository<'a>,
 }
 
-/// Argo's `S3ArtifactRepository`, the keys we write (docs/upstream.md, "Argo: repository fields per version").
+/// Argo's `S3ArtifactRepository` as we write it (docs/upstream.md, "Argo: repository fields per
+/// version"): the fields values set (`model::S3`), then the credential Secret references.
 #[derive(Serialize, Debug, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct S3Repository<'a> {
-    pub endpoint: &'a str,
-    pub bucket: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<&'a str>,
-    pub insecure: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_format: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub addressing_style: Option<&'a str>,
-    #[serde(rename = "useSDKCreds", skip_serializing_if = "Option::is_none")]
-    pub use_sdk_creds: Option<bool>,
-    #[serde(rename = "roleARN", skip_serializing_if = "Option::is_none")]
-    pub role_arn: Option<&'a str>,
+    #[serde(flatten)]
+    pub fields: &'a crate::model::S3,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_key_secret: Option<SecretKeyRef<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -183,11 +183,12 @@ pub struct YamlSink;
 impl Sink for YamlSink {
     type Out = String;
     fn make<T: Typed>(&mut self, typed: &T) -> String {
-        let mut doc = crate::yaml::to_yaml(&Manifest(typed));
+        let written = crate::yaml::to_yaml(&Manifest(typed));
         // The emitter starts with room for a large object; tens of thousands of documents are kept
-        // until written, so each keeps only what it holds (30 MB less at 10,000 registrations).
-        doc.shrink_to_fit();
-        doc
+        // until written, so each keeps a copy of exactly its size (30 MB less at 10,000
+        // registrations). A copy, not `shrink_to_fit`: shrinking in place leaves a hole behind every
+        // document that the next emitter buffer cannot use, and the whole buffer is reused.
+        written.as_str().to_owned()
     }
 }
 
@@ -361,4 +362,57 @@ fn check_size(
         "repoRegistrations",
         format!("ConfigMap {ns}/{name} would hold {size} bytes of data for {what}, over Kubernetes' limit of {CONFIGMAP_LIMIT} bytes (1 MiB); {fix}"),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::argo::{self, FieldType};
+
+    /// Every key a rendered repository holds is a field of Argo's table for the targeted version:
+    /// `addressingStyle` appears exactly from 4.1.
+    #[test]
+    fn repositories_hold_only_fields_the_target_argo_has() {
+        for version in ["3.4", "3.7", "4.0", "4.1", "4.9"] {
+            let values = format!(
+                "artifactRepos:\n  argoVersion: \"{version}\"\nrepoRegistrations:\n- name: a\n  repoUrl: https://g/o/a.git\n  tenant: t\n  artifactBucket:\n    bucket: bucket-a\n    hostname: minio.example.com\n    region: us-west-2\n    keyPrefix: p/\n    insecure: true\n    pathStyle: true\n    roleARN: arn:aws:iam::123456789012:role/r\n    externalSecretPath: t/a\n- name: b\n  repoUrl: https://g/o/b.git\n  tenant: t\n  artifactBucket:\n    bucket: bucket-b\n    useSDKCreds: true\n"
+            );
+            let node = crate::yaml::parse_values("v", values.as_bytes()).unwrap();
+            let v = argo::ArgoVersion::parse(version).unwrap();
+            let rendered = render(&node, &Options::default()).unwrap();
+            let mut seen_addressing = false;
+            for o in rendered
+                .objects
+                .iter()
+                .filter(|o| o.identity.kind == "ConfigMap")
+            {
+                for (key, text) in o.value["data"].as_object().unwrap() {
+                    if key == objects::INDEX_KEY {
+                        continue;
+                    }
+                    let repo: serde_json::Value =
+                        serde_yaml::from_str(text.as_str().unwrap()).unwrap();
+                    for (k, child) in repo.as_object().unwrap() {
+                        let field = argo::lookup(argo::ARTIFACT_REPOSITORY, k, v);
+                        assert!(field.is_some(), "{version}: {key}: `{k}`");
+                        let Some(FieldType::Object(s3)) = field.map(|f| f.ty) else {
+                            continue;
+                        };
+                        for s3_key in child.as_object().unwrap().keys() {
+                            assert!(
+                                argo::lookup(s3, s3_key, v).is_some(),
+                                "{version}: {key}: `s3.{s3_key}`"
+                            );
+                            seen_addressing |= s3_key == "addressingStyle";
+                        }
+                    }
+                }
+            }
+            assert_eq!(
+                seen_addressing,
+                argo::has_field(&["s3", "addressingStyle"], v),
+                "{version}"
+            );
+        }
+    }
 }

@@ -179,14 +179,7 @@ impl Ctx<'_> {
         ArtifactRepository {
             archive_logs: repo.archive_logs,
             s3: S3Repository {
-                endpoint: &repo.endpoint,
-                bucket: &repo.bucket,
-                region: repo.region.as_deref(),
-                insecure: repo.insecure.unwrap_or(false),
-                key_format: repo.key_format.as_deref(),
-                addressing_style: repo.addressing_style,
-                use_sdk_creds: matches!(repo.credentials, Credentials::Sdk).then_some(true),
-                role_arn: repo.role_arn.as_deref(),
+                fields: &repo.s3,
                 access_key_secret: secret.map(|name| SecretKeyRef {
                     name,
                     key: &s.access_key_key,

@@ -3,8 +3,10 @@
 //! accepts (and its did-you-mean), the defaults it applies, `values.schema.json` (`schema`), the
 //! check of the chart's `values.yaml`, and the README's values tables (`readme_table`).
 //!
-//! Adding a field: a row here (a `const` and its place in a section), the line of
-//! `values::validate` that reads it into the model, and the render code that uses it.
+//! Adding a field: a row here (a `const` and its place in a section), the line of `values::validate`
+//! that reads it into the model, and the model field. For a field that is one of Argo's S3 fields
+//! the model field is in `model::S3`, which render writes as it is: nothing else changes. The
+//! schema, the README tables, the chart check and the did-you-mean follow from the row.
 
 use crate::rules::argo::{self, ArgoVersion};
 use crate::rules::k8s;

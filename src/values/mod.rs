@@ -76,3 +76,32 @@ pub fn merge_sources(
     problems.into_result()?;
     Ok(merged)
 }
+
+/// The error for values that generate no object: what was read (the sources, their top-level keys)
+/// and why nothing came out.
+pub fn nothing_to_render(sources: &[&str], with_set: bool, merged: &Node) -> Problems {
+    let mut read: Vec<String> = sources.iter().map(|n| validate::show(n)).collect();
+    if with_set {
+        read.push("the --set values".into());
+    }
+    let keys: Vec<String> = merged
+        .as_map()
+        // Through `show`: escaped, cut, and withheld when a key looks like a credential.
+        .map(|m| m.keys().map(|k| validate::show(k)).collect())
+        .unwrap_or_default();
+    let keys = if keys.is_empty() {
+        "no keys at all".to_string()
+    } else {
+        format!("the top-level keys {}", keys.join(", "))
+    };
+    let mut p = Problems::default();
+    p.push(
+        "",
+        format!(
+            "nothing to render: read {} ({keys}), and {}, so no object would be generated; add registrations under `repoRegistrations`, or set `s3.enabled: true` with a bucket",
+            read.join(", "),
+            validate::why_nothing(merged)
+        ),
+    );
+    p
+}

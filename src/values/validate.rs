@@ -821,13 +821,16 @@ fn read_bucket(
     }
     Some(Repository {
         archive_logs,
-        endpoint,
-        bucket: bucket?,
-        region,
-        insecure,
-        key_format,
-        addressing_style,
-        role_arn,
+        s3: S3 {
+            endpoint,
+            bucket: bucket?,
+            region,
+            insecure: insecure.unwrap_or(false),
+            key_format,
+            addressing_style,
+            use_sdk_creds: sdk.then_some(true),
+            role_arn,
+        },
         credentials: credentials?,
     })
 }
