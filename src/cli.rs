@@ -221,6 +221,18 @@ pub struct WorkflowArgs {
     /// Service account the workflow runs as (default: the template's)
     #[arg(long)]
     pub serviceaccount: Option<String>,
+    /// `override`: set spec.artifactRepositoryRef on the Workflow; `template`: reference the
+    /// registration's own WorkflowTemplate, which carries the repository (works under Argo's
+    /// templateReferencing Strict/Secure, which refuse the override)
+    #[arg(long, value_enum, default_value_t = WorkflowForm::Override)]
+    pub form: WorkflowForm,
+}
+
+/// `workflow --form`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkflowForm {
+    Override,
+    Template,
 }
 
 /// Parses arguments and runs one command. Returns the exit code for success paths (0 or 1);
@@ -882,7 +894,12 @@ fn workflow(args: WorkflowArgs) -> Result<u8> {
         generate_name: args.generate_name,
         configmap: args.configmap,
         service_account: args.serviceaccount,
+        form: match args.form {
+            WorkflowForm::Override => crate::workflow::Form::Override,
+            WorkflowForm::Template => crate::workflow::Form::Template,
+        },
     };
-    let text = crate::workflow::build(&req)?;
-    write_stdout([text.as_bytes()])
+    let built = crate::workflow::build(&req)?;
+    eprintln!("note: {}", built.note);
+    write_stdout([built.yaml.as_bytes()])
 }

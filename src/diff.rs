@@ -1,7 +1,11 @@
 //! Object-by-object comparison of two manifest streams, and the only owner of the `similar` crate.
 //! Objects are paired by identity, each side rendered canonically (`manifests::canonical`), so
 //! order and formatting never count as drift. Secret values are masked the way `kubectl diff` masks
-//! them: the output says that a value changed, never what it is. Pure: text in, text out.
+//! them: the output says that a value changed, never what it is. The same masking covers
+//! annotations that carry credentials on any kind (#11): `kubectl.kubernetes.io/last-applied-configuration`
+//! holds a whole earlier copy of the object (a Secret's data included), and any annotation whose key
+//! names a credential or whose value looks like one. Secrets inside a `List` are items like any
+//! other (`manifests` expands them), so they are masked too. Pure: text in, text out.
 
 use crate::manifests::{Manifest, canonical};
 use crate::render::Identity;
@@ -46,8 +50,16 @@ pub fn diff(old: &[Manifest], new: &[Manifest], color: bool) -> DiffOutcome {
     for (id, (o, n)) in pairs {
         let (mut a, mut b) = (o.map(canonical), n.map(canonical));
         if id.group.is_empty() && id.kind == "Secret" {
-            mask_secret(a.as_mut(), b.as_mut());
+            for field in ["data", "stringData"] {
+                mask(a.as_mut(), b.as_mut(), &[field], |_, _| true);
+            }
         }
+        mask(
+            a.as_mut(),
+            b.as_mut(),
+            &["metadata", "annotations"],
+            credential_annotation,
+        );
         let a_text = a.as_ref().map(crate::yaml::to_yaml).unwrap_or_default();
         let b_text = b.as_ref().map(crate::yaml::to_yaml).unwrap_or_default();
         if a.is_some() && b.is_some() && a_text == b_text {
@@ -97,9 +109,12 @@ fn unified(a: &str, b: &str, a_name: &str, b_name: &str, color: bool, out: &mut 
             s.to_string()
         }
     };
-    out.push_str(&paint(&format!("--- {a_name}"), BOLD));
+    // Names are `location()`s and lines are canonical YAML, both escaped already; made
+    // terminal-safe again here, where the line breaks are added, as for `check` and `explain`.
+    let safe = crate::error::terminal_safe;
+    out.push_str(&paint(&format!("--- {}", safe(a_name)), BOLD));
     out.push('\n');
-    out.push_str(&paint(&format!("+++ {b_name}"), BOLD));
+    out.push_str(&paint(&format!("+++ {}", safe(b_name)), BOLD));
     out.push('\n');
     let mut udiff = diff.unified_diff();
     udiff.context_radius(3);
@@ -113,7 +128,7 @@ fn unified(a: &str, b: &str, a_name: &str, b_name: &str, color: bool, out: &mut 
                 ChangeTag::Equal => (" ", ""),
             };
             let line = change.value().trim_end_matches('\n');
-            let text = format!("{sign}{line}");
+            let text = format!("{sign}{}", crate::error::terminal_safe(line));
             if c.is_empty() {
                 out.push_str(&text);
             } else {
@@ -124,27 +139,62 @@ fn unified(a: &str, b: &str, a_name: &str, b_name: &str, color: bool, out: &mut 
     }
 }
 
-/// Replaces every value of `data` and `stringData` with `***`, or `*** (before)` / `*** (after)`
-/// where the two sides differ, so a diff shows which keys changed without printing secrets.
-fn mask_secret(mut a: Option<&mut Node>, mut b: Option<&mut Node>) {
-    for field in ["data", "stringData"] {
-        let before = a.as_deref().and_then(|n| n.get(field)).cloned();
-        let after = b.as_deref().and_then(|n| n.get(field)).cloned();
-        let same = |key: &str| {
-            let x = before.as_ref().and_then(|m| m.get(key));
-            let y = after.as_ref().and_then(|m| m.get(key));
-            x.is_some() && x == y
-        };
-        for (side, label) in [(a.as_deref_mut(), "before"), (b.as_deref_mut(), "after")] {
-            let Some(Node::Map(top)) = side else { continue };
-            if let Some(Node::Map(values)) = top.get_mut(field) {
-                for (k, v) in values.iter_mut() {
-                    *v = Node::Str(if same(k) {
-                        "***".to_string()
-                    } else {
-                        format!("*** ({label})")
-                    });
+/// The annotation that `kubectl apply` fills with the whole object as last applied.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Whether an annotation may carry a credential: kubectl's copy of the object, a key that names a
+/// credential (`.../token`, `password`), or a value that looks like one.
+fn credential_annotation(key: &str, value: &Node) -> bool {
+    let last_segment = key.rsplit('/').next().unwrap_or(key);
+    key == LAST_APPLIED
+        || crate::values::names::is_credential_key(last_segment)
+        || value
+            .as_str()
+            .is_some_and(crate::values::names::looks_like_credential)
+}
+
+/// Replaces the values of the map at `path` for which `masked(key, value)` holds on either side
+/// with `***`, or `*** (before)` / `*** (after)` where the two sides differ, so a diff shows which
+/// keys changed without printing what they hold.
+fn mask(
+    a: Option<&mut Node>,
+    b: Option<&mut Node>,
+    path: &[&str],
+    masked: impl Fn(&str, &Node) -> bool,
+) {
+    let at = |n: Option<&Node>| n.and_then(|n| crate::manifests::get_path(n, path)).cloned();
+    let before = at(a.as_deref());
+    let after = at(b.as_deref());
+    let hidden = |key: &str| {
+        [&before, &after].iter().any(|m| {
+            m.as_ref()
+                .and_then(|m| m.get(key))
+                .is_some_and(|v| masked(key, v))
+        })
+    };
+    let same = |key: &str| {
+        let x = before.as_ref().and_then(|m| m.get(key));
+        let y = after.as_ref().and_then(|m| m.get(key));
+        x.is_some() && x == y
+    };
+    for (side, label) in [(a, "before"), (b, "after")] {
+        let mut cur = side;
+        for k in path {
+            cur = match cur {
+                Some(Node::Map(m)) => m.get_mut(*k),
+                _ => None,
+            };
+        }
+        if let Some(Node::Map(values)) = cur {
+            for (k, v) in values.iter_mut() {
+                if !hidden(k) {
+                    continue;
                 }
+                *v = Node::Str(if same(k) {
+                    "***".to_string()
+                } else {
+                    format!("*** ({label})")
+                });
             }
         }
     }

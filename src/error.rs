@@ -2,7 +2,42 @@
 //! located by a path into it; `Problems` carries all of them at once so a user fixes a values file
 //! in one round trip. Exit codes live here because they are part of the interface.
 
+use std::borrow::Cow;
 use std::fmt;
+
+/// Input text as it may be shown on a terminal: every character that is not printable as is
+/// (control characters such as ESC, CR and LF, invisible format characters such as bidi
+/// overrides), backslashes and quotes written as Rust escapes (`\u{1b}`, `\n`, `\\`, `\"`). This is
+/// the one escaping function: the values validator shows offending values with it, and `diff`,
+/// `check` and `explain` show object names and values from manifests with it, so a hostile
+/// manifest can neither send escape sequences to a terminal nor forge a line of output.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if s.chars().all(|c| c.escape_debug().len() == 1) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.escape_debug().collect())
+    }
+}
+
+/// A line of a report made terminal-safe as a last line of defence: what `escape` would escape,
+/// except the quotes and backslashes a report writes itself (values in it were escaped already, so
+/// nothing is escaped twice). Applied to every line `check` and `explain` print, and to each
+/// line of `diff`'s output, before the line break is added.
+pub fn terminal_safe(line: &str) -> Cow<'_, str> {
+    let keep = |c: char| matches!(c, '"' | '\'' | '\\') || c.escape_debug().len() == 1;
+    if line.chars().all(keep) {
+        return Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len() + 8);
+    for c in line.chars() {
+        if keep(c) {
+            out.push(c);
+        } else {
+            out.extend(c.escape_debug());
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// Success, no drift, no findings.
 pub const EXIT_OK: u8 = 0;
@@ -205,3 +240,28 @@ impl fmt::Display for Problems {
 }
 
 impl std::error::Error for Problems {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_is_the_validators_form() {
+        assert_eq!(escape("team-a"), "team-a");
+        assert_eq!(
+            escape("a\u{1b}[31mb\nc\r\"d\\"),
+            "a\\u{1b}[31mb\\nc\\r\\\"d\\\\"
+        );
+        assert_eq!(escape("\u{202e}x"), "\\u{202e}x");
+        assert_eq!(escape("é ü"), "é ü");
+    }
+
+    #[test]
+    fn terminal_safe_keeps_quotes_and_backslashes() {
+        assert_eq!(terminal_safe("name: \"x\" \\ 'y'"), "name: \"x\" \\ 'y'");
+        assert_eq!(
+            terminal_safe("a\u{1b}]0;t\u{7}b\rc\nd"),
+            "a\\u{1b}]0;t\\u{7}b\\rc\\nd"
+        );
+    }
+}

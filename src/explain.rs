@@ -111,8 +111,10 @@ pub fn explain(
         }
         any = true;
         let mut ok = true;
+        // Lines quote names and values from the manifests: each is made terminal-safe before its
+        // line break, so no value can forge a line or reach the terminal raw.
         let mut line = |s: String| {
-            out.push_str(&s);
+            out.push_str(&crate::error::terminal_safe(&s));
             out.push('\n');
         };
         line(format!("{} ({})", m.identity, m.location()));
@@ -275,10 +277,7 @@ pub fn explain(
                             line(format!(
                                 "  key format: not set: Argo's default `{{{{workflow.name}}}}/{{{{pod.name}}}}` under keyPrefix `{p}` (keyPrefix is deprecated: prefer keyFormat)"
                             ));
-                            format!(
-                                "{}/{{{{workflow.name}}}}/{{{{pod.name}}}}",
-                                p.trim_end_matches('/')
-                            )
+                            crate::values::names::argo_key_join(p, "{{workflow.name}}/{{pod.name}}")
                         }
                         (None, None) => {
                             line(format!(

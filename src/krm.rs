@@ -135,8 +135,8 @@ fn read_config(config: Option<&Node>) -> Result<(Release, Node, ConfigForm), Vec
     let kind = config.get("kind").and_then(Node::as_str).unwrap_or("");
     match (api, kind) {
         (CARRIER_API_VERSION, CARRIER_KIND) => {
-            let (release, values) = crate::postrender::read_carrier(config, "functionConfig")
-                .map_err(|p| {
+            let (release, values) =
+                crate::postrender::read_carrier(config.clone(), "functionConfig").map_err(|p| {
                     p.0.into_iter()
                         .map(|p| Finding {
                             severity: "error",

@@ -29,7 +29,7 @@ pub struct Manifest {
 impl Manifest {
     /// `file:line`, for messages.
     pub fn location(&self) -> String {
-        format!("{}:{}", self.source, self.line)
+        format!("{}:{}", crate::error::escape(&self.source), self.line)
     }
     /// A field by path of map keys.
     pub fn get(&self, path: &[&str]) -> Option<&Node> {
@@ -186,7 +186,10 @@ fn collect(
         ("", "") => {
             problems.push(
                 at,
-                format!("{kind} has no `metadata.name` (nor `metadata.generateName`)"),
+                format!(
+                    "{} has no `metadata.name` (nor `metadata.generateName`)",
+                    crate::error::escape(&kind)
+                ),
             );
             return;
         }

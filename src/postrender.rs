@@ -27,7 +27,7 @@ use crate::stream::{Piece, split};
 use crate::yaml::Node;
 use memchr::memmem;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The carrier's apiVersion: a group no cluster serves, so a carrier that reaches a cluster without
 /// the post-renderer fails the install instead of being applied.
@@ -71,11 +71,13 @@ struct Dialect {
 }
 
 /// A short name for a piece in messages: its template file when Helm said, else its position.
+/// Template paths come from the stream: escaped like every value echoed from input (#11).
 fn describe_piece(index: usize, piece: &Piece) -> String {
+    use crate::error::escape;
     if let Some(s) = piece.source() {
-        format!("`{s}`")
+        format!("`{}`", escape(s))
     } else if let Some(f) = piece.keyed_line(HELM4_FILENAME_ANNOTATION) {
-        format!("`{f}`")
+        format!("`{}`", escape(f))
     } else {
         format!("document {}", index + 1)
     }
@@ -86,8 +88,10 @@ fn problem(path: impl Into<String>, message: impl Into<String>) -> Problems {
 }
 
 /// Parses one piece as a single YAML document; `None` when it is not one (empty, or not YAML).
+/// The carrier carries values: it is held to the values files' size limit (#11).
 fn parse_piece(piece: &Piece) -> Result<Option<Node>, Problems> {
-    let mut docs = crate::yaml::parse_documents("carrier", piece.bytes, usize::MAX)?;
+    let mut docs =
+        crate::yaml::parse_documents("carrier", piece.bytes, crate::yaml::MAX_VALUES_BYTES)?;
     Ok(if docs.len() == 1 { docs.pop() } else { None })
 }
 
@@ -147,8 +151,9 @@ fn find_carrier(input: &[u8], pieces: &[Piece]) -> Result<Option<(usize, Node)>,
     }
 }
 
-/// Reads release and values out of the carrier.
-pub(crate) fn read_carrier(node: &Node, at: &str) -> Result<(Release, Node), Problems> {
+/// Reads release and values out of the carrier, taking the values out of it rather than copying
+/// them (a 100,000-registration carrier's values are hundreds of MB as a tree, #11).
+pub(crate) fn read_carrier(mut node: Node, at: &str) -> Result<(Release, Node), Problems> {
     let mut problems = Problems::default();
     let release = node.get("release");
     let name = match release.and_then(|r| r.get("name")) {
@@ -179,10 +184,14 @@ pub(crate) fn read_carrier(node: &Node, at: &str) -> Result<(Release, Node), Pro
             None
         }
     };
-    let values = match node.get("values") {
-        Some(v @ Node::Map(_)) => v.clone(),
+    let values = match node {
+        Node::Map(ref mut m) => m.shift_remove("values"),
+        _ => None,
+    };
+    let values = match values {
+        Some(v @ Node::Map(_)) => v,
         None | Some(Node::Null) => Node::Map(Default::default()),
-        Some(other) => {
+        Some(ref other) => {
             problems.push(
                 format!("{at}: values"),
                 format!(
@@ -213,8 +222,143 @@ fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
-/// Checks input documents of the kinds we generate against the generated identities. An identical
-/// document marks the generated one as present; a different one is an error naming both.
+/// Whether `bytes` holds a YAML tag indicator: a `!` that starts a token (`!!binary`, `!local`,
+/// `!<tag:...>`). A tag can hide a kind or a name from a text search (`!!binary` base64), so such a
+/// document is read before it is ruled out.
+fn has_tag(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'!', bytes).any(|i| {
+        i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b'-' | b':'
+            )
+    })
+}
+
+/// The maximal runs of name characters (`[A-Za-z0-9._-]`) in `bytes`: every Kubernetes name in a
+/// document is one of them, or is spelled with escapes or tags (which `has_tag` and a backslash
+/// catch). One pass per document, however many names are generated.
+fn tokens(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes
+        .split(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')))
+        .filter(|t| !t.is_empty())
+}
+
+/// Standard base64 (what go-yaml decodes a `!!binary` scalar with), whitespace ignored; `None`
+/// when the text is not base64 or not UTF-8.
+fn base64_text(s: &str) -> Option<String> {
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in s.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => continue,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(v);
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The objects Kubernetes makes of one document: the document itself, or, when it has an `items`
+/// list (the unstructured decoder treats any such document as a list, whatever its kind), each
+/// item, with the list's apiVersion and its kind minus `List` where the item has none.
+fn objects_of(node: &Node, out: &mut Vec<Node>) {
+    let Some(items) = list_items(node) else {
+        out.push(node.clone());
+        return;
+    };
+    let api_version = node.get("apiVersion").and_then(Node::as_str).unwrap_or("");
+    let kind = node.get("kind").and_then(Node::as_str).unwrap_or("");
+    for item in items {
+        let mut item = item.clone();
+        if let Node::Map(m) = &mut item {
+            let empty = |v: Option<&Node>| v.and_then(Node::as_str).is_none_or(str::is_empty);
+            if empty(m.get("apiVersion")) && !api_version.is_empty() {
+                m.insert("apiVersion".into(), Node::Str(api_version.into()));
+            }
+            if empty(m.get("kind"))
+                && let Some(k) = kind.strip_suffix("List")
+            {
+                m.insert("kind".into(), Node::Str(k.into()));
+            }
+        }
+        objects_of(&item, out);
+    }
+}
+
+/// The `items` of a document Kubernetes decodes as a list: Go's JSON decoding matches the field
+/// name without regard to case.
+fn list_items(node: &Node) -> Option<&Vec<Node>> {
+    let items = node
+        .as_map()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("items"))?
+        .1;
+    match items {
+        Node::Seq(items) => Some(items),
+        _ => None,
+    }
+}
+
+/// The identities an object may have once applied: as written, and, for a document with a
+/// `!!binary` tag, with each identity field base64-decoded as go-yaml would (which field was
+/// tagged cannot be seen after parsing, so every combination is tried).
+fn identities_of(object: &Node, binary: bool, release_namespace: &str) -> Vec<Identity> {
+    let text = |path: &[&str]| -> Vec<String> {
+        let raw = crate::manifests::get_path(object, path)
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_string();
+        let mut v = vec![raw.clone()];
+        if binary && let Some(d) = base64_text(&raw).filter(|d| *d != raw) {
+            v.push(d);
+        }
+        v
+    };
+    let mut out = Vec::new();
+    for api_version in text(&["apiVersion"]) {
+        for kind in text(&["kind"]) {
+            for name in text(&["metadata", "name"]) {
+                for namespace in text(&["metadata", "namespace"]) {
+                    let group = group_of(&api_version).to_string();
+                    let namespace = if crate::manifests::is_cluster_scoped(&group, &kind) {
+                        // The API server ignores a namespace on a cluster-scoped object.
+                        String::new()
+                    } else if namespace.is_empty() {
+                        // Helm puts a namespaced object without one in the release namespace.
+                        release_namespace.to_string()
+                    } else {
+                        namespace
+                    };
+                    out.push(Identity {
+                        group,
+                        kind: kind.clone(),
+                        namespace,
+                        name: name.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Checks input documents against the generated identities, reading each document that could
+/// claim one the way Kubernetes will (`yaml::parse_as_kubernetes`: duplicate keys, merge keys,
+/// tags, escapes; `List` items; the release namespace for an omitted one). An identical document
+/// marks the generated one as present; a different one is an error naming both; a document that
+/// could claim one and cannot be read is refused (#11: it used to pass unchecked).
 fn check_collisions(
     pieces: &[Piece],
     kinds: &[Option<&[u8]>],
@@ -233,60 +377,66 @@ fn check_collisions(
         k.dedup();
         k
     };
-    // Parsing is what costs: only documents that mention a generated name can collide. A name
-    // hidden behind escapes in a double-quoted string would not show, so a backslash also counts.
-    let names: Vec<memmem::Finder> = {
-        let mut n: Vec<&str> = generated.iter().map(|g| g.identity.name.as_str()).collect();
-        n.sort_unstable();
-        n.dedup();
-        n.into_iter().map(memmem::Finder::new).collect()
-    };
-    let mentions_a_name = |bytes: &[u8]| {
-        memchr::memchr(b'\\', bytes).is_some() || names.iter().any(|f| f.find(bytes).is_some())
-    };
+    // Parsing is what costs: only documents that mention a generated kind and a generated name,
+    // or could hide them (escapes, tags), are read. Names are looked up per token, so the scan is
+    // linear in the stream whatever the number of generated objects (#11: it was quadratic).
+    let names: HashSet<&[u8]> = generated
+        .iter()
+        .map(|g| g.identity.name.as_bytes())
+        .collect();
     let mut hits: Vec<(usize, usize)> = Vec::new();
     let mut problems = Problems::default();
     for (i, piece) in pieces.iter().enumerate() {
-        if i == carrier {
+        if i == carrier || piece.is_blank() {
             continue;
         }
-        let maybe_ours = match kinds[i] {
-            Some(k) => generated_kinds.iter().any(|g| g.as_bytes() == k),
-            // Flow-style (JSON) documents have no `kind:` line: look closer if a kind is mentioned.
-            None => {
-                !piece.is_blank()
-                    && generated_kinds
-                        .iter()
-                        .any(|g| memmem::find(piece.bytes, g.as_bytes()).is_some())
+        let bytes = piece.bytes;
+        let hidden = memchr::memchr(b'\\', bytes).is_some() || has_tag(bytes);
+        let maybe_ours = hidden
+            || kinds[i].is_some_and(|k| generated_kinds.iter().any(|g| g.as_bytes() == k))
+            || generated_kinds
+                .iter()
+                .any(|g| memmem::find(bytes, g.as_bytes()).is_some());
+        if !maybe_ours || !(hidden || tokens(bytes).any(|t| names.contains(t))) {
+            continue;
+        }
+        let node = match crate::yaml::parse_as_kubernetes(&describe_piece(i, piece), bytes) {
+            Ok(Some(node)) => node,
+            Ok(None) => continue,
+            Err(e) => {
+                let detail = e.0.first().map(|p| p.message.clone()).unwrap_or_default();
+                problems.push(
+                    describe_piece(i, piece),
+                    format!(
+                        "{detail}; the document may define an object that artifact-repos generates from the values carrier {carrier_label}, and it cannot be checked: fix the document (Kubernetes cannot apply it either)"
+                    ),
+                );
+                continue;
             }
         };
-        if !maybe_ours || !mentions_a_name(piece.bytes) {
-            continue;
-        }
-        let Ok(Some(node)) = parse_piece(piece) else {
-            continue;
-        };
-        let text = |n: Option<&Node>| n.and_then(Node::as_str).unwrap_or("").to_string();
-        let meta = node.get("metadata");
-        let mut identity = Identity {
-            group: group_of(&text(node.get("apiVersion"))).to_string(),
-            kind: text(node.get("kind")),
-            namespace: text(meta.and_then(|m| m.get("namespace"))),
-            name: text(meta.and_then(|m| m.get("name"))),
-        };
-        let mut found = by_identity.get(&identity).copied();
-        if found.is_none() && identity.namespace.is_empty() {
-            // A namespaced object without a namespace lands in the release namespace.
-            identity.namespace = release_namespace.to_string();
-            found = by_identity.get(&identity).copied();
-        }
-        let Some(g) = found else { continue };
-        let ours = &generated[g].bytes[generated[g].content_at..];
-        if piece.content() == ours {
-            hits.push((i, g));
-        } else {
+        let binary = memmem::find(bytes, b"binary").is_some() && has_tag(bytes);
+        let mut objects = Vec::new();
+        objects_of(&node, &mut objects);
+        let single = list_items(&node).is_none();
+        for (k, object) in objects.iter().enumerate() {
+            let Some(g) = identities_of(object, binary, release_namespace)
+                .iter()
+                .find_map(|id| by_identity.get(id).copied())
+            else {
+                continue;
+            };
+            let ours = &generated[g].bytes[generated[g].content_at..];
+            if single && piece.content() == ours {
+                hits.push((i, g));
+                continue;
+            }
+            let place = if single {
+                describe_piece(i, piece)
+            } else {
+                format!("{} items[{k}]", describe_piece(i, piece))
+            };
             problems.push(
-                describe_piece(i, piece),
+                place,
                 format!(
                     "{} is also generated by artifact-repos from the values carrier {carrier_label}, with different content; remove or rename one of them",
                     generated[g].identity
@@ -336,10 +486,12 @@ pub fn post_render_with(
             .and_then(Node::as_str)
             .map(str::to_string),
     };
-    let (release, values) = read_carrier(&node, &format!("carrier {carrier_label}"))?;
+    let (release, values) = read_carrier(node, &format!("carrier {carrier_label}"))?;
     let release_namespace = release.namespace.clone().unwrap_or_default();
     let options = Options {
         release,
+        // Helm labels what it installs `managed-by: Helm` whatever the manifest says.
+        managed_by: crate::render::ManagedBy::Helm,
         extra_annotations: dialect
             .filename
             .iter()
@@ -371,10 +523,13 @@ pub fn post_render_with(
     problems.into_result()?;
     let origins = crate::values::reporeg::append(&mut values, entries);
     let (docs, render_warnings) = render(&values, &options).map_err(|p| origins.relabel(p))?;
+    // Memory (#11): the values tree is dropped once rendered and each document's text is moved,
+    // not copied, so the peak is the generated text, not the text plus the trees behind it.
+    drop(values);
     let render_warnings = origins.relabel_warnings(render_warnings);
 
     let mut generated: Vec<Generated> = docs
-        .iter()
+        .into_iter()
         .map(|o| {
             let mut bytes = b"---\n".to_vec();
             if let Some(s) = &dialect.source {
@@ -384,7 +539,7 @@ pub fn post_render_with(
             let content_at = 4;
             bytes.extend_from_slice(o.yaml.as_bytes());
             Generated {
-                identity: o.identity.clone(),
+                identity: o.identity,
                 bytes,
                 content_at,
                 present: false,
@@ -519,6 +674,19 @@ impl<'a> Writer<'a> {
         if needs_marker {
             let mut sep = self.newline();
             sep.extend_from_slice(b"---\n");
+            self.owned(sep);
+        }
+        // Directives may only follow the stream's start or a `...` (YAML 1.2, 9.2): a piece
+        // with directives that no longer follows what it followed in the input gets one.
+        let needs_end = piece.has_directives()
+            && match self.last {
+                Last::Nothing => false,
+                Last::Generated => true,
+                Last::Input(j) => j + 1 != i && !pieces[j].ends_with_end_marker(),
+            };
+        if needs_end {
+            let mut sep = self.newline();
+            sep.extend_from_slice(b"...\n");
             self.owned(sep);
         }
         let (start, end) = (piece.offset, piece.offset + piece.bytes.len());

@@ -12,6 +12,11 @@
 //! it ends). Both are forbidden inside any scalar at column 0, so an indented `---` in a block
 //! scalar is content and needs no special case. A UTF-8 BOM at the start of the stream is a piece of
 //! its own, so that nothing can be inserted before it.
+//!
+//! Two things belong to the document that follows them, so a piece starts before them (#11):
+//! directive lines (`%YAML 1.2`, `%TAG ! tag:x,2024:`), which precede a document's `---`, and a BOM,
+//! which YAML allows at the start of any document of a stream (`...\n\u{feff}---`). Inserting a
+//! document between a directive and its `---` would attach the directive to the wrong document.
 
 use memchr::memmem;
 
@@ -32,9 +37,11 @@ fn marker_ends(rest: &[u8]) -> bool {
     matches!(rest.first(), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
 }
 
-/// Whether the line starting at `at` is a document start (`---`) or end (`...`) marker line.
+/// Whether the line starting at `at` is a document start (`---`) or end (`...`) marker line,
+/// possibly after a BOM.
 fn marker_at(input: &[u8], at: usize) -> Option<Marker> {
     let rest = &input[at..];
+    let rest = rest.strip_prefix(BOM).unwrap_or(rest);
     if rest.len() < 3 || !marker_ends(&rest[3..]) {
         return None;
     }
@@ -51,6 +58,36 @@ enum Marker {
     End,
 }
 
+/// Whether the line starting at `at` is a directive (`%` at column 0, possibly after a BOM).
+fn is_directive(input: &[u8], at: usize) -> bool {
+    let rest = &input[at..];
+    let rest = rest.strip_prefix(BOM).unwrap_or(rest);
+    rest.first() == Some(&b'%')
+}
+
+/// The start of the directive lines (with comment and blank lines among them) that end right
+/// before the marker line at `at`, or `at` when there are none. Never goes below `floor`.
+fn directives_start(input: &[u8], floor: usize, at: usize) -> usize {
+    let mut start = at;
+    let mut line_start = at;
+    while line_start > floor {
+        // The line ending right before `line_start`.
+        let prev =
+            memchr::memrchr(b'\n', &input[floor..line_start - 1]).map_or(floor, |i| floor + i + 1);
+        if is_directive(input, prev) {
+            start = prev;
+        } else {
+            let t = input[prev..line_start].trim_ascii();
+            let t = t.strip_prefix(BOM).unwrap_or(t);
+            if !(t.is_empty() || t.starts_with(b"#")) {
+                break;
+            }
+        }
+        line_start = prev;
+    }
+    start
+}
+
 /// End of the line starting at `at`: the offset just past its `\n`, or the input's end.
 fn line_end(input: &[u8], at: usize) -> usize {
     memchr::memchr(b'\n', &input[at..]).map_or(input.len(), |i| at + i + 1)
@@ -60,21 +97,33 @@ fn line_end(input: &[u8], at: usize) -> usize {
 /// piece is empty.
 pub fn split(input: &[u8]) -> Vec<Piece<'_>> {
     let body = if input.starts_with(BOM) { 3 } else { 0 };
-    // Every offset where a line starts with a marker. Markers are rare, so two SIMD searches for
-    // "\n---" and "\n..." are far cheaper than walking every line.
+    // Every offset where a line starts with a marker (possibly after a BOM). One pass over the
+    // line breaks, looking at the byte after each: a separate search per marker (and one more for
+    // the BOM) cost a full pass each, which an unoptimized build of a 100 MB stream notices.
     let mut cuts: Vec<(usize, Marker)> = Vec::new();
     if let Some(m) = marker_at(input, body) {
         cuts.push((body, m));
     }
-    for needle in [&b"\n---"[..], &b"\n..."[..]] {
-        for i in memmem::find_iter(&input[body..], needle) {
-            let at = body + i + 1;
-            if let Some(m) = marker_at(input, at) {
-                cuts.push((at, m));
-            }
+    for i in memchr::memchr_iter(b'\n', &input[body..]) {
+        let at = body + i + 1;
+        if matches!(input.get(at), Some(b'-' | b'.' | 0xef))
+            && let Some(m) = marker_at(input, at)
+        {
+            cuts.push((at, m));
         }
     }
-    cuts.sort_unstable_by_key(|c| c.0);
+    // A document's directives (and a BOM before them) start its piece: move each start cut back
+    // over the directive lines right before it, never past the previous cut.
+    let mut floor = body;
+    for c in cuts.iter_mut() {
+        if c.1 == Marker::Start {
+            c.0 = directives_start(input, floor, c.0);
+        }
+        floor = match c.1 {
+            Marker::Start => c.0 + 1,
+            Marker::End => line_end(input, c.0),
+        };
+    }
 
     let mut pieces = Vec::with_capacity(cuts.len() + 2);
     let mut push = |start: usize, end: usize| {
@@ -132,9 +181,16 @@ fn unquote(value: &[u8]) -> &[u8] {
 }
 
 impl<'a> Piece<'a> {
-    /// Whether the piece begins with a `---` document start marker.
+    /// Whether the piece begins with a `---` document start marker, or with directives (which
+    /// must be followed by one), possibly after a BOM: nothing before it can run into it.
     pub fn has_start_marker(&self) -> bool {
-        marker_at(self.bytes, 0) == Some(Marker::Start)
+        marker_at(self.bytes, 0) == Some(Marker::Start) || self.has_directives()
+    }
+
+    /// Whether the piece begins with YAML directives (`%YAML`, `%TAG`): it may only follow the
+    /// stream's start or a document ended by `...`.
+    pub fn has_directives(&self) -> bool {
+        is_directive(self.bytes, 0)
     }
 
     /// Whether the piece's last line is a `...` document end marker.
@@ -150,7 +206,7 @@ impl<'a> Piece<'a> {
     /// style (JSON) has no such line, and a top-level block scalar could fake one.
     pub fn top_level_scalar(&self, key: &str) -> Option<&'a [u8]> {
         let key = key.as_bytes();
-        let bytes = self.bytes;
+        let bytes = self.bytes.strip_prefix(BOM).unwrap_or(self.bytes);
         let mut needle = Vec::with_capacity(key.len() + 1);
         needle.push(b'\n');
         needle.extend_from_slice(key);
@@ -232,7 +288,7 @@ impl<'a> Piece<'a> {
     /// The document content: the bytes after a leading `---` marker line, when the marker is alone
     /// on its line; the whole piece otherwise.
     pub fn content(&self) -> &'a [u8] {
-        if self.has_start_marker() {
+        if marker_at(self.bytes, 0) == Some(Marker::Start) {
             let end = line_end(self.bytes, 0);
             let marker_line = self.bytes[3..end].trim_ascii();
             if marker_line.is_empty() {
@@ -389,6 +445,61 @@ mod tests {
         assert_eq!(texts(s), ["\u{feff}", "---\nkind: A\n", "---\nkind: B\n"]);
         let s = "\u{feff}kind: A\n";
         assert_eq!(texts(s), ["\u{feff}", "kind: A\n"]);
+    }
+
+    #[test]
+    fn directives_belong_to_the_document_they_precede() {
+        // #11: a directive must not be cut off from its `---`.
+        let s = "kind: A\n...\n%YAML 1.2\n%TAG !e! tag:example.com,2024:\n---\nkind: B\n";
+        assert_eq!(
+            texts(s),
+            [
+                "kind: A\n...\n",
+                "%YAML 1.2\n%TAG !e! tag:example.com,2024:\n---\nkind: B\n"
+            ]
+        );
+        let p = split(s.as_bytes());
+        assert!(p[1].has_start_marker() && p[1].has_directives());
+        assert_eq!(p[1].top_level_scalar("kind"), Some(&b"B"[..]));
+        // At the stream's start, with a comment between the directive and the marker.
+        let s = "%YAML 1.1\n# c\n---\nkind: A\n---\nkind: B\n";
+        assert_eq!(
+            texts(s),
+            ["%YAML 1.1\n# c\n---\nkind: A\n", "---\nkind: B\n"]
+        );
+        // A comment before the directive stays where it was.
+        let s = "kind: A\n...\n# between\n%YAML 1.2\n---\nkind: B\n";
+        assert_eq!(
+            texts(s),
+            ["kind: A\n...\n", "# between\n", "%YAML 1.2\n---\nkind: B\n"]
+        );
+        // A `%` inside an indented block scalar is content.
+        let s = "a: |\n  %x\n---\nb: 1\n";
+        assert_eq!(texts(s), ["a: |\n  %x\n", "---\nb: 1\n"]);
+    }
+
+    #[test]
+    fn a_bom_starts_a_document_anywhere_in_the_stream() {
+        // #11: YAML allows a BOM at the start of every document.
+        let s = "kind: A\n\u{feff}---\nkind: B\n...\n\u{feff}kind: C\n";
+        assert_eq!(
+            texts(s),
+            [
+                "kind: A\n",
+                "\u{feff}---\nkind: B\n...\n",
+                "\u{feff}kind: C\n"
+            ]
+        );
+        let p = split(s.as_bytes());
+        assert!(p[1].has_start_marker());
+        assert!(p[1].ends_with_end_marker());
+        assert_eq!(p[1].top_level_scalar("kind"), Some(&b"B"[..]));
+        assert_eq!(p[2].top_level_scalar("kind"), Some(&b"C"[..]));
+        let s = "kind: A\n...\n\u{feff}%YAML 1.2\n---\nkind: B\n";
+        assert_eq!(
+            texts(s),
+            ["kind: A\n...\n", "\u{feff}%YAML 1.2\n---\nkind: B\n"]
+        );
     }
 
     #[test]

@@ -3,6 +3,14 @@
 //! WorkflowTemplate (or ClusterWorkflowTemplate) and selects a repository with
 //! `spec.artifactRepositoryRef`, ready for `argo submit -` or `kubectl create -f -`. Pure: it
 //! validates the request and returns YAML text; it does not look at any cluster or manifest.
+//!
+//! Two forms (#11). The override form sets `spec.artifactRepositoryRef` on the Workflow. Under
+//! `workflowRestrictions.templateReferencing: Strict` or `Secure` (Argo v3.7.14+, v4.0.5+) a
+//! Workflow that references a template may set only allow-listed spec fields, and
+//! `artifactRepositoryRef` is not one (facts.md 11; Argo's ValidateUserOverrides): there the
+//! repository must come from the template. The template form therefore references the
+//! registration's own WorkflowTemplate, which artifact-repos generates with that registration's
+//! `artifactRepositoryRef` and service account, and passes only `arguments`.
 
 use crate::error::Problems;
 use crate::rules::k8s::{is_data_key, is_dns1123_label, is_dns1123_subdomain};
@@ -20,12 +28,30 @@ pub struct Request {
     pub generate_name: Option<String>,
     pub configmap: String,
     pub service_account: Option<String>,
+    pub form: Form,
+}
+
+/// Which Workflow `build` prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Form {
+    /// `spec.artifactRepositoryRef` on the Workflow (refused under Strict/Secure).
+    #[default]
+    Override,
+    /// Only `workflowTemplateRef` and `arguments`: the template carries the repository.
+    Template,
+}
+
+/// What `build` printed, for stdout, and a line for stderr saying which form it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Built {
+    pub yaml: String,
+    pub note: String,
 }
 
 pub use crate::rules::argo::repository_key;
 
 /// Validates the request (every problem at once) and renders the Workflow as YAML.
-pub fn build(req: &Request) -> Result<String, Problems> {
+pub fn build(req: &Request) -> Result<Built, Problems> {
     let mut p = Problems::default();
     let (cluster_scope, template) = match req.from.split_once('/') {
         Some((kind, name)) => match kind.to_ascii_lowercase().as_str() {
@@ -142,6 +168,29 @@ pub fn build(req: &Request) -> Result<String, Problems> {
             params.push((name.to_string(), value.to_string()));
         }
     }
+    if req.form == Form::Template {
+        if !cluster_scope && !template.is_empty() && template != req.registration {
+            p.push(
+                "--artifact-repository",
+                format!(
+                    "`{}` is not the template's registration: with --form template the repository comes from the template, and artifact-repos generates WorkflowTemplate `{}` with the repository of registration `{}`; use --from workflowtemplate/{} (or --form override where templateReferencing is not Strict or Secure)",
+                    req.registration, template, template, req.registration
+                ),
+            );
+        }
+        if req.service_account.is_some() {
+            p.push(
+                "--serviceaccount",
+                "not with --form template: under templateReferencing Strict or Secure a Workflow may not set serviceAccountName; the template's (`wf-runner` for generated templates) is used",
+            );
+        }
+        if req.configmap != DEFAULT_CONFIGMAP {
+            p.push(
+                "--configmap",
+                "not with --form template: the template's artifactRepositoryRef names the ConfigMap",
+            );
+        }
+    }
     p.clone().into_result()?;
 
     let mut metadata = Map::new();
@@ -156,10 +205,12 @@ pub fn build(req: &Request) -> Result<String, Problems> {
     }
     let mut spec = Map::new();
     spec.insert("workflowTemplateRef".into(), Value::Object(template_ref));
-    spec.insert(
-        "artifactRepositoryRef".into(),
-        json!({"configMap": req.configmap, "key": key}),
-    );
+    if req.form == Form::Override {
+        spec.insert(
+            "artifactRepositoryRef".into(),
+            json!({"configMap": req.configmap, "key": key}),
+        );
+    }
     if let Some(sa) = &req.service_account {
         spec.insert("serviceAccountName".into(), json!(sa));
     }
@@ -178,5 +229,25 @@ pub fn build(req: &Request) -> Result<String, Problems> {
     });
     // A whole document (leading `---`), so the output can follow a rendered stream:
     // `cat rendered.yaml wf.yaml | artifact-repos check -`.
-    Ok(format!("---\n{}", crate::yaml::to_yaml(&wf)))
+    let kind = if cluster_scope {
+        "ClusterWorkflowTemplate"
+    } else {
+        "WorkflowTemplate"
+    };
+    let note = match req.form {
+        Form::Override => format!(
+            "printed the override form: spec.artifactRepositoryRef selects ConfigMap `{}` key `{key}`; Argo refuses it under workflowRestrictions.templateReferencing Strict or Secure, where --form template works",
+            req.configmap
+        ),
+        Form::Template => format!(
+            "printed the template form (works under templateReferencing Strict and Secure): only workflowTemplateRef and arguments; the repository and service account are those {kind} `{template}` sets"
+        ),
+    };
+    Ok(Built {
+        yaml: format!("---\n{}", crate::yaml::to_yaml(&wf)),
+        note,
+    })
 }
+
+/// The `--configmap` default.
+pub const DEFAULT_CONFIGMAP: &str = "artifact-repositories";

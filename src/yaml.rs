@@ -11,8 +11,16 @@ use serde::Serialize;
 use serde::de::Deserialize;
 
 /// Largest values input we accept, per file. Real values files are kilobytes; 10,000 registrations
-/// are about 3 MB. Anything past this is refused before the parser sees it.
+/// are about 3 MB. Anything past this is refused before the parser sees it. The post-renderer's
+/// values carrier is held to the same limit: it carries the same values.
 pub const MAX_VALUES_BYTES: usize = 32 * 1024 * 1024;
+
+/// How many bytes a document may expand to through aliases, per byte of input limit: scalars
+/// (keys included) count their length, every node one byte more. The parser's own repetition
+/// limit bounds the number of nodes an alias bomb makes, not their size: one 5 MB string aliased
+/// 2,000 times is few nodes and 10 GB (#11). Without aliases a document expands to at most its
+/// own size, so twice the input limit refuses no document that is not an alias bomb.
+const EXPANSION_FACTOR: usize = 2;
 
 /// A parsed YAML/JSON value with mapping order preserved. Keys are strings: non-string scalar keys
 /// are converted the way Helm does when it turns YAML into JSON.
@@ -134,12 +142,109 @@ fn from_yaml(v: serde_yaml::Value, path: &str, problems: &mut Vec<Problem>) -> N
     }
 }
 
+/// Counts what a document expands to and stops the parser when it passes the budget. Builds
+/// nothing: serde_yaml hands scalars over by reference, so aliases cost no memory here.
+struct Budget<'a> {
+    left: &'a std::cell::Cell<usize>,
+}
+
+/// The message of a document that expands past its budget.
+const EXPANSION_MESSAGE: &str = "aliases expand to more bytes than the limit";
+
+impl Budget<'_> {
+    fn charge<E: serde::de::Error>(&self, bytes: usize) -> Result<(), E> {
+        let cost = bytes.saturating_add(1);
+        match self.left.get().checked_sub(cost) {
+            Some(left) => {
+                self.left.set(left);
+                Ok(())
+            }
+            None => Err(E::custom(EXPANSION_MESSAGE)),
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Budget<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Budget<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML node")
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        self.charge(0)
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        self.charge(8)
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        self.charge(8)
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        self.charge(8)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.charge(v.len())
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.charge(0)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        self.charge(0)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.charge(0)?;
+        while seq.next_element_seed(Budget { left: self.left })?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.charge(0)?;
+        while map.next_key_seed(Budget { left: self.left })?.is_some() {
+            map.next_value_seed(Budget { left: self.left })?;
+        }
+        Ok(())
+    }
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<(), A::Error> {
+        use serde::de::VariantAccess;
+        let (tag, variant) = data.variant::<String>()?;
+        self.charge(tag.len())?;
+        variant.newtype_variant_seed(Budget { left: self.left })
+    }
+}
+
+/// Refuses a document whose aliases expand to more than `EXPANSION_FACTOR` times `max` bytes,
+/// before anything is built from it. A second, allocation-free pass over the parsed events.
+fn check_expansion(name: &str, text: &str, max: usize) -> Result<(), Problems> {
+    let budget = max.saturating_mul(EXPANSION_FACTOR);
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        let left = std::cell::Cell::new(budget);
+        if let Err(e) = serde::de::DeserializeSeed::deserialize(Budget { left: &left }, doc) {
+            let mut p = Problems::default();
+            p.push(name, format!("invalid YAML: {}", describe(&e)));
+            return Err(p);
+        }
+    }
+    Ok(())
+}
+
 /// Turns a serde_yaml error into "line L column C: message" without echoing input text.
 fn describe(err: &serde_yaml::Error) -> String {
     // serde_yaml appends " at line L column C" itself for most errors; keep its wording and explain
     // the two limits that guard against hostile input.
     let msg = err.to_string();
-    if msg.contains("repetition limit exceeded") {
+    if msg.contains(EXPANSION_MESSAGE) {
+        format!(
+            "{msg}: the document expands to more than {EXPANSION_FACTOR} times the input size limit (a YAML alias bomb); expand the anchors by hand"
+        )
+    } else if msg.contains("repetition limit exceeded") {
         format!(
             "{msg}: aliases expand to far more nodes than the document holds (a YAML alias bomb); expand the anchors by hand"
         )
@@ -346,6 +451,7 @@ pub fn parse_values(name: &str, bytes: &[u8]) -> Result<Node, Problems> {
         }
         return Err(p);
     }
+    check_expansion(name, text, MAX_VALUES_BYTES)?;
     let mut docs = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
         match serde_yaml::Value::deserialize(doc) {
@@ -412,10 +518,159 @@ pub fn parse_set_scalar(text: &str) -> Node {
     }
 }
 
+/// Builds a `Node` the way Kubernetes reads a manifest (sigs.k8s.io/yaml's non-strict
+/// `YAMLToJSON`, which decodes with go-yaml v2 and converts to JSON): a repeated key keeps its
+/// last value, a merge key (`<<`) writes the merged map's keys in place (a sequence of maps: the
+/// first map wins), local and unknown tags are ignored, and scalar keys become strings. `!!binary`
+/// cannot be told apart here (serde_yaml hands its text over as a plain string): callers that need
+/// it decode base64 where it matters. Charges the same expansion budget as `Budget`.
+struct Kube<'a> {
+    left: &'a std::cell::Cell<usize>,
+}
+
+impl Kube<'_> {
+    fn budget(&self) -> Budget<'_> {
+        Budget { left: self.left }
+    }
+    fn key<E: serde::de::Error>(key: Node) -> Result<String, E> {
+        Ok(match key {
+            Node::Str(s) => s,
+            Node::Bool(b) => b.to_string(),
+            Node::Int(i) => i.to_string(),
+            Node::Float(f) => f.to_string(),
+            Node::Null => "null".to_string(),
+            other => {
+                return Err(E::custom(format!(
+                    "a map key must be a scalar, got {}",
+                    other.type_name()
+                )));
+            }
+        })
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Kube<'_> {
+    type Value = Node;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Kube<'_> {
+    type Value = Node;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML node")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Node, E> {
+        self.budget().charge(0)?;
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Node, E> {
+        self.budget().charge(8)?;
+        Ok(Node::Int(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Node, E> {
+        self.budget().charge(8)?;
+        Ok(i64::try_from(v).map_or(Node::Float(v as f64), Node::Int))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Node, E> {
+        self.budget().charge(8)?;
+        Ok(Node::Float(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Node, E> {
+        self.budget().charge(v.len())?;
+        Ok(Node::Str(v.to_string()))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Node, E> {
+        self.budget().charge(0)?;
+        Ok(Node::Null)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Node, E> {
+        self.visit_unit()
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        self.budget().charge(0)?;
+        let mut out = Vec::new();
+        while let Some(n) = seq.next_element_seed(Kube { left: self.left })? {
+            out.push(n);
+        }
+        Ok(Node::Seq(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        self.budget().charge(0)?;
+        let mut out: IndexMap<String, Node> = IndexMap::new();
+        while let Some(k) = map.next_key_seed(Kube { left: self.left })? {
+            let key = Self::key(k)?;
+            let value = map.next_value_seed(Kube { left: self.left })?;
+            if key == "<<" {
+                // go-yaml v2 `merge`: a map's keys are written in place; a sequence of maps is
+                // written last to first, so the first map's keys win.
+                let maps = match value {
+                    Node::Map(m) => vec![m],
+                    Node::Seq(items) => items
+                        .into_iter()
+                        .rev()
+                        .map(|i| match i {
+                            Node::Map(m) => Ok(m),
+                            _ => Err(serde::de::Error::custom(
+                                "a merge key (`<<`) takes a map or a list of maps",
+                            )),
+                        })
+                        .collect::<Result<_, _>>()?,
+                    _ => {
+                        return Err(serde::de::Error::custom(
+                            "a merge key (`<<`) takes a map or a list of maps",
+                        ));
+                    }
+                };
+                for m in maps {
+                    out.extend(m);
+                }
+                continue;
+            }
+            out.insert(key, value);
+        }
+        Ok(Node::Map(out))
+    }
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Node, A::Error> {
+        use serde::de::VariantAccess;
+        let (_tag, variant) = data.variant::<String>()?;
+        variant.newtype_variant_seed(Kube { left: self.left })
+    }
+}
+
+/// Reads one document of a manifest stream the way Kubernetes and Helm will (see `Kube`): the
+/// first document of `bytes`, `None` when there is none. For the post-renderer's collision check,
+/// which must see what the cluster will apply, however the document is written.
+pub fn parse_as_kubernetes(name: &str, bytes: &[u8]) -> Result<Option<Node>, Problems> {
+    let text = precheck(name, bytes, MAX_EXPANDED_DOCUMENTS)?;
+    let Some(doc) = serde_yaml::Deserializer::from_str(text).next() else {
+        return Ok(None);
+    };
+    let left = std::cell::Cell::new(MAX_EXPANDED_DOCUMENTS.saturating_mul(EXPANSION_FACTOR));
+    match serde::de::DeserializeSeed::deserialize(Kube { left: &left }, doc) {
+        Ok(Node::Null) => Ok(None),
+        Ok(node) => Ok(Some(node)),
+        Err(e) => {
+            let mut p = Problems::default();
+            p.push(name, format!("invalid YAML: {}", describe(&e)));
+            Err(p)
+        }
+    }
+}
+
+/// The largest expansion budget for a stream read by `parse_documents` without a size limit of
+/// its own (a piece of a post-render stream), as for the largest manifest file.
+const MAX_EXPANDED_DOCUMENTS: usize = 64 * 1024 * 1024;
+
 /// Parses every document of a multi-document stream (for manifests read by `diff` and `check`).
 /// Empty documents are skipped.
 pub fn parse_documents(name: &str, bytes: &[u8], max: usize) -> Result<Vec<Node>, Problems> {
     let text = precheck(name, bytes, max)?;
+    check_expansion(name, text, max.min(MAX_EXPANDED_DOCUMENTS))?;
     let mut out = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
         match serde_yaml::Value::deserialize(doc) {

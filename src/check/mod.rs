@@ -104,19 +104,25 @@ pub struct Report {
 impl Report {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
+        // Findings quote names and values from the manifests: each line is made terminal-safe
+        // before its line break, so no value can forge a line or reach the terminal raw.
+        let mut line = |s: String| {
+            out.push_str(&crate::error::terminal_safe(&s));
+            out.push('\n');
+        };
         for f in &self.findings {
-            out.push_str(&format!(
-                "finding[{}]: {} ({})\n",
+            line(format!(
+                "finding[{}]: {} ({})",
                 f.code, f.object, f.location
             ));
-            out.push_str(&format!("  field: {}\n", f.field));
-            out.push_str(&format!("  problem: {}\n", f.problem));
-            out.push_str(&format!("  argo: {}\n", f.argo));
-            out.push_str(&format!("  fix: {}\n", f.fix));
+            line(format!("  field: {}", f.field));
+            line(format!("  problem: {}", f.problem));
+            line(format!("  argo: {}", f.argo));
+            line(format!("  fix: {}", f.fix));
             if !f.also.is_empty() {
-                out.push_str(&format!("  also: {}\n", f.also.join(", ")));
+                line(format!("  also: {}", f.also.join(", ")));
             }
-            out.push('\n');
+            line(String::new());
         }
         let n = self.findings.len();
         out.push_str(&format!(

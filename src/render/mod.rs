@@ -39,6 +39,28 @@ pub struct Options {
     pub release: Release,
     /// Annotations added to every generated object (Helm 4's post-renderer filename).
     pub extra_annotations: Vec<(String, String)>,
+    /// Who the `app.kubernetes.io/managed-by` label names.
+    pub managed_by: ManagedBy,
+}
+
+/// The value of `app.kubernetes.io/managed-by`: what is left on the object once applied. Helm
+/// sets `Helm` on everything it installs whatever the manifest says (facts.md 11, Helm's
+/// `pkg/action/validate.go`), so post-render output says `Helm`; standalone `render` output is
+/// applied by whoever runs it and names the tool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ManagedBy {
+    #[default]
+    Tool,
+    Helm,
+}
+
+impl ManagedBy {
+    pub fn label(self) -> &'static str {
+        match self {
+            ManagedBy::Tool => crate::rules::k8s::labels::TOOL,
+            ManagedBy::Helm => "Helm",
+        }
+    }
 }
 
 /// What identifies an object in a cluster.
@@ -54,15 +76,22 @@ pub struct Identity {
 
 impl std::fmt::Display for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Identities come from manifests anyone may write: escaped for the terminal.
+        use crate::error::escape;
         let kind = if self.group.is_empty() {
-            self.kind.clone()
+            escape(&self.kind).into_owned()
         } else {
-            format!("{}.{}", self.kind, self.group)
+            format!("{}.{}", escape(&self.kind), escape(&self.group))
         };
         if self.namespace.is_empty() {
-            write!(f, "{kind} {}", self.name)
+            write!(f, "{kind} {}", escape(&self.name))
         } else {
-            write!(f, "{kind} {}/{}", self.namespace, self.name)
+            write!(
+                f,
+                "{kind} {}/{}",
+                escape(&self.namespace),
+                escape(&self.name)
+            )
         }
     }
 }
@@ -201,6 +230,7 @@ pub fn render_with<S: Sink>(
         model,
         release: &options.release.name,
         annotations: &options.extra_annotations,
+        managed_by: options.managed_by.label(),
     };
     let s = &model.settings;
     let cns = s.controller_namespace.as_str();
@@ -232,6 +262,20 @@ pub fn render_with<S: Sink>(
             &mut problems,
         );
         out.push(object(&mut *sink, &cm));
+        // The central ConfigMap carries the default annotation (refs without a key, from any
+        // tenant namespace, read it). It also makes it the default of ref-less workflows that
+        // run in the controller namespace itself, and a repository's credentials are read in the
+        // workflow's namespace (facts.md 11): the default's Secret must be produced there too.
+        if let Some(Credentials::Vault {
+            path,
+            secret_name,
+            data,
+        }) = model.default_repository.as_ref().map(|d| &d.credentials)
+        {
+            // Not a tenant's Secret: no tenant label, no registration.
+            let es = ctx.external_secret(secret_name, path, data, cns, None, None);
+            out.push(object(&mut *sink, &es));
+        }
     }
     if let Some(role) = &s.reader_role_name
         && !by_namespace.is_empty()
@@ -243,7 +287,8 @@ pub fn render_with<S: Sink>(
         let ns = *ns;
         // The namespace's tenant label: only when all its registrations are of one tenant.
         let tenant = Some(regs[0].tenant.as_str()).filter(|t| regs.iter().all(|r| r.tenant == *t));
-        if s.create_namespaces {
+        if s.create_namespaces && !crate::rules::k8s::UNOWNED_NAMESPACES.contains(&ns) && ns != cns
+        {
             out.push(object(&mut *sink, &ctx.namespace(ns, tenant)));
         }
         out.push(object(&mut *sink, &ctx.service_account(ns, tenant)));
@@ -266,7 +311,10 @@ pub fn render_with<S: Sink>(
         }
         if !gc_accounts.is_empty() {
             out.push(object(&mut *sink, &ctx.gc_role(ns, tenant)));
-            out.push(object(&mut *sink, &ctx.gc_binding(ns, tenant, &gc_accounts)));
+            out.push(object(
+                &mut *sink,
+                &ctx.gc_binding(ns, tenant, &gc_accounts),
+            ));
         }
         if model.default_repository.is_some()
             || regs

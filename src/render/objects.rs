@@ -23,6 +23,8 @@ pub struct Ctx<'a> {
     pub model: &'a Model,
     pub release: &'a str,
     pub annotations: &'a [(String, String)],
+    /// `app.kubernetes.io/managed-by` (see `ManagedBy`).
+    pub managed_by: &'a str,
 }
 
 impl Ctx<'_> {
@@ -46,7 +48,7 @@ impl Ctx<'_> {
             .collect();
         map.insert(labels::NAME.into(), labels::TOOL.into());
         map.insert(labels::INSTANCE.into(), self.release.into());
-        map.insert(labels::MANAGED_BY.into(), labels::TOOL.into());
+        map.insert(labels::MANAGED_BY.into(), self.managed_by.into());
         map.insert(labels::PART_OF.into(), labels::PART_OF_VALUE.into());
         map.insert(labels::COMPONENT.into(), component.into());
         if let Some(t) = tenant {
@@ -65,11 +67,22 @@ impl Ctx<'_> {
         }
     }
 
-    /// Objects of one namespace take `tenant` as their tenant label only when every registration in
-    /// the namespace is of that tenant.
+    /// A namespace's Namespace, kept by Helm when a release stops generating it (its last
+    /// registration removed) and on `helm uninstall`: Helm deletes dropped objects, Namespaces
+    /// and everything in them included, unless annotated `helm.sh/resource-policy: keep`
+    /// (docs/upstream.md; Helm's `pkg/kube/client.go`). Objects of one namespace take `tenant` as
+    /// their tenant label only when every registration in the namespace is of that tenant.
     pub fn namespace(&self, ns: &str, tenant: Option<&str>) -> Namespace {
+        let mut metadata = self.meta(ns, None, "tenant-namespace", tenant, None);
+        metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(
+                crate::rules::k8s::HELM_RESOURCE_POLICY.into(),
+                "keep".into(),
+            );
         Namespace {
-            metadata: self.meta(ns, None, "tenant-namespace", tenant, None),
+            metadata,
             ..Default::default()
         }
     }
@@ -108,13 +121,7 @@ impl Ctx<'_> {
     /// Annotations": the minimum recommended permissions).
     pub fn gc_role(&self, ns: &str, tenant: Option<&str>) -> Role {
         Role {
-            metadata: self.meta(
-                &self.gc_role_name(),
-                Some(ns),
-                "rbac",
-                tenant,
-                None,
-            ),
+            metadata: self.meta(&self.gc_role_name(), Some(ns), "rbac", tenant, None),
             rules: Some(vec![
                 PolicyRule {
                     api_groups: Some(vec!["argoproj.io".into()]),

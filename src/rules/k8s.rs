@@ -12,6 +12,16 @@ pub const DNS_LABEL_MAX: usize = 63;
 /// Longest DNS-1123 subdomain: ConfigMap, Secret and custom resource names.
 pub const DNS_SUBDOMAIN_MAX: usize = 253;
 
+/// Namespaces that exist in every cluster (or hold the Argo controller, added by the caller): a
+/// tenant may run in one, but the tool never emits it as a Namespace object, so no release owns
+/// it, and none deletes it on uninstall (#11).
+pub const UNOWNED_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// Helm's annotation that keeps an object when a release drops it (an upgrade that no longer
+/// renders it, or `helm uninstall`): generated Namespaces carry it with `keep` (docs/hardening.md).
+pub const HELM_RESOURCE_POLICY: &str = "helm.sh/resource-policy";
+
 /// The RBAC API group.
 pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 

@@ -561,3 +561,56 @@ mod path_style_tests {
         assert!(path("minio.storage.svc:9000", "b", true));
     }
 }
+
+/// Go's `path.Join(prefix, rest)`, which Argo uses to put `keyPrefix` in front of an artifact's
+/// key (facts.md 11): the non-empty parts joined with `/`, then cleaned as `path.Clean` does
+/// (repeated slashes collapsed, `.` segments dropped, `x/..` removed, a leading `..` of a
+/// relative path kept, no trailing slash). `a//b/` and `{{workflow.name}}` give
+/// `a/b/{{workflow.name}}`; an empty result is empty (Go's `.` for a relative path).
+pub fn argo_key_join(prefix: &str, rest: &str) -> String {
+    let joined = match (prefix.is_empty(), rest.is_empty()) {
+        (true, true) => return String::new(),
+        (true, false) => rest.to_string(),
+        (false, true) => prefix.to_string(),
+        (false, false) => format!("{prefix}/{rest}"),
+    };
+    let rooted = joined.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for seg in joined.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => match out.last() {
+                Some(&last) if last != ".." => {
+                    out.pop();
+                }
+                _ if rooted => {}
+                _ => out.push(".."),
+            },
+            s => out.push(s),
+        }
+    }
+    let body = out.join("/");
+    if rooted { format!("/{body}") } else { body }
+}
+
+#[cfg(test)]
+mod key_join_tests {
+    use super::argo_key_join as j;
+
+    #[test]
+    fn like_go_path_join() {
+        let f = "{{workflow.name}}/{{pod.name}}";
+        assert_eq!(j("a//b/", f), "a/b/{{workflow.name}}/{{pod.name}}");
+        assert_eq!(j("./a/./b/.", f), "a/b/{{workflow.name}}/{{pod.name}}");
+        assert_eq!(j("a/../b", f), "b/{{workflow.name}}/{{pod.name}}");
+        assert_eq!(j("../x", f), "../x/{{workflow.name}}/{{pod.name}}");
+        assert_eq!(
+            j("workflows/", f),
+            "workflows/{{workflow.name}}/{{pod.name}}"
+        );
+        assert_eq!(j("./", f), f);
+        assert_eq!(j("", f), f);
+        assert_eq!(j("a", ""), "a");
+        assert_eq!(j("/a//b/", ""), "/a/b");
+    }
+}

@@ -4,6 +4,16 @@
 
 use crate::yaml::Node;
 
+/// Deepest `--set` path (keys and indexes) and list-literal nesting accepted: as deep as the YAML
+/// parser lets a values file nest. Deeper input would nest the tree past what the rest of the
+/// pipeline can walk (a 30,000-level path overflowed the stack, #11).
+pub const MAX_SET_DEPTH: usize = 128;
+
+/// A path for a message: escaped and cut, never echoed whole (it may be 60 KB).
+fn shown(path: &str) -> String {
+    crate::values::validate::show(path)
+}
+
 /// One step of a `--set` path.
 #[derive(Debug, PartialEq)]
 enum Step {
@@ -73,6 +83,12 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
                 "path `{path}` has an empty key; expected `key.sub[0]=value`"
             ));
         }
+        if steps.len() > MAX_SET_DEPTH {
+            return Err(format!(
+                "path {} is more than {MAX_SET_DEPTH} levels deep; values nest at most {MAX_SET_DEPTH} levels, as in a values file",
+                shown(path)
+            ));
+        }
         while !rest.is_empty() {
             let close = rest
                 .find(']')
@@ -87,6 +103,12 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
                 ));
             }
             steps.push(Step::Index(n));
+            if steps.len() > MAX_SET_DEPTH {
+                return Err(format!(
+                    "path {} is more than {MAX_SET_DEPTH} levels deep; values nest at most {MAX_SET_DEPTH} levels, as in a values file",
+                    shown(path)
+                ));
+            }
             rest = &rest[close + 1..];
             if !rest.is_empty() && !rest.starts_with('[') {
                 return Err(format!(
@@ -98,25 +120,29 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
     Ok(steps)
 }
 
-fn parse_value(raw: &str, typed: bool) -> Node {
+fn parse_value(raw: &str, typed: bool, depth: usize) -> Result<Node, String> {
     if typed && raw.starts_with('{') && raw.ends_with('}') {
+        if depth >= MAX_SET_DEPTH {
+            return Err(format!(
+                "list literal `{{...}}` nests more than {MAX_SET_DEPTH} levels deep; values nest at most {MAX_SET_DEPTH} levels"
+            ));
+        }
         let inner = &raw[1..raw.len() - 1];
         if inner.is_empty() {
-            return Node::Seq(Vec::new());
+            return Ok(Node::Seq(Vec::new()));
         }
-        return Node::Seq(
-            split_unescaped(inner, ',')
-                .iter()
-                .map(|s| parse_value(s, typed))
-                .collect(),
-        );
+        return split_unescaped(inner, ',')
+            .iter()
+            .map(|s| parse_value(s, typed, depth + 1))
+            .collect::<Result<_, _>>()
+            .map(Node::Seq);
     }
     let s = unescape(raw);
-    if typed {
+    Ok(if typed {
         crate::yaml::parse_set_scalar(&s)
     } else {
         Node::Str(s)
-    }
+    })
 }
 
 fn assign(node: &mut Node, steps: &[Step], value: Node) {
@@ -159,7 +185,7 @@ pub fn apply(values: &mut Node, expr: &str, typed: bool) -> Result<(), String> {
         let eq = find_unescaped_eq(&part)
             .ok_or_else(|| format!("`{part}` has no `=`; expected `PATH=VALUE`"))?;
         let steps = parse_path(&part[..eq])?;
-        assign(values, &steps, parse_value(&part[eq + 1..], typed));
+        assign(values, &steps, parse_value(&part[eq + 1..], typed, 0)?);
     }
     Ok(())
 }
@@ -205,6 +231,31 @@ mod tests {
         );
         assert_eq!(run(&[r"k=a\,b", r"x\.y=1"]), r#"{ "k": "a,b", "x.y": 1 }"#);
         assert_eq!(run(&["z=007"]), r#"{ "z": "007" }"#);
+    }
+
+    #[test]
+    fn deep_paths_and_literals_are_refused_not_overflowed() {
+        // #11: a 30,000-level path overflowed the stack (exit 134).
+        let mut v = Node::Null;
+        let deep = format!("{}=1", vec!["a"; 30_000].join("."));
+        let e = apply(&mut v, &deep, true).unwrap_err();
+        assert!(e.contains("is more than 128 levels deep"), "{e}");
+        assert!(e.len() < 300, "the path is cut in the message: {e}");
+        let deep = format!("a{}=1", "[0]".repeat(30_000));
+        assert!(
+            apply(&mut v, &deep, true)
+                .unwrap_err()
+                .contains("levels deep")
+        );
+        let deep = format!("a={}x{}", "{".repeat(30_000), "}".repeat(30_000));
+        assert!(
+            apply(&mut v, &deep, true)
+                .unwrap_err()
+                .contains("nests more than 128")
+        );
+        // 128 levels are fine.
+        let ok = format!("{}=1", vec!["a"; 128].join("."));
+        assert!(apply(&mut v, &ok, true).is_ok());
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub fn show(s: &str) -> String {
     if names::looks_like_credential(s) {
         return "(value not shown: it looks like a credential)".into();
     }
-    let escaped: String = s.escape_debug().collect();
+    let escaped = crate::error::escape(s);
     if escaped.chars().count() > 80 {
         let cut: String = escaped.chars().take(77).collect();
         format!("`{cut}...`")
@@ -1167,15 +1167,11 @@ fn read_seed(
     let key_format = match (key_prefix, key_format) {
         (None, None) => None,
         (None, Some(f)) => Some(f),
-        (Some(p), f) => {
-            let p = p.trim_end_matches('/');
-            let f = f.unwrap_or_else(|| ARGO_KEY_FORMAT.into());
-            if p.is_empty() {
-                Some(f)
-            } else {
-                Some(format!("{p}/{f}"))
-            }
-        }
+        // Joined as Argo joins keyPrefix (Go's path.Join: `a//b/` gives `a/b/...`), #11.
+        (Some(p), f) => Some(names::argo_key_join(
+            &p,
+            &f.unwrap_or_else(|| ARGO_KEY_FORMAT.into()),
+        )),
     };
 
     // `pathStyle: false` (the origin chart's default) asks for nothing: Argo's automatic choice stays,

@@ -107,7 +107,54 @@ fn generated_cases() -> Vec<Case> {
         input,
         how: How::Render(Vec::new()),
     };
+    // #11 class 4: one 5 MB string aliased 2,000 times under a key the tool ignores (few nodes,
+    // 10 GB expanded), in a values file and in the carrier; a carrier over the values size limit
+    // (padding the parser skips); a 30,000-level `--set` path and list literal.
+    let big_string = "x".repeat(5 * 1024 * 1024);
+    let aliases = vec!["*s"; 2000].join(", ");
+    let alias_bytes = format!(
+        "ignored:\n  a: &s \"{big_string}\"\n  b: [{aliases}]\ns3: {{enabled: true, bucket: b, externalSecretPath: p/s3}}\n"
+    );
+    let carrier = |values: &str| {
+        format!(
+            "---\n# Source: artifact-repos/templates/values-carrier.yaml\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: \"rel-artifact-repos-values\"\nrelease:\n  name: \"rel\"\n  namespace: \"argo\"\nvalues: {values}\n"
+        )
+    };
+    let carrier_alias_bytes = carrier(&format!(
+        "{{\"s3\": {{\"enabled\": true, \"bucket\": \"b\", \"externalSecretPath\": \"p/s3\"}}, \"ignored\": {{\"a\": &s \"{big_string}\", \"b\": [{aliases}]}}}}"
+    ));
+    let mut oversized_carrier =
+        carrier(r#"{"s3": {"enabled": true, "bucket": "b", "externalSecretPath": "p/s3"}}"#)
+            .into_bytes();
+    while oversized_carrier.len() < 40 * 1024 * 1024 {
+        oversized_carrier.extend_from_slice(&[b'#'; 1023]);
+        oversized_carrier.push(b'\n');
+    }
+    let set = |name: &str, arg: String| Case {
+        name: name.into(),
+        input: Vec::new(),
+        how: How::Render(vec!["--set".into(), arg]),
+    };
+    let stream = |name: &str, input: Vec<u8>| Case {
+        name: name.into(),
+        input,
+        how: How::PostRender,
+    };
     vec![
+        render("yaml-alias-bytes-bomb", alias_bytes.into_bytes()),
+        stream(
+            "stream-carrier-alias-bytes-bomb",
+            carrier_alias_bytes.into_bytes(),
+        ),
+        stream("stream-carrier-over-size-limit", oversized_carrier),
+        set(
+            "set-deep-path",
+            format!("{}=1", vec!["a"; 30_000].join(".")),
+        ),
+        set(
+            "set-deep-list-literal",
+            format!("s3.bucket={}x{}", "{".repeat(30_000), "}".repeat(30_000)),
+        ),
         render(
             "yaml-deep-nesting",
             format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)).into_bytes(),

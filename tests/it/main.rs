@@ -6,6 +6,7 @@ mod argocd;
 mod chart;
 mod ci;
 mod golden;
+mod hardening;
 mod helm;
 mod hostile;
 mod krm;

@@ -156,10 +156,26 @@ fn check(values: &Node, r: &Rendered) -> Result<(), String> {
                 }
             }
             _ if ns == e.cns => {
-                let allowed = matches!(id.kind.as_str(), "ConfigMap" | "Role" | "RoleBinding");
+                // The default repository's credentials, from its Vault path and nothing else: the
+                // central ConfigMap is also the default of ref-less workflows that run in the
+                // controller namespace, which read credentials there (#11 class 7).
+                let default_path = values
+                    .get("s3")
+                    .and_then(|s| s.get("externalSecretPath"))
+                    .and_then(Node::as_str);
+                let default_credentials = id.kind == "ExternalSecret"
+                    && str_at(v, &["metadata", "labels", "artifact-repos/registration"]).is_none()
+                    && str_at(v, &["metadata", "labels", "artifact-repos/tenant"]).is_none()
+                    && default_path.is_some_and(|p| {
+                        v["spec"]["data"]
+                            .as_array()
+                            .is_some_and(|d| d.iter().all(|x| x["remoteRef"]["key"] == p))
+                    });
+                let allowed = matches!(id.kind.as_str(), "ConfigMap" | "Role" | "RoleBinding")
+                    || default_credentials;
                 if !allowed {
                     return Err(format!(
-                        "{id}: only the central ConfigMap and reader RBAC belong in the controller namespace"
+                        "{id}: only the central ConfigMap, the default repository's credentials and reader RBAC belong in the controller namespace"
                     ));
                 }
             }

@@ -371,8 +371,89 @@ fn stream() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
+/// Separators that carry what belongs to the document they start (#11 class 5): directives and a
+/// BOM. A directive is valid only at the stream's start or after `...`; streams where it is not do
+/// not parse, and the property below only asks the output to parse where the input does.
+const PREFIXED_SEPARATORS: &[&str] = &[
+    "---\n",
+    "%YAML 1.2\n---\n",
+    "%TAG !e! tag:example.com,2024:\n---\n",
+    "%YAML 1.1\n# between\n---\n",
+    "\u{feff}---\n",
+];
+
+/// Like `stream()`, with directives and BOMs before some separators and a `...` before most.
+fn prefixed_stream() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        (
+            prop::sample::select(FRAGMENTS),
+            prop::sample::select(PREFIXED_SEPARATORS),
+            prop::bool::weighted(0.7),
+        ),
+        1..10,
+    )
+    .prop_map(|docs| {
+        let mut out = Vec::new();
+        for (body, sep, end) in docs {
+            out.extend_from_slice(sep.as_bytes());
+            out.extend_from_slice(body.as_bytes());
+            if end {
+                out.extend_from_slice(b"...\n");
+            }
+        }
+        out
+    })
+}
+
+/// Whether every document of `bytes` parses (serde_yaml, i.e. libyaml, like Helm's go-yaml).
+fn parses(bytes: &[u8]) -> bool {
+    use serde::Deserialize;
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    serde_yaml::Deserializer::from_str(text).all(|d| serde_yaml::Value::deserialize(d).is_ok())
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    /// #11 class 5: generated documents never separate a directive (or a BOM) from its document,
+    /// so the output parses wherever the input did, and input documents stay byte for byte.
+    #[test]
+    fn post_render_output_parses_where_its_input_does(
+        input in prefixed_stream(),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let carrier = carrier();
+        let mut cuts: Vec<usize> = (0..=input.len())
+            .filter(|&i| i == 0 || (input[i - 1] == b'\n' && input[..i].ends_with(b"...\n")))
+            .collect();
+        cuts.dedup();
+        let cut = cuts[at.index(cuts.len())];
+        let mut with = input[..cut].to_vec();
+        with.extend_from_slice(carrier.as_bytes());
+        with.extend_from_slice(b"...\n");
+        with.extend_from_slice(&input[cut..]);
+        let out = artifact_repos::postrender::post_render(&with)
+            .map_err(|p| TestCaseError::fail(format!("refused: {p}")))?;
+        prop_assert!(out.generated > 0);
+        let bytes = out.to_bytes();
+        if parses(&with) {
+            prop_assert!(
+                parses(&bytes),
+                "the output does not parse:\n{}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+        let kept: Vec<u8> = out
+            .parts
+            .iter()
+            .filter(|p| matches!(p, std::borrow::Cow::Borrowed(_)))
+            .flat_map(|p| p.iter().copied())
+            .collect();
+        // The carrier's own `...` goes with it.
+        prop_assert!(kept == input, "input documents changed:\n{}", String::from_utf8_lossy(&kept));
+    }
 
     #[test]
     fn post_render_without_carrier_returns_the_stream_unchanged(input in stream()) {
