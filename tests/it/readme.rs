@@ -13,10 +13,11 @@
 //! - `output=stderr`: compare the shown output with stderr instead of stdout;
 //! - `env="NAME=VALUE"`: an environment variable the block's text documents (e.g. the base branch of a
 //!   CI job, which a copy with no remote does not have);
-//! - `cluster`: the block needs a Kubernetes API server; scripts/e2e runs those blocks against its
-//!   real one (`ARTIFACT_REPOS_README_CLUSTER=1`), this test checks only that they parse (`bash -n`);
-//! - `omit="LINE"`: that exact line is not run here, with the reason in `because="..."` (only the
-//!   suite's own command, which would run this test again).
+//! - `cluster`: the block needs a Kubernetes API server; here it is only parsed (`bash -n`), and the
+//!   same commands run against a real one in scripts/e2e's scenarios (`ARTIFACT_REPOS_README_CLUSTER=1`
+//!   runs the blocks themselves, given a KUBECONFIG);
+//! - `omit="LINE"`: that exact line is not run here, with the reason in `because="..."` (the suite's
+//!   own commands: one would run this test again, scripts/e2e is a step of scripts/test).
 //!
 //! `ARTIFACT_REPOS_BLESS=1` rewrites the shown outputs with the real ones (review with `git diff`).
 //!
