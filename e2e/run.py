@@ -566,11 +566,20 @@ def lifecycle(cp, helm, argo, s3, base):
         cp.kubectl("create", "configmap", "keep-me-too", "-n", CTRL_NS, "--from-literal=a=b")
         cp.kubectl("create", "-n", CTRL_NS, "-f", "-", input=seed_test_workflow(None, "keep-me-"))
         objs = helm.manifest()
+        # Objects annotated helm.sh/resource-policy: keep (the tenant Namespaces, #11) must survive
+        # uninstall with what lives in them; everything else of the release goes.
+        def kept(o):
+            return (o["metadata"].get("annotations") or {}).get("helm.sh/resource-policy") == "keep"
+        keep = [o for o in objs if kept(o)]
+        drop = [o for o in objs if not kept(o)]
+        check(any(o["kind"] == "Namespace" for o in keep), "no Namespace of the release is kept")
         helm("uninstall", RELEASE, "-n", CTRL_NS)
 
         def gone():
-            return all(not alive(live(cp, o)) for o in objs)
-        wait_for("every object of the release deleted", gone, 60)
+            return all(not alive(live(cp, o)) for o in drop)
+        wait_for("every object of the release deleted but the kept ones", gone, 60)
+        for o in keep:
+            check(alive(live(cp, o)), f"{o['kind']} {o['metadata']['name']} (helm.sh/resource-policy: keep) is gone after uninstall")
         for args in [("namespace", CTRL_NS), ("namespace", "bystander"), ("configmap", "keep-me", "-n", "bystander"),
                      ("configmap", "keep-me-too", "-n", CTRL_NS),
                      ("configmap", "workflow-controller-configmap", "-n", CTRL_NS),
