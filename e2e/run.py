@@ -8,6 +8,9 @@ import base64
 import copy
 import json
 import os
+import re
+import shlex
+import shutil
 import sys
 import time
 import traceback
@@ -400,6 +403,48 @@ def check_workflow(argo, ns, wf, cm_ns, key, bucket, prefix, sa_needed=True):
     return w
 
 
+def readme_cluster_blocks():
+    """The README's command blocks marked `<!-- readme-test: ... cluster ... -->` (tests/it/readme.rs only
+    parses them), with the Helm major version each names."""
+    text = open(os.path.join(ROOT, "README.md")).read()
+    out = []
+    for m in re.finditer(r"<!-- readme-test:([^>]*)-->\s*\n```(?:sh|bash)\n(.*?)\n```", text, re.S):
+        directives = m.group(1)
+        if re.search(r"(^|\s)cluster(\s|$)", directives):
+            helm = re.search(r"helm=(\d)", directives)
+            out.append((helm.group(1) if helm else "4", m.group(2)))
+    return out
+
+
+def readme_blocks(argo, local):
+    """The README's cluster blocks, verbatim, in a folder holding what the README's earlier blocks left
+    there (values.yaml: the seed's values, here pointed at the local S3 server so the upload leg works),
+    with `helm`, `artifact-repos`, `argo` and `kubectl` on PATH; then the workflow the last one submits is
+    resolved, run and uploaded like every other."""
+    cp = argo.cp
+    blocks = readme_cluster_blocks()
+    check(len(blocks) >= 2, f"the README has {len(blocks)} cluster blocks, expected the install and the helper")
+    work = C.tmpdir("artifact-repos-e2e-readme-")
+    os.symlink(os.path.join(ROOT, "charts"), os.path.join(work, "charts"))
+    shutil.copy(local, os.path.join(work, "values.yaml"))
+    before = {w["metadata"]["name"] for w in cp.get("workflow.argoproj.io", "-n", "research-team")["items"]}
+    for major, body in blocks:
+        bindir = os.path.join(work, f"bin{major}")
+        if not os.path.isdir(bindir):
+            os.makedirs(bindir)
+            for name, target in [("helm", HELM3 if major == "3" else HELM4), ("artifact-repos", BINARY),
+                                 ("argo", ARGO), ("kubectl", tool("E2E_KUBECTL"))]:
+                os.symlink(target, os.path.join(bindir, name))
+        env = dict(cp.env, PATH=bindir + os.pathsep + os.environ["PATH"])
+        r = run(["bash", "-c", f"set -eo pipefail\ncd {shlex.quote(work)}\n" + body], env=env, check=False, timeout=300)
+        check(r.returncode == 0, f"README block exited {r.returncode}:\n{body}\n{r.stderr[-800:]}")
+    after = [w["metadata"]["name"] for w in cp.get("workflow.argoproj.io", "-n", "research-team")["items"]
+             if w["metadata"]["name"] not in before]
+    check(len(after) == 1, f"the README blocks submitted {after}, expected one Workflow in research-team")
+    g = "artifactRepositories.genomics-pipeline"
+    check_workflow(argo, "research-team", after[0], "research-team", g, "genomics-artifacts", "workflows/")
+
+
 def weed_shell(s3, command):
     return run([tool("E2E_WEED"), "shell", "-master", f"127.0.0.1:{s3.master_port}"],
                input=command + "\nexit\n", timeout=60).stdout
@@ -632,7 +677,7 @@ A_NAMES = ["helm3-install-seed", "helm3-managed-by-label", "render-server-dry-ru
                                    "template-my-project", "workflow-helper", "refless-tenant",
                                    "refless-controller-namespace", "strict-workflow-helper", "strict-is-enforced",
                                    "strict-template")],
-           "lifecycle-add-tenant", "lifecycle-change-bucket", "lifecycle-remove-last-registration",
+           "readme-cluster-blocks", "lifecycle-add-tenant", "lifecycle-change-bucket", "lifecycle-remove-last-registration",
            "lifecycle-forgotten-f", "lifecycle-uninstall"]
 B_NAMES = ["helm4-install-seed", "helm4-managed-by-label", "render-server-dry-run-tenant", "v4.0-eso-secrets",
            *[f"v4.0-{n}" for n in ("seed-workflow-genomics", "seed-test-workflow", "template-genomics-pipeline",
@@ -661,6 +706,7 @@ def run_a(s3):
         argo = Argo(cp, "v3.7", s3)
         argo.start()
         workflows(argo, "central", "v3.7")
+        scenario("readme-cluster-blocks", readme_blocks, argo, local)
         strict(argo, "v3.7")
         lifecycle(cp, helm, argo, s3, local_values(s3))
     finally:

@@ -13,9 +13,9 @@
 //! - `output=stderr`: compare the shown output with stderr instead of stdout;
 //! - `env="NAME=VALUE"`: an environment variable the block's text documents (e.g. the base branch of a
 //!   CI job, which a copy with no remote does not have);
-//! - `cluster`: the block needs a Kubernetes API server; here it is only parsed (`bash -n`), and the
-//!   same commands run against a real one in scripts/e2e's scenarios (`ARTIFACT_REPOS_README_CLUSTER=1`
-//!   runs the blocks themselves, given a KUBECONFIG);
+//! - `cluster`: the block needs a Kubernetes API server; here it is only parsed (`bash -n`); scripts/e2e
+//!   runs these blocks verbatim against a real one (scenario `readme-cluster-blocks` in e2e/run.py)
+//!   (`ARTIFACT_REPOS_README_CLUSTER=1` runs them here too, given a KUBECONFIG);
 //! - `omit="LINE"`: that exact line is not run here, with the reason in `because="..."` (the suite's
 //!   own commands: one would run this test again, scripts/e2e is a step of scripts/test).
 //!

@@ -11,7 +11,8 @@
 //
 //	argo-upload --kubeconfig K --namespace NS --pod POD [--artifact NAME] [--wrong-secret-key]
 //
-// e2e/go/argo4/upload/main.go is the same program against Argo v4 (Save/ListObjects take a context).
+// Argo v4 builds this same file: scripts/e2e overlays it into e2e/go/argo4/upload with the import paths
+// rewritten to /v4/ (go build -overlay); only compat.go differs (Save/ListObjects take a context).
 package main
 
 import (
