@@ -99,7 +99,7 @@ pub fn describe(ft: &std::fs::FileType) -> &'static str {
     {
         use std::os::unix::fs::FileTypeExt;
         if ft.is_fifo() {
-            return "a FIFO (named pipe)";
+            return "a FIFO";
         }
         if ft.is_char_device() {
             return "a character device";
