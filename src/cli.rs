@@ -332,39 +332,10 @@ fn print_warnings(warnings: &[crate::error::Problem]) {
     }
 }
 
-/// Reads a file, or stdin for `-`.
+/// Reads a manifest file, or stdin for `-`: a regular file (FIFOs, devices and sockets are
+/// refused without waiting on them), at most `manifests::MAX_MANIFEST_BYTES` (`fsio::read_input`).
 pub fn read_input(path: &Path) -> Result<Vec<u8>> {
-    if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut buf)
-            .context("reading stdin")?;
-        Ok(buf)
-    } else {
-        std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))
-    }
-}
-
-/// Reads at most `max + 1` bytes of a file or stdin: enough for the parser to refuse an oversized
-/// input without holding all of it.
-fn read_limited(path: &Path, max: usize) -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    let limit = max as u64 + 1;
-    if path.as_os_str() == "-" {
-        std::io::stdin()
-            .lock()
-            .take(limit)
-            .read_to_end(&mut buf)
-            .context("reading stdin")?;
-    } else {
-        let file =
-            std::fs::File::open(path).with_context(|| format!("reading `{}`", path.display()))?;
-        file.take(limit)
-            .read_to_end(&mut buf)
-            .with_context(|| format!("reading `{}`", path.display()))?;
-    }
-    Ok(buf)
+    crate::fsio::read_input(path, crate::manifests::MAX_MANIFEST_BYTES)
 }
 
 /// What `-f` named: values files in merge order, and RepoRegistration objects (files of them, or
@@ -452,7 +423,10 @@ fn read_values(args: &ValuesArgs) -> Result<Vec<(String, Vec<u8>)>> {
         } else {
             p.display().to_string()
         };
-        out.push((name, read_limited(p, crate::yaml::MAX_VALUES_BYTES)?));
+        out.push((
+            name,
+            crate::fsio::read_input(p, crate::yaml::MAX_VALUES_BYTES)?,
+        ));
     }
     Ok(out)
 }
@@ -584,12 +558,17 @@ fn argocd_generate(args: ArgocdGenerateArgs) -> Result<u8> {
     let files = params.values_dir_files();
     let mut values = Vec::new();
     for f in &files {
-        let bytes = std::fs::read(f).map_err(|e| {
+        let bytes = crate::fsio::read_regular(
+            Path::new(f),
+            crate::yaml::MAX_VALUES_BYTES,
+            crate::fsio::Links::Follow,
+        )
+        .map_err(|e| {
             let mut p = Problems::default();
             let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
             p.push(
                 format!("{} ({})", argocd::PARAM_VALUES_FILES, f.escape_debug()),
-                format!("cannot read `{}` in the source directory `{cwd}`: {e}; set the plugin parameter `{}` to the values files of this directory (default `{}`)", f.escape_debug(), argocd::PARAM_VALUES_FILES, argocd::DEFAULT_VALUES_FILE),
+                format!("cannot read `{}` in the source directory `{cwd}`: {e:#}; set the plugin parameter `{}` to the values files of this directory (default `{}`)", f.escape_debug(), argocd::PARAM_VALUES_FILES, argocd::DEFAULT_VALUES_FILE),
             );
             p
         })?;

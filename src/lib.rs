@@ -4,7 +4,8 @@
 //! `values` (parse and merge values, validate into a checked `model`) -> `render` (typed objects,
 //! serialized in Helm's install order). `stream` and `postrender` handle Helm's post-renderer
 //! stream as bytes; `manifests`, `diff`, `check`, `explain` and `workflow` read manifest streams for
-//! CI. `cli` is the only module that does I/O; `yaml` is the only one that knows the YAML library.
+//! CI. `cli` does the I/O (through `fsio`, the one bounded reader and atomic writer; `outdir` carries
+//! out its plan with it); `yaml` is the only module that knows the YAML library.
 
 pub mod argocd;
 pub mod check;
@@ -12,6 +13,7 @@ pub mod cli;
 pub mod diff;
 pub mod error;
 pub mod explain;
+pub mod fsio;
 pub mod generated;
 pub mod krm;
 pub mod manifests;

@@ -24,8 +24,12 @@ pub fn files(docs: &[Document]) -> Vec<File> {
 
 /// The marker's content for a set of files.
 pub fn marker_text(files: &[File]) -> String {
-    let mut paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    paths.sort();
+    marker_of(files.iter().map(|(p, _)| p.as_str()))
+}
+
+/// The marker listing `paths` (sorted, each once).
+fn marker_of<'a>(paths: impl IntoIterator<Item = &'a str>) -> String {
+    let paths: std::collections::BTreeSet<&str> = paths.into_iter().collect();
     let mut s = String::from(
         "# Written by `artifact-repos render --output-dir`: the files it owns in this directory.\n\
          # It deletes only files listed here. Commit this file with them.\n",
@@ -52,39 +56,63 @@ pub fn marker_files(text: &str) -> Vec<String> {
 pub struct Snapshot {
     /// DIR exists (as a directory: anything else is refused before the plan).
     pub exists: bool,
-    /// DIR holds at least one entry.
+    /// DIR holds at least one entry besides leftover temporary files of ours.
     pub non_empty: bool,
     /// The marker's text, when there is one.
     pub marker: Option<String>,
-    /// The current bytes of each wanted path that exists as a file.
+    /// The current bytes of each wanted path that exists (as a regular file: anything else is
+    /// refused while reading the directory).
     pub current: BTreeMap<String, Vec<u8>>,
-    /// Paths the marker lists that exist as regular files.
+    /// Paths the marker lists that exist (as regular files, likewise).
     pub owned_files: HashSet<String>,
+    /// Temporary files an interrupted run left (`fsio::TEMP_PREFIX`), relative to DIR.
+    pub leftovers: Vec<String>,
 }
 
 /// What `write` will do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
+    /// The marker written before any file, when a file it does not list yet is written: what it
+    /// listed plus every wanted file, so that at every moment the marker lists every file this
+    /// tool may have written (an interrupted run leaves nothing unlisted behind).
+    pub intent: Option<String>,
     /// Files to create or overwrite.
     pub write: Vec<File>,
     /// Files already current.
     pub unchanged: usize,
     /// Files a previous run wrote that are no longer rendered.
     pub delete: Vec<String>,
-    /// The marker's new content.
+    /// Leftover temporary files of ours to remove.
+    pub cleanup: Vec<String>,
+    /// The marker's new content, written last.
     pub marker: String,
 }
 
 /// The plan for writing `files` into a directory in state `snap`; refuses a non-empty directory
-/// without a marker, so it never deletes or overwrites anything it did not write.
+/// without a marker, and a file where a generated file goes that the marker does not list, so it
+/// never deletes or overwrites anything it did not write.
 pub fn plan(dir: &Path, files: &[File], snap: &Snapshot) -> Result<Plan> {
     anyhow::ensure!(
         !snap.exists || snap.marker.is_some() || !snap.non_empty,
         "`{}` is not empty and has no `{OUTPUT_MARKER}` marker: refusing to write into a directory this tool did not create; give a new or empty directory",
-        dir.display(),
+        show(dir),
+    );
+    let listed: Vec<String> = snap.marker.as_deref().map(marker_files).unwrap_or_default();
+    let listed_set: HashSet<&str> = listed.iter().map(String::as_str).collect();
+    let foreign: Vec<String> = files
+        .iter()
+        .filter(|(rel, _)| snap.current.contains_key(rel) && !listed_set.contains(rel.as_str()))
+        .map(|(rel, _)| format!("`{}`", show(&dir.join(rel))))
+        .collect();
+    anyhow::ensure!(
+        foreign.is_empty(),
+        "{} {} not listed in `{OUTPUT_MARKER}`: refusing to overwrite a file this tool did not write; move it away (or delete it) and run again",
+        foreign.join(", "),
+        if foreign.len() == 1 { "is" } else { "are" },
     );
     let mut plan = Plan {
         marker: marker_text(files),
+        cleanup: snap.leftovers.clone(),
         ..Default::default()
     };
     for (rel, content) in files {
@@ -98,11 +126,24 @@ pub fn plan(dir: &Path, files: &[File], snap: &Snapshot) -> Result<Plan> {
             plan.write.push((rel.clone(), content.clone()));
         }
     }
+    if snap.marker.is_none()
+        || plan
+            .write
+            .iter()
+            .any(|(rel, _)| !listed_set.contains(rel.as_str()))
+    {
+        plan.intent = Some(marker_of(
+            listed
+                .iter()
+                .map(String::as_str)
+                .chain(files.iter().map(|(p, _)| p.as_str())),
+        ));
+    }
     let keep: HashSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    let owned = snap.marker.as_deref().map(marker_files).unwrap_or_default();
-    plan.delete = owned
-        .into_iter()
-        .filter(|r| !keep.contains(r.as_str()) && snap.owned_files.contains(r))
+    plan.delete = listed
+        .iter()
+        .filter(|r| !keep.contains(r.as_str()) && snap.owned_files.contains(*r))
+        .cloned()
         .collect();
     Ok(plan)
 }
@@ -115,34 +156,129 @@ pub struct WriteSummary {
     pub removed: usize,
 }
 
+fn show(path: &Path) -> String {
+    crate::fsio::show(path)
+}
+
+/// The largest file read back from the directory (a manifest's limit).
+const MAX_FILE_BYTES: usize = crate::manifests::MAX_MANIFEST_BYTES;
+
+/// Whether `dir/rel` exists as a regular file, checking every component below `dir` without
+/// following links: a symbolic link (a namespace folder or a file linked elsewhere) or anything but
+/// a directory or a regular file where one belongs is refused, naming it.
+fn inspect(dir: &Path, rel: &str) -> Result<bool> {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let mut path = dir.to_path_buf();
+    for (i, part) in parts.iter().enumerate() {
+        path.push(part);
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e).with_context(|| format!("reading `{}`", show(&path))),
+        };
+        let ft = meta.file_type();
+        if ft.is_symlink() {
+            return Err(crate::fsio::symlink_refused(&path));
+        }
+        let last = i + 1 == parts.len();
+        anyhow::ensure!(
+            if last { ft.is_file() } else { ft.is_dir() },
+            "`{}` is {}, not a {}: refusing to read, replace or delete it; move it away and run again",
+            show(&path),
+            crate::fsio::describe(&ft),
+            if last { "regular file" } else { "directory" },
+        );
+    }
+    Ok(true)
+}
+
+/// A directory below DIR (a namespace folder), created when missing; a link or anything else is
+/// refused. Checked again just before each write, narrowing the window a swap could use.
+fn ensure_dir(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(crate::fsio::symlink_refused(path)),
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(m) => anyhow::bail!(
+            "`{}` is {}, not a directory",
+            show(path),
+            crate::fsio::describe(&m.file_type())
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => ensure_dir(path),
+            r => r.with_context(|| format!("creating `{}`", show(path))),
+        },
+        Err(e) => Err(e).with_context(|| format!("reading `{}`", show(path))),
+    }
+}
+
+fn is_temp(name: &str) -> bool {
+    name.starts_with(crate::fsio::TEMP_PREFIX)
+}
+
+/// Reads what the plan needs, refusing links and non-regular files at every path it reads or may
+/// write or delete. DIR itself, named on the command line, may be a link (it is followed); nothing
+/// below it is.
 fn snapshot(dir: &Path, files: &[File]) -> Result<Snapshot> {
     let mut snap = Snapshot::default();
-    if !dir.exists() {
-        return Ok(snap);
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(snap),
+        Err(e) => return Err(e).with_context(|| format!("reading `{}`", show(dir))),
+        Ok(m) => anyhow::ensure!(m.is_dir(), "`{}` exists and is not a directory", show(dir)),
     }
-    anyhow::ensure!(
-        dir.is_dir(),
-        "`{}` exists and is not a directory",
-        dir.display()
-    );
     snap.exists = true;
     let marker = dir.join(OUTPUT_MARKER);
-    match std::fs::read_to_string(&marker) {
-        Ok(text) => snap.marker = Some(text),
+    match std::fs::symlink_metadata(&marker) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e).with_context(|| format!("reading `{}`", marker.display())),
+        _ => {
+            let bytes =
+                crate::fsio::read_regular(&marker, MAX_FILE_BYTES, crate::fsio::Links::Refuse)?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                anyhow::anyhow!(
+                    "`{}` is not UTF-8: it is not a marker this tool wrote",
+                    show(&marker)
+                )
+            })?;
+            snap.marker = Some(text);
+        }
     }
-    snap.non_empty = std::fs::read_dir(dir)
-        .with_context(|| format!("reading directory `{}`", dir.display()))?
-        .next()
-        .is_some();
+    for entry in
+        std::fs::read_dir(dir).with_context(|| format!("reading directory `{}`", show(dir)))?
+    {
+        let entry = entry.with_context(|| format!("reading directory `{}`", show(dir)))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ft = entry
+            .file_type()
+            .with_context(|| format!("reading `{}`", show(&entry.path())))?;
+        if is_temp(&name) && ft.is_file() {
+            snap.leftovers.push(name);
+            continue;
+        }
+        snap.non_empty = true;
+        // Leftovers of ours inside real namespace folders (links are never entered).
+        if ft.is_dir() && !name.starts_with('.') {
+            let sub = std::fs::read_dir(entry.path())
+                .with_context(|| format!("reading directory `{}`", show(&entry.path())))?;
+            for f in sub.flatten() {
+                let file = f.file_name().to_string_lossy().into_owned();
+                if is_temp(&file) && f.file_type().is_ok_and(|t| t.is_file()) {
+                    snap.leftovers.push(format!("{name}/{file}"));
+                }
+            }
+        }
+    }
+    snap.leftovers.sort();
     for (rel, _) in files {
-        if let Ok(b) = std::fs::read(dir.join(rel)) {
-            snap.current.insert(rel.clone(), b);
+        if inspect(dir, rel)? {
+            let bytes = crate::fsio::read_regular(
+                &dir.join(rel),
+                MAX_FILE_BYTES,
+                crate::fsio::Links::Refuse,
+            )?;
+            snap.current.insert(rel.clone(), bytes);
         }
     }
     for rel in snap.marker.as_deref().map(marker_files).unwrap_or_default() {
-        if std::fs::symlink_metadata(dir.join(&rel)).is_ok_and(|m| m.is_file()) {
+        if inspect(dir, &rel)? {
             snap.owned_files.insert(rel);
         }
     }
@@ -150,28 +286,56 @@ fn snapshot(dir: &Path, files: &[File]) -> Result<Snapshot> {
 }
 
 /// Writes `files` under `dir` and deletes files a previous run wrote that are no longer rendered.
+/// Every check happens before the first change: a refused directory is left as it was. Each file
+/// and the marker are written atomically (`fsio::write_atomic`); the marker is written before the
+/// files when it must list new ones, and last, so it always lists every file a run may have left.
+///
+/// What remains racy: a process that can write inside DIR could swap a namespace folder for a link
+/// between the check of that folder (`ensure_dir`, just before each file) and the file's
+/// creation and rename; closing that needs `openat`/`renameat` on directory descriptors.
 pub fn write(dir: &Path, files: &[File]) -> Result<WriteSummary> {
     let plan = plan(dir, files, &snapshot(dir, files)?)?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", show(dir)))?;
+    for rel in &plan.cleanup {
+        let path = dir.join(rel);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("removing `{}`", show(&path)));
+            }
+            _ => {}
+        }
+    }
+    let marker = dir.join(OUTPUT_MARKER);
+    if let Some(intent) = &plan.intent {
+        crate::fsio::write_atomic(&marker, intent.as_bytes())?;
+        crate::fsio::sync_dir(dir);
+    }
+    let mut touched = std::collections::BTreeSet::new();
     for (rel, content) in &plan.write {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating `{}`", parent.display()))?;
+            ensure_dir(parent)?;
+            touched.insert(parent.to_path_buf());
         }
-        std::fs::write(&path, content).with_context(|| format!("writing `{}`", path.display()))?;
+        crate::fsio::write_atomic(&path, content.as_bytes())?;
+    }
+    for parent in &touched {
+        crate::fsio::sync_dir(parent);
     }
     for rel in &plan.delete {
         let path = dir.join(rel);
-        std::fs::remove_file(&path).with_context(|| format!("removing `{}`", path.display()))?;
+        // Checked again: still a regular file in a real folder.
+        if !inspect(dir, rel)? {
+            continue;
+        }
+        std::fs::remove_file(&path).with_context(|| format!("removing `{}`", show(&path)))?;
         // Only succeeds when the namespace directory became empty.
         if let Some(parent) = path.parent() {
             let _ = std::fs::remove_dir(parent);
         }
     }
-    let marker = dir.join(OUTPUT_MARKER);
-    std::fs::write(&marker, &plan.marker)
-        .with_context(|| format!("writing `{}`", marker.display()))?;
+    crate::fsio::write_atomic(&marker, plan.marker.as_bytes())?;
+    crate::fsio::sync_dir(dir);
     Ok(WriteSummary {
         written: plan.write.len(),
         unchanged: plan.unchanged,
@@ -214,60 +378,85 @@ pub fn compare(
 }
 
 /// Compares what `write` would write with `dir`: returns a listing of missing, stale and extra
-/// files plus an object diff, and whether the directory is current.
+/// files plus an object diff, and whether the directory is current. Reads as `write` does: never
+/// through a link below `dir`, only regular files, each bounded.
 pub fn check(dir: &Path, files: &[File], color: bool) -> Result<(String, bool)> {
     anyhow::ensure!(
         dir.is_dir(),
         "`{}` is not a directory: run `render --output-dir {}` first",
-        dir.display(),
-        dir.display()
+        show(dir),
+        show(dir)
     );
+    let snap = snapshot(dir, files)?;
+    // Layout files present: regular ones are compared; links and other odd entries where our files
+    // go are listed, never opened.
     let mut present = Vec::new();
+    let mut odd = Vec::new();
     for entry in
-        std::fs::read_dir(dir).with_context(|| format!("reading directory `{}`", dir.display()))?
+        std::fs::read_dir(dir).with_context(|| format!("reading directory `{}`", show(dir)))?
     {
-        let entry = entry?;
+        let entry = entry.with_context(|| format!("reading directory `{}`", show(dir)))?;
         let sub = entry.file_name().to_string_lossy().to_string();
-        if !entry.file_type()?.is_dir() || sub.starts_with('.') {
+        let ty = entry
+            .file_type()
+            .with_context(|| format!("reading `{}`", show(&entry.path())))?;
+        if !ty.is_dir() || sub.starts_with('.') {
             continue;
         }
-        for f in std::fs::read_dir(entry.path())? {
-            let f = f?;
+        for f in std::fs::read_dir(entry.path())
+            .with_context(|| format!("reading directory `{}`", show(&entry.path())))?
+        {
+            let f = f.with_context(|| format!("reading directory `{}`", show(&entry.path())))?;
             let rel = format!("{sub}/{}", f.file_name().to_string_lossy());
-            if f.file_type()?.is_file() && is_layout_path(&rel) {
+            if !is_layout_path(&rel) {
+                continue;
+            }
+            let ft = f
+                .file_type()
+                .with_context(|| format!("reading `{}`", show(&f.path())))?;
+            if ft.is_file() {
                 present.push(rel);
+            } else if !ft.is_dir() {
+                odd.push((rel, crate::fsio::describe(&ft)));
             }
         }
     }
     present.sort();
-    let marker = std::fs::read_to_string(dir.join(OUTPUT_MARKER)).ok();
-    let lines = compare(
+    let wanted: HashSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    let mut lines = compare(
         files,
         &present,
-        |rel| std::fs::read(dir.join(rel)).ok(),
-        marker.as_deref(),
+        |rel| snap.current.get(rel).cloned(),
+        snap.marker.as_deref(),
     );
+    for (rel, what) in &odd {
+        if !wanted.contains(rel.as_str()) {
+            lines.push(format!(
+                "extra: {rel} ({what}, not read: delete it by hand)"
+            ));
+        }
+    }
+    lines.sort();
     if lines.is_empty() {
         return Ok((
-            format!(
-                "`{}` is up to date ({} files)\n",
-                dir.display(),
-                files.len()
-            ),
+            format!("`{}` is up to date ({} files)\n", show(dir), files.len()),
             true,
         ));
     }
     let mut text = lines.join("\n");
     text.push_str(&format!(
         "\n`{}` is stale: run `artifact-repos render` with the same values and `--output-dir {}`, then commit the result\n\n",
-        dir.display(),
-        dir.display()
+        show(dir),
+        show(dir)
     ));
     // Files that are not manifests (hand-written notes in YAML) are left out of the object diff.
     let mut old_sources = Vec::new();
     for rel in &present {
         let path = dir.join(rel);
-        let bytes = std::fs::read(&path)?;
+        let bytes = match snap.current.get(rel) {
+            Some(b) => b.clone(),
+            None => crate::fsio::read_regular(&path, MAX_FILE_BYTES, crate::fsio::Links::Refuse)?,
+        };
         match crate::manifests::parse(&path.display().to_string(), &bytes) {
             Ok(_) => old_sources.push((path.display().to_string(), bytes)),
             Err(p) => text.push_str(&format!("not compared: {p}\n")),
@@ -313,12 +502,52 @@ mod tests {
             owned_files: ["ns/role-b.yaml", "ns/configmap-gone.yaml"]
                 .map(String::from)
                 .into(),
+            leftovers: vec!["ns/.artifact-repos-tmp-1-0".to_string()],
         };
         let p = plan(Path::new("d"), &files, &snap).unwrap();
         assert_eq!(p.write, vec![f("ns/configmap-a.yaml", "new\n")]);
         assert_eq!(p.unchanged, 1);
         assert_eq!(p.delete, vec!["ns/configmap-gone.yaml".to_string()]);
         assert_eq!(p.marker, marker_text(&files));
+        assert_eq!(p.cleanup, vec!["ns/.artifact-repos-tmp-1-0".to_string()]);
+        // The marker written first lists the new file and everything listed before.
+        assert_eq!(
+            p.intent.as_deref(),
+            Some(
+                marker_text(&[
+                    f("ns/configmap-a.yaml", ""),
+                    f("ns/configmap-already-deleted.yaml", ""),
+                    f("ns/configmap-gone.yaml", ""),
+                    f("ns/role-b.yaml", ""),
+                ])
+                .as_str()
+            )
+        );
+    }
+
+    #[test]
+    fn a_file_the_marker_does_not_list_is_never_overwritten() {
+        let files = [f("ns/configmap-a.yaml", "new\n")];
+        let snap = Snapshot {
+            exists: true,
+            non_empty: true,
+            marker: Some(marker_text(&[])),
+            current: [("ns/configmap-a.yaml".to_string(), b"mine\n".to_vec())].into(),
+            ..Default::default()
+        };
+        let err = plan(Path::new("d"), &files, &snap).unwrap_err().to_string();
+        assert!(
+            err.contains("`d/ns/configmap-a.yaml` is not listed in `.artifact-repos-files`"),
+            "{err}"
+        );
+        // Listed: it is ours, and rewritten without a marker written first.
+        let snap = Snapshot {
+            marker: Some(marker_text(&files)),
+            ..snap
+        };
+        let p = plan(Path::new("d"), &files, &snap).unwrap();
+        assert_eq!(p.write, files.to_vec());
+        assert_eq!(p.intent, None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! ones marked as guards (they pin behaviour a fix must not break).
 
 use crate::support::{self, run};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -733,4 +733,369 @@ fn post_render_messages_escape_template_paths() {
         stderr.contains("`c/templates/x\\u{1b}[2J\\ry.yaml`"),
         "{stderr}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Class 3: `render --output-dir` and `--check` never touch anything outside their folder; every
+// read path takes regular files only, bounded.
+
+/// A snapshot of every file under `dir` (path relative to it, and content; links as `-> target`).
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(root).unwrap().display().to_string();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            if m.file_type().is_symlink() {
+                let t = std::fs::read_link(&p).unwrap();
+                out.push((rel, format!("-> {}", t.display()).into_bytes()));
+            } else if m.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// A scratch directory holding `gen`, written by `render --output-dir gen` (the bundled example).
+fn rendered_dir(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    let out = run(&["render", "--output-dir", "gen"], &dir, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    dir
+}
+
+/// The bundled example without its `my-project` registration, as `values.yaml` in `dir`.
+fn write_values_without_my_project(dir: &Path) {
+    let s = std::fs::read_to_string(support::root().join("examples/seed-values.yaml")).unwrap();
+    let cut = s.find("  - name: my-project").unwrap();
+    std::fs::write(dir.join("values.yaml"), &s[..cut]).unwrap();
+}
+
+fn assert_refused(out: &std::process::Output, needles: &[&str]) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    for n in needles {
+        assert!(stderr.contains(n), "{n:?} not in {stderr}");
+    }
+}
+
+const TENANT_CM: &str = "gen/my-tenant-namespace/configmap-artifact-repositories.yaml";
+
+#[test]
+fn output_dir_never_writes_or_deletes_through_a_linked_namespace_folder() {
+    let dir = rendered_dir("outdir-linked-ns");
+    // The namespace folder is moved elsewhere and linked back; one of its files is stale.
+    std::fs::rename(dir.join("gen/my-tenant-namespace"), dir.join("elsewhere")).unwrap();
+    std::os::unix::fs::symlink("../elsewhere", dir.join("gen/my-tenant-namespace")).unwrap();
+    std::fs::write(
+        dir.join("elsewhere/configmap-artifact-repositories.yaml"),
+        "outside: true\n",
+    )
+    .unwrap();
+    let before = tree(&dir);
+    for args in [
+        vec!["render", "--output-dir", "gen"],
+        // Dropping the registration would delete files inside the linked folder.
+        vec!["render", "-f", "values.yaml", "--output-dir", "gen"],
+        vec!["render", "--check", "gen"],
+    ] {
+        write_values_without_my_project(&dir);
+        let out = run(&args, &dir, None);
+        assert_refused(&out, &["`gen/my-tenant-namespace` is a symbolic link"]);
+        std::fs::remove_file(dir.join("values.yaml")).unwrap();
+        assert_eq!(tree(&dir), before, "{args:?} touched nothing");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn output_dir_never_writes_or_reads_through_a_linked_file() {
+    let dir = rendered_dir("outdir-linked-file");
+    std::fs::write(dir.join("precious.txt"), "precious\n").unwrap();
+    // A generated file, then the marker, linked to a file outside.
+    for (link, target) in [
+        (TENANT_CM, "../../precious.txt"),
+        ("gen/.artifact-repos-files", "../precious.txt"),
+    ] {
+        let saved = std::fs::read(dir.join(link)).unwrap();
+        std::fs::remove_file(dir.join(link)).unwrap();
+        std::os::unix::fs::symlink(target, dir.join(link)).unwrap();
+        let before = tree(&dir);
+        for args in [
+            vec!["render", "--output-dir", "gen"],
+            vec!["render", "--check", "gen"],
+        ] {
+            let out = run(&args, &dir, None);
+            assert_refused(&out, &[&format!("`{link}` is a symbolic link")]);
+            assert_eq!(tree(&dir), before, "{args:?} touched nothing");
+        }
+        std::fs::remove_file(dir.join(link)).unwrap();
+        std::fs::write(dir.join(link), saved).unwrap();
+    }
+    // A link to an identical copy is not read either: `--check` reported it current.
+    std::fs::copy(dir.join(TENANT_CM), dir.join("copy.yaml")).unwrap();
+    std::fs::remove_file(dir.join(TENANT_CM)).unwrap();
+    std::os::unix::fs::symlink("../../copy.yaml", dir.join(TENANT_CM)).unwrap();
+    let out = run(&["render", "--check", "gen"], &dir, None);
+    assert_refused(&out, &["is a symbolic link"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_output_dir_named_through_a_link_is_followed() {
+    // Guard: the directory the user names may be a link; only links below it are refused.
+    let dir = rendered_dir("outdir-named-link");
+    std::os::unix::fs::symlink("gen", dir.join("link")).unwrap();
+    let out = run(&["render", "--check", "link"], &dir, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = run(&["render", "--output-dir", "link"], &dir, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        std::fs::symlink_metadata(dir.join("link"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_hand_written_file_where_a_generated_file_goes_is_refused() {
+    // The marker no longer lists the tenant ConfigMap, and a human wrote one there.
+    let dir = rendered_dir("outdir-hand-written");
+    let marker = dir.join("gen/.artifact-repos-files");
+    let listed = std::fs::read_to_string(&marker).unwrap();
+    let rel = TENANT_CM.strip_prefix("gen/").unwrap();
+    std::fs::write(&marker, listed.replace(&format!("{rel}\n"), "")).unwrap();
+    std::fs::write(dir.join(TENANT_CM), "# mine\nkind: ConfigMap\n").unwrap();
+    let before = tree(&dir);
+    let out = run(&["render", "--output-dir", "gen"], &dir, None);
+    assert_refused(
+        &out,
+        &[&format!(
+            "`{TENANT_CM}` is not listed in `.artifact-repos-files`"
+        )],
+    );
+    assert_eq!(tree(&dir), before, "touched nothing");
+
+    // A fresh directory holding only a marker that lists nothing, and a hand-written file where a
+    // generated one goes: refused too, even when its content is what would be written.
+    let dir2 = scratch("outdir-hand-written-2");
+    std::fs::create_dir_all(dir2.join("gen/argo-workflows")).unwrap();
+    std::fs::write(dir2.join("gen/.artifact-repos-files"), "# listed nothing\n").unwrap();
+    let cm = "gen/argo-workflows/configmap-artifact-repositories.yaml";
+    std::fs::copy(dir.join(cm), dir2.join(cm)).unwrap();
+    let before = tree(&dir2);
+    let out = run(&["render", "--output-dir", "gen"], &dir2, None);
+    assert_refused(&out, &[&format!("`{cm}` is not listed")]);
+    assert_eq!(tree(&dir2), before, "touched nothing");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&dir2);
+}
+
+#[test]
+fn output_dir_writes_are_atomic_and_an_interrupted_run_converges() {
+    let dir = rendered_dir("outdir-interrupted");
+    // What an interrupted run leaves: temporary files of ours, a 0-byte file the marker lists,
+    // a listed file that is gone; plus a foreign hidden file that must survive.
+    let wt = "gen/my-tenant-namespace/workflowtemplate-my-project.yaml";
+    std::fs::write(dir.join(".artifact-repos-tmp-99999-0"), "x").unwrap();
+    std::fs::write(
+        dir.join("gen/.artifact-repos-tmp-99999-0"),
+        "partial marker",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("gen/my-tenant-namespace/.artifact-repos-tmp-99999-1"),
+        "kind: Conf",
+    )
+    .unwrap();
+    std::fs::write(dir.join("gen/my-tenant-namespace/.notes.swp"), "mine").unwrap();
+    std::fs::write(dir.join(TENANT_CM), "").unwrap();
+    std::fs::remove_file(dir.join(wt)).unwrap();
+    // A hard link from outside to a generated file: an in-place write would change it.
+    let rs = "gen/research-team/configmap-artifact-repositories.yaml";
+    std::fs::write(dir.join(rs), "stale: true\n").unwrap();
+    std::fs::hard_link(dir.join(rs), dir.join("outside-hard-link")).unwrap();
+
+    let out = run(&["render", "--output-dir", "gen"], &dir, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(&["render", "--check", "gen"], &dir, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(!dir.join("gen/.artifact-repos-tmp-99999-0").exists());
+    assert!(
+        !dir.join("gen/my-tenant-namespace/.artifact-repos-tmp-99999-1")
+            .exists()
+    );
+    assert!(
+        dir.join(".artifact-repos-tmp-99999-0").exists(),
+        "outside: not ours to clean"
+    );
+    assert!(dir.join("gen/my-tenant-namespace/.notes.swp").exists());
+    assert!(dir.join(wt).is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("outside-hard-link")).unwrap(),
+        "stale: true\n",
+        "the file was replaced, not written in place"
+    );
+    assert!(
+        !tree(&dir.join("gen"))
+            .iter()
+            .any(|(p, _)| p.contains(".artifact-repos-tmp-")),
+        "no temporary file left"
+    );
+
+    // A first run interrupted while writing its marker left only a temporary file: not a foreign
+    // directory.
+    let dir2 = scratch("outdir-interrupted-first");
+    std::fs::create_dir_all(dir2.join("gen")).unwrap();
+    std::fs::write(dir2.join("gen/.artifact-repos-tmp-99999-0"), "# Written by").unwrap();
+    let out = run(&["render", "--output-dir", "gen"], &dir2, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!dir2.join("gen/.artifact-repos-tmp-99999-0").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&dir2);
+}
+
+/// Runs the binary with a 20 s deadline and 1 GB of address space (`ulimit -v`), stdin from
+/// `stdin` (a file) or nothing: a hang or an unbounded read fails the test, not the machine.
+fn run_bounded(args: &[&str], cwd: &Path, stdin: Option<&Path>) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1000000; exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_artifact-repos"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("ARTIFACT_REPOS_LOG")
+        .stdin(match stdin {
+            Some(p) => Stdio::from(std::fs::File::open(p).unwrap()),
+            None => Stdio::null(),
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} still running after 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn mkfifo(path: &Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+#[test]
+fn every_read_path_refuses_fifos_devices_and_sockets_without_hanging() {
+    let dir = rendered_dir("read-special");
+    mkfifo(&dir.join("pipe.yaml"));
+    let _socket = std::os::unix::net::UnixListener::bind(dir.join("socket.yaml")).unwrap();
+    std::fs::create_dir_all(dir.join("manifests")).unwrap();
+    std::fs::write(dir.join("manifests/a.yaml"), "kind: ConfigMap\n").unwrap();
+    mkfifo(&dir.join("manifests/b.yaml"));
+    let ok = run(&["render"], &dir, None);
+    std::fs::write(dir.join("m.yaml"), &ok.stdout).unwrap();
+    std::fs::write(
+        dir.join("wf.yaml"),
+        "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  name: w\n  namespace: research-team\nspec: {}\n",
+    )
+    .unwrap();
+    for (special, what) in [
+        ("pipe.yaml", "(a FIFO)"),
+        ("socket.yaml", "(a socket)"),
+        ("/dev/zero", "(a character device)"),
+        ("/dev/null", "(a character device)"),
+    ] {
+        let needle = format!("`{special}` is not a regular file {what}");
+        for args in [
+            vec!["render", "-f", special],
+            vec!["check", special],
+            vec!["diff", special, "m.yaml"],
+            vec!["diff", "m.yaml", special],
+            vec!["explain", special, "-m", "m.yaml"],
+            vec!["explain", "wf.yaml", "-m", special],
+        ] {
+            let out = run_bounded(&args, &dir, None);
+            assert_refused(&out, &[&needle]);
+        }
+    }
+    // Inside a directory given to `check`, `diff` or `render -f`.
+    for args in [
+        vec!["check", "manifests"],
+        vec!["diff", "manifests", "m.yaml"],
+        vec!["render", "-f", "manifests"],
+    ] {
+        let out = run_bounded(&args, &dir, None);
+        assert_refused(&out, &["`manifests/b.yaml` is not a regular file (a FIFO)"]);
+    }
+    // Where a generated file goes, under `--check` and `--output-dir`.
+    std::fs::remove_file(dir.join(TENANT_CM)).unwrap();
+    mkfifo(&dir.join(TENANT_CM));
+    for args in [
+        vec!["render", "--check", "gen"],
+        vec!["render", "--output-dir", "gen"],
+    ] {
+        let out = run_bounded(&args, &dir, None);
+        assert_refused(
+            &out,
+            &[&format!("`{TENANT_CM}` is a FIFO, not a regular file")],
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn reads_stop_at_their_bound() {
+    let dir = scratch("read-bound");
+    // A sparse 100 MB manifest file: refused at the 64 MiB bound, not read whole.
+    let big = std::fs::File::create(dir.join("big.yaml")).unwrap();
+    big.set_len(100 * 1024 * 1024).unwrap();
+    drop(big);
+    for args in [
+        vec!["check", "big.yaml"],
+        vec!["diff", "big.yaml", "big.yaml"],
+    ] {
+        let out = run_bounded(&args, &dir, None);
+        assert_refused(
+            &out,
+            &["big.yaml: input is more than the limit of 67108864 bytes"],
+        );
+    }
+    // Stdin stays allowed, bounded: `/dev/zero` on stdin stops at the bound.
+    let zero = Path::new("/dev/zero");
+    for (args, limit) in [
+        (vec!["check", "-"], "67108864"),
+        (vec!["diff", "-", "big.yaml"], "67108864"),
+        (vec!["render", "-f", "-"], "33554432"),
+    ] {
+        let out = run_bounded(&args, &dir, Some(zero));
+        assert_refused(
+            &out,
+            &[&format!(
+                "<stdin>: input is more than the limit of {limit} bytes"
+            )],
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
