@@ -180,6 +180,8 @@ impl ArtifactGc {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
+    /// Its position in `repoRegistrations`, for messages (`repoRegistrations[3]`).
+    pub index: usize,
     pub name: String,
     pub repo_url: String,
     pub default_branch: String,

@@ -170,6 +170,17 @@ pub fn label_key(s: &str) -> Result<(), String> {
     label_value(name).map_err(|e| format!("has a name that {e}"))
 }
 
+/// The rule a generated object's `metadata.name` follows, by kind: a Namespace's name is a DNS-1123
+/// label (63); every other kind the tool writes (ServiceAccount, ConfigMap, Role, RoleBinding,
+/// ExternalSecret, WorkflowTemplate) is held to a DNS-1123 subdomain (253). Render checks every
+/// name it emits against this, in one place (#11, class 10).
+pub fn object_name(kind: &str, name: &str) -> Result<(), String> {
+    match kind {
+        "Namespace" => dns_label(name),
+        _ => dns_subdomain(name),
+    }
+}
+
 pub fn is_dns1123_label(s: &str) -> bool {
     dns_label(s).is_ok()
 }

@@ -267,6 +267,8 @@ pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
     let default_repository = read_default(&mut r, values.get("s3"), &known);
     let (registrations, identities) =
         read_registrations(&mut r, values.get("repoRegistrations"), &known);
+    ref_less_lookup(&mut r, &known, default_repository.is_some());
+    registrations_without_repository(&mut r, values);
     if !r.problems.is_empty() {
         return Err(r.problems);
     }
@@ -277,6 +279,63 @@ pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
         identities,
     };
     Ok((model, r.warnings))
+}
+
+/// A `configMapName` other than the one Argo's ref-less lookup reads, with a default repository:
+/// the default would be written where workflows without `artifactRepositoryRef` never look
+/// (docs/upstream.md, "Argo: how a workflow finds its repository"), so they would silently get the
+/// controller's configured default instead. An error unless acknowledged (#11, class 8); without a
+/// default repository nothing is lost (ref-less workflows get the controller's default either way).
+fn ref_less_lookup(r: &mut Reader, known: &Known, has_default: bool) {
+    let Some(name) = &known.config_map_name else {
+        return;
+    };
+    if name == argo::DEFAULT_CONFIGMAP || !has_default || known.allow_ref_less_lookup_break {
+        return;
+    }
+    r.err(
+        "artifactRepos.configMapName",
+        format!(
+            "{} with a default repository (`s3.enabled: true`) breaks ref-less workflows: Argo reads a namespace's default repository only from the ConfigMap named `{}` (annotated `{}`), so workflows without `artifactRepositoryRef` would not get this default but the controller's configured one (the generated WorkflowTemplates set the ref and would still work); keep `configMapName: {}`, or set `artifactRepos.allowRefLessLookupBreak: true` to accept it",
+            show(name),
+            argo::DEFAULT_CONFIGMAP,
+            argo::DEFAULT_REPOSITORY_ANNOTATION,
+            argo::DEFAULT_CONFIGMAP,
+        ),
+    );
+}
+
+/// A registration without an `artifactBucket` uses the default repository; with no default
+/// enabled it has no repository at all, and its workflows nowhere to store artifacts (#11,
+/// class 10: it rendered silently). Read off the tree, so that a registration with other problems
+/// is reported too, and a default that is enabled but wrong is reported once, as itself.
+fn registrations_without_repository(r: &mut Reader, values: &Node) {
+    let default_enabled = values
+        .get("s3")
+        .and_then(|s| s.get("enabled"))
+        .is_some_and(|e| matches!(e, Node::Bool(true)));
+    if default_enabled {
+        return;
+    }
+    let Some(Node::Seq(items)) = values.get("repoRegistrations") else {
+        return;
+    };
+    for (i, item) in items.iter().enumerate() {
+        let Some(map) = item.as_map() else { continue };
+        if !matches!(map.get("artifactBucket"), None | Some(Node::Null)) {
+            continue;
+        }
+        let name = match map.get("name") {
+            Some(Node::Str(n)) => format!("{} ", show(n)),
+            _ => String::new(),
+        };
+        r.err(
+            &index("repoRegistrations", i),
+            format!(
+                "registration {name}has no repository: no `artifactBucket`, and no default repository is enabled (`s3.enabled` is not true), so its workflows would have nowhere to store artifacts; add an `artifactBucket` (a `bucket` and a credential source such as `externalSecretPath`) to the registration, or enable the default repository (`s3.enabled: true` with `s3.bucket`)"
+            ),
+        );
+    }
 }
 
 /// The top level is open (an umbrella chart passes all its values), so a key close to one of the
@@ -335,6 +394,9 @@ struct Known {
     identity: WorkloadIdentity,
     /// `artifactRepos.namespaces.<ns>.workloadIdentity`, by namespace.
     namespace_identity: IndexMap<String, WorkloadIdentity>,
+    /// `artifactRepos.configMapName` when valid, and `allowRefLessLookupBreak`.
+    config_map_name: Option<String>,
+    allow_ref_less_lookup_break: bool,
 }
 
 fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Known) {
@@ -360,21 +422,17 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
     let config_map_name = r
         .string(map, path, "configMapName")
         .unwrap_or_else(|| set::CONFIG_MAP_NAME.default_str().into());
-    if r.rule(
+    let config_map_name_ok = r.rule(
         &join(path, "configMapName"),
         &config_map_name,
         k8s::dns_subdomain(&config_map_name),
-    ) && config_map_name != argo::DEFAULT_CONFIGMAP
-    {
-        r.warn(
-            &join(path, "configMapName"),
-            format!(
-                "Argo reads a namespace's default repository only from a ConfigMap named `{}`: with {}, workflows without `artifactRepositoryRef` fall back to the controller's configured default (the generated WorkflowTemplates set the ref and still work)",
-                argo::DEFAULT_CONFIGMAP,
-                show(&config_map_name)
-            ),
-        );
-    }
+    );
+    let allow_ref_less_lookup_break = r
+        .bool(map, path, "allowRefLessLookupBreak")
+        .unwrap_or(false);
+    // Read for its type only: the command line applies it (`values::strict`), to every warning,
+    // those found outside the values too.
+    r.bool(map, path, "strict");
     let default_key = r
         .string(map, path, "defaultKey")
         .unwrap_or_else(|| set::DEFAULT_KEY.default_str().into());
@@ -446,6 +504,8 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
         artifact_gc: None,
         identity: WorkloadIdentity::default(),
         namespace_identity: IndexMap::new(),
+        config_map_name: config_map_name_ok.then(|| config_map_name.clone()),
+        allow_ref_less_lookup_break,
     };
     let layout = match r.string(map, path, "layout").as_deref() {
         None | Some("central") => Layout::Central,
@@ -1906,6 +1966,7 @@ fn read_registrations(
             continue;
         }
         out.push(Registration {
+            index: i,
             name: name.unwrap(),
             repo_url: repo_url.unwrap(),
             default_branch,
