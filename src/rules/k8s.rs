@@ -34,6 +34,12 @@ pub const EXISTING_SECRETS_ANNOTATION: &str = "artifact-repos/existing-secrets";
 /// does not report them missing.
 pub const EXISTING_TEMPLATES_ANNOTATION: &str = "artifact-repos/existing-templates";
 
+/// On a repositories ConfigMap named other than `artifact-repositories` that carries the default
+/// repository: the values accepted (`artifactRepos.allowRefLessLookupBreak: true`) that workflows
+/// without `artifactRepositoryRef` do not get that default. `check` does not report such a
+/// ConfigMap (`ref-less-default-unread`).
+pub const REF_LESS_LOOKUP_BREAK_ANNOTATION: &str = "artifact-repos/allow-ref-less-lookup-break";
+
 /// Labels set on every generated object; `commonLabels` may not use these prefixes.
 pub mod labels {
     pub const NAME: &str = "app.kubernetes.io/name";

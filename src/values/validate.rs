@@ -681,6 +681,7 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
     let settings = Settings {
         controller_namespace,
         config_map_name,
+        allow_ref_less_lookup_break,
         default_key,
         argo_version,
         layout,
