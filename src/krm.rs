@@ -368,9 +368,10 @@ fn generate(
             let strict = crate::values::strict(&values);
             let warnings = origins.relabel_warnings(rendered.warnings);
             if strict && !warnings.is_empty() {
-                let errors = crate::values::strict_errors(&warnings, "`artifactRepos.strict: true`")
-                    .err()
-                    .unwrap_or_default();
+                let errors =
+                    crate::values::strict_errors(&warnings, "`artifactRepos.strict: true`")
+                        .err()
+                        .unwrap_or_default();
                 findings.extend(errors.0.into_iter().map(|p| to_finding("error", p)));
                 return None;
             }

@@ -449,9 +449,12 @@ pub fn render_with<S: Sink>(
             "s3.secretName".into()
         });
         for r in regs {
-            vault_secret(r.repository.as_ref(), Some(&r.tenant), Some(&r.name), &|| {
-                reg_path(r, ".artifactBucket.secretName")
-            });
+            vault_secret(
+                r.repository.as_ref(),
+                Some(&r.tenant),
+                Some(&r.name),
+                &|| reg_path(r, ".artifactBucket.secretName"),
+            );
             vault_secret(
                 r.data_repository.as_ref(),
                 Some(&r.tenant),

@@ -121,10 +121,7 @@ pub fn strict(values: &Node) -> bool {
 /// Strict mode (#11, class 8): Helm drops a successful post-renderer's stderr, so a warning there
 /// is seen by nobody; under `--strict` or `artifactRepos.strict: true` every warning is an error
 /// instead, said to be one because of `switch`. `Ok` when there are no warnings.
-pub fn strict_errors(
-    warnings: &[crate::error::Problem],
-    switch: &str,
-) -> Result<(), Problems> {
+pub fn strict_errors(warnings: &[crate::error::Problem], switch: &str) -> Result<(), Problems> {
     let mut p = Problems::default();
     for w in warnings {
         p.push(
