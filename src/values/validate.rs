@@ -2069,6 +2069,9 @@ fn read_ignored(r: &mut Reader, map: &Map, p: &str) {
 mod tests {
     use super::*;
 
+    /// A default repository, for registrations without a bucket of their own.
+    const WITH_DEFAULT: &str = "s3: {enabled: true, bucket: platform-default, useSDKCreds: true}\n";
+
     fn check(yaml: &str) -> Result<(Model, Vec<Problem>), Problems> {
         validate(&crate::yaml::parse_values("t", yaml.as_bytes()).unwrap())
     }
@@ -2234,10 +2237,10 @@ mod tests {
             err.contains("set `namespace`, or `artifactRepos.namespaceRule: repo`"),
             "{err}"
         );
-        let (m, _) = check(&format!("artifactRepos: {{namespaceRule: repo}}\n{regs}")).unwrap();
+        let (m, _) = check(&format!("{WITH_DEFAULT}artifactRepos: {{namespaceRule: repo}}\n{regs}")).unwrap();
         assert_eq!(m.registrations[0].namespace, "wf-bwalsh-nf-hello");
         assert_eq!(m.registrations[0].tenant, "Org-Proj");
-        let (m, _) = check("artifactRepos: {namespaceRule: repo, namespacePrefix: \"\"}\nrepoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: git@github.com:org/repo.git\n").unwrap();
+        let (m, _) = check(&format!("{WITH_DEFAULT}artifactRepos: {{namespaceRule: repo, namespacePrefix: \"\"}}\nrepoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: git@github.com:org/repo.git\n")).unwrap();
         assert_eq!(m.registrations[0].namespace, "org-repo");
         let err = check("artifactRepos: {namespaceRule: repo}\nrepoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: https://example.org/x\n").unwrap_err().to_string();
         assert!(err.contains("repoRegistrations[0].namespace: is not set, and `artifactRepos.namespaceRule: repo` needs `<org>/<repository>` at the end of `repoUrl`"), "{err}");
@@ -2499,7 +2502,7 @@ mod tests {
         // tb: `b` takes the default (IRSA), `c` its own (GKE): one service account, two identities.
         assert!(err.contains("repoRegistrations[2].workloadIdentity: differs from the identity of namespace `tb` set at artifactRepos.workloadIdentity"), "{err}");
         let regs = regs.replace("- {name: b, tenant: tb", "- {name: b, tenant: tc");
-        let (m, _) = check(&format!("{settings}{regs}")).unwrap();
+        let (m, _) = check(&format!("{WITH_DEFAULT}{settings}{regs}")).unwrap();
         assert_eq!(
             m.identity("ta").unwrap().azure_client_id.as_deref(),
             Some("00000000-1111-2222-3333-444444444444")
