@@ -332,7 +332,7 @@ fn registrations_without_repository(r: &mut Reader, values: &Node) {
         r.err(
             &index("repoRegistrations", i),
             format!(
-                "registration {name}has no repository: no `artifactBucket`, and no default repository is enabled (`s3.enabled` is not true), so its workflows would have nowhere to store artifacts; add an `artifactBucket` (a `bucket` and a credential source such as `externalSecretPath`) to the registration, or enable the default repository (`s3.enabled: true` with `s3.bucket`)"
+                "registration {name}has no repository (no `artifactBucket`, and `s3.enabled` is not true): its workflows would have nowhere to store artifacts; add an `artifactBucket` with a `bucket` and a credential source, or enable the default repository (`s3.enabled: true`, `s3.bucket`)"
             ),
         );
     }
