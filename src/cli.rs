@@ -658,15 +658,26 @@ fn argocd_generate(args: ArgocdGenerateArgs) -> Result<u8> {
             )),
         }
     }
-    problems.into_result()?;
-    let mut merged = crate::values::merge_sources(&values, &params.set, &[])?;
+    if let Err(p) = problems.into_result() {
+        print_warnings(&warnings);
+        return Err(p.into());
+    }
+    let mut merged = match crate::values::merge_sources(&values, &params.set, &[]) {
+        Ok(m) => m,
+        Err(p) => {
+            print_warnings(&warnings);
+            return Err(p.into());
+        }
+    };
     let origins = crate::values::reporeg::append(&mut merged, registrations);
     let options = crate::render::Options {
         release,
         ..Default::default()
     };
-    let (docs, render_warnings) =
-        crate::render::render_docs(&merged, &options).map_err(|p| origins.relabel(p))?;
+    let (docs, render_warnings) = crate::render::render_docs(&merged, &options).map_err(|p| {
+        print_warnings(&warnings);
+        origins.relabel(p)
+    })?;
     warnings.extend(origins.relabel_warnings(render_warnings));
     if crate::values::strict(&merged) {
         crate::values::strict_errors(&warnings, strict_switch(false))?;

@@ -2237,7 +2237,10 @@ mod tests {
             err.contains("set `namespace`, or `artifactRepos.namespaceRule: repo`"),
             "{err}"
         );
-        let (m, _) = check(&format!("{WITH_DEFAULT}artifactRepos: {{namespaceRule: repo}}\n{regs}")).unwrap();
+        let (m, _) = check(&format!(
+            "{WITH_DEFAULT}artifactRepos: {{namespaceRule: repo}}\n{regs}"
+        ))
+        .unwrap();
         assert_eq!(m.registrations[0].namespace, "wf-bwalsh-nf-hello");
         assert_eq!(m.registrations[0].tenant, "Org-Proj");
         let (m, _) = check(&format!("{WITH_DEFAULT}artifactRepos: {{namespaceRule: repo, namespacePrefix: \"\"}}\nrepoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: git@github.com:org/repo.git\n")).unwrap();
