@@ -125,6 +125,9 @@ pub struct RenderArgs {
     /// Release name used in labels (helm passes it through the carrier)
     #[arg(long, default_value = crate::render::DEFAULT_RELEASE_NAME)]
     pub release_name: String,
+    /// Every warning is an error: exit 2, nothing written (also `artifactRepos.strict: true`)
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Args, Debug, Default)]
@@ -132,6 +135,10 @@ pub struct PostRenderArgs {
     /// Append diagnostics to this file (Helm 4 never shows a plugin's stderr)
     #[arg(long, value_name = "PATH", env = LOG_ENV)]
     pub log_file: Option<PathBuf>,
+    /// Every warning is an error: exit 2, nothing written (also `artifactRepos.strict: true`,
+    /// the switch for Helm 3's `--post-renderer` without arguments)
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// The environment variable naming the helm binary `argocd-generate` runs for chart sources.
@@ -325,6 +332,15 @@ fn write_stdout<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Result<u8> {
     }
 }
 
+/// The switch that made warnings errors, for the message.
+fn strict_switch(flag: bool) -> &'static str {
+    if flag {
+        "--strict"
+    } else {
+        "`artifactRepos.strict: true`"
+    }
+}
+
 fn print_warnings(warnings: &[crate::error::Problem]) {
     let mut stderr = std::io::stderr().lock();
     for w in warnings {
@@ -445,11 +461,28 @@ fn nothing_to_render(
 
 fn render(args: RenderArgs) -> Result<u8> {
     let inputs = read_inputs(&args.values)?;
-    print_warnings(&inputs.warnings);
+    let mut warnings = inputs.warnings;
     let sources = inputs.values;
-    let mut merged =
-        crate::values::merge_sources(&sources, &args.values.set, &args.values.set_string)?;
+    let merged = crate::values::merge_sources(&sources, &args.values.set, &args.values.set_string);
+    let mut merged = match merged {
+        Ok(m) => m,
+        Err(e) => {
+            print_warnings(&warnings);
+            return Err(e.into());
+        }
+    };
     let origins = crate::values::reporeg::append(&mut merged, inputs.registrations);
+    let strict = args.strict || crate::values::strict(&merged);
+    // Under strict mode every warning is an error, reported with the other errors and instead
+    // of any output (#11, class 8); otherwise warnings go to stderr before the result.
+    let finish_warnings = |warnings: &[crate::error::Problem]| -> Result<()> {
+        if strict {
+            crate::values::strict_errors(warnings, strict_switch(args.strict))?;
+        } else {
+            print_warnings(warnings);
+        }
+        Ok(())
+    };
     let options = crate::render::Options {
         release: crate::render::Release {
             name: args.release_name.clone(),
@@ -459,16 +492,23 @@ fn render(args: RenderArgs) -> Result<u8> {
     };
     let to_files = args.output_dir.is_some() || args.check.is_some();
     if args.output == OutputFormat::Json && !to_files {
-        let rendered = crate::render::render(&merged, &options).map_err(|p| origins.relabel(p))?;
-        print_warnings(&origins.relabel_warnings(rendered.warnings.clone()));
+        let rendered = crate::render::render(&merged, &options).map_err(|p| {
+            print_warnings(&warnings);
+            origins.relabel(p)
+        })?;
+        warnings.extend(origins.relabel_warnings(rendered.warnings.clone()));
+        finish_warnings(&warnings)?;
         if rendered.objects.is_empty() {
             return Err(nothing_to_render(&sources, &args.values, &merged).into());
         }
         return write_stdout([crate::render::to_json_list(&rendered).as_bytes()]);
     }
-    let (docs, warnings) =
-        crate::render::render_docs(&merged, &options).map_err(|p| origins.relabel(p))?;
-    print_warnings(&origins.relabel_warnings(warnings));
+    let (docs, render_warnings) = crate::render::render_docs(&merged, &options).map_err(|p| {
+        print_warnings(&warnings);
+        origins.relabel(p)
+    })?;
+    warnings.extend(origins.relabel_warnings(render_warnings));
+    finish_warnings(&warnings)?;
     if docs.is_empty() {
         return Err(nothing_to_render(&sources, &args.values, &merged).into());
     }
@@ -546,6 +586,9 @@ fn argocd_generate(args: ArgocdGenerateArgs) -> Result<u8> {
         let helm_args = argocd::helm_template_args(&env, &params)?;
         let stream = helm_template(&args.helm, &helm_args)?;
         let output = crate::postrender::post_render(&stream)?;
+        if output.strict {
+            crate::values::strict_errors(&output.warnings, strict_switch(false))?;
+        }
         print_warnings(&output.warnings);
         if output.generated == 0 {
             let mut p = Problems::default();
@@ -594,17 +637,31 @@ fn argocd_generate(args: ArgocdGenerateArgs) -> Result<u8> {
             )),
         }
     }
-    problems.into_result()?;
-    print_warnings(&warnings);
-    let mut merged = crate::values::merge_sources(&values, &params.set, &[])?;
+    if let Err(p) = problems.into_result() {
+        print_warnings(&warnings);
+        return Err(p.into());
+    }
+    let mut merged = match crate::values::merge_sources(&values, &params.set, &[]) {
+        Ok(m) => m,
+        Err(p) => {
+            print_warnings(&warnings);
+            return Err(p.into());
+        }
+    };
     let origins = crate::values::reporeg::append(&mut merged, registrations);
     let options = crate::render::Options {
         release,
         ..Default::default()
     };
-    let (docs, warnings) =
-        crate::render::render_docs(&merged, &options).map_err(|p| origins.relabel(p))?;
-    print_warnings(&origins.relabel_warnings(warnings));
+    let (docs, render_warnings) = crate::render::render_docs(&merged, &options).map_err(|p| {
+        print_warnings(&warnings);
+        origins.relabel(p)
+    })?;
+    warnings.extend(origins.relabel_warnings(render_warnings));
+    if crate::values::strict(&merged) {
+        crate::values::strict_errors(&warnings, strict_switch(false))?;
+    }
+    print_warnings(&warnings);
     if docs.is_empty() {
         let set = ValuesArgs {
             set: params.set.clone(),
@@ -668,7 +725,14 @@ fn helm_template(helm: &Path, args: &[String]) -> Result<Vec<u8>> {
 }
 
 fn post_render_input(args: PostRenderArgs, input: Vec<u8>) -> Result<u8> {
-    let result = crate::postrender::post_render(&input);
+    // Under strict mode a run with warnings fails: its warnings are the errors, in the log file
+    // too (#11, class 8: Helm drops a successful post-renderer's stderr).
+    let result = crate::postrender::post_render(&input).and_then(|output| {
+        if args.strict || output.strict {
+            crate::values::strict_errors(&output.warnings, strict_switch(args.strict))?;
+        }
+        Ok(output)
+    });
     let mut record = String::new();
     match &result {
         Ok(output) => {

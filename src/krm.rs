@@ -364,12 +364,18 @@ fn generate(
             None
         }
         Ok(rendered) => {
-            findings.extend(
-                origins
-                    .relabel_warnings(rendered.warnings)
-                    .into_iter()
-                    .map(|p| to_finding("warning", p)),
-            );
+            // Strict mode (`artifactRepos.strict: true`): every warning is an error (#11, class 8).
+            let strict = crate::values::strict(&values);
+            let warnings = origins.relabel_warnings(rendered.warnings);
+            if strict && !warnings.is_empty() {
+                let errors =
+                    crate::values::strict_errors(&warnings, "`artifactRepos.strict: true`")
+                        .err()
+                        .unwrap_or_default();
+                findings.extend(errors.0.into_iter().map(|p| to_finding("error", p)));
+                return None;
+            }
+            findings.extend(warnings.into_iter().map(|p| to_finding("warning", p)));
             if rendered.objects.is_empty() {
                 findings.push(Finding {
                     severity: "error",

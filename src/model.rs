@@ -60,6 +60,9 @@ pub struct RunnerSettings {
 pub struct Settings {
     pub controller_namespace: String,
     pub config_map_name: String,
+    /// `allowRefLessLookupBreak`: a `config_map_name` other than Argo's is accepted with a default
+    /// repository; its ConfigMaps say so (`rules::k8s::REF_LESS_LOOKUP_BREAK_ANNOTATION`).
+    pub allow_ref_less_lookup_break: bool,
     pub default_key: String,
     pub argo_version: ArgoVersion,
     pub layout: Layout,
@@ -180,6 +183,8 @@ impl ArtifactGc {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
+    /// Its position in `repoRegistrations`, for messages (`repoRegistrations[3]`).
+    pub index: usize,
     pub name: String,
     pub repo_url: String,
     pub default_branch: String,

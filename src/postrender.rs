@@ -52,6 +52,9 @@ pub struct Output<'a> {
     pub warnings: Vec<Problem>,
     /// How many documents were generated (0 when no carrier was found).
     pub generated: usize,
+    /// The carried values ask for strict mode (`artifactRepos.strict: true`): the caller turns
+    /// `warnings` into errors.
+    pub strict: bool,
 }
 
 impl Output<'_> {
@@ -523,6 +526,7 @@ pub fn post_render_with(
     problems.into_result()?;
     let origins = crate::values::reporeg::append(&mut values, entries);
     let (docs, render_warnings) = render(&values, &options).map_err(|p| origins.relabel(p))?;
+    let strict = crate::values::strict(&values);
     // Memory (#11): the values tree is dropped once rendered and each document's text is moved,
     // not copied, so the peak is the generated text, not the text plus the trees behind it.
     drop(values);
@@ -604,6 +608,7 @@ pub fn post_render_with(
         parts: out.finish(),
         warnings,
         generated: generated.len(),
+        strict,
     })
 }
 

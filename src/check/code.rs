@@ -20,10 +20,13 @@ pub enum Code {
     CrossTenantCredentials,
     MissingTemplate,
     ConfigmapTooLarge,
+    RefLessDefaultUnread,
+    CaSecretOverHttp,
+    VaultDataPrefix,
 }
 
 impl Code {
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 18] = [
         Code::UnresolvedRef,
         Code::NoDefaultRepository,
         Code::InvalidRepository,
@@ -39,6 +42,9 @@ impl Code {
         Code::CrossTenantCredentials,
         Code::MissingTemplate,
         Code::ConfigmapTooLarge,
+        Code::RefLessDefaultUnread,
+        Code::CaSecretOverHttp,
+        Code::VaultDataPrefix,
     ];
 
     /// The stable name printed as `finding[NAME]`.
@@ -123,6 +129,21 @@ impl Code {
                 "configmap-too-large",
                 "a ConfigMap's data values exceed 1 MiB",
                 "the API server rejects it",
+            ),
+            Code::RefLessDefaultUnread => (
+                "ref-less-default-unread",
+                "a ConfigMap other than `artifact-repositories` carries the `default-artifact-repository` annotation, and its namespace has no annotated `artifact-repositories` (not reported when annotated `artifact-repos/allow-ref-less-lookup-break`)",
+                "workflows without `artifactRepositoryRef` in that namespace never read it: they get the controller's configured default",
+            ),
+            Code::CaSecretOverHttp => (
+                "ca-secret-over-http",
+                "an S3 repository sets `caSecret` with `insecure: true`",
+                "the CA bundle is used only over HTTPS: it is ignored",
+            ),
+            Code::VaultDataPrefix => (
+                "vault-data-prefix",
+                "an ExternalSecret's `remoteRef.key` starts with `data/`",
+                "none (ESO reads Vault): with a KV v2 store whose `path` is the mount, the key is relative to the mount, so `data/` is doubled and the Secret is never produced",
             ),
         }
     }

@@ -486,6 +486,18 @@ impl<'a> Checker<'a, '_> {
                         fix,
                     );
                 }
+                let s3 = |k: &str| repo.s3(k);
+                if s3("caSecret").is_some() && matches!(s3("insecure"), Some(Node::Bool(true))) {
+                    self.add(
+                        dedup("ca"),
+                        Code::CaSecretOverHttp,
+                        cm,
+                        format!("data.{} s3.caSecret", found.key),
+                        format!("`caSecret` is set and `insecure: true` makes the endpoint plain HTTP ({used})"),
+                        "Argo uses the CA bundle only over HTTPS: it is ignored, and credentials and artifacts travel unencrypted".into(),
+                        "set `insecure: false` to use the private CA over HTTPS, or drop `caSecret`".into(),
+                    );
+                }
                 if repo.storage.is_empty() {
                     self.add(
                         dedup("storage"),
@@ -766,6 +778,69 @@ impl<'a> Checker<'a, '_> {
         }
     }
 
+    /// A default repository where Argo's ref-less lookup never reads it: a ConfigMap not named
+    /// `artifact-repositories` with the default annotation, in a namespace without an annotated
+    /// `artifact-repositories` (what `render` refuses unless `allowRefLessLookupBreak`, #11).
+    fn ref_less_default(&mut self, cm: &Manifest) {
+        use crate::rules::argo::{DEFAULT_CONFIGMAP, DEFAULT_REPOSITORY_ANNOTATION};
+        let Some(key) = cm.annotation(DEFAULT_REPOSITORY_ANNOTATION) else {
+            return;
+        };
+        if cm.identity.name == DEFAULT_CONFIGMAP
+            || cm
+                .annotation(crate::rules::k8s::REF_LESS_LOOKUP_BREAK_ANNOTATION)
+                .is_some_and(|v| v == "true")
+        {
+            return;
+        }
+        let ns = namespace_of(cm);
+        if self
+            .index
+            .configmap(&ns, DEFAULT_CONFIGMAP)
+            .is_some_and(|d| d.annotation(DEFAULT_REPOSITORY_ANNOTATION).is_some())
+        {
+            return;
+        }
+        self.add(
+            None,
+            Code::RefLessDefaultUnread,
+            cm,
+            format!("metadata.annotations.{DEFAULT_REPOSITORY_ANNOTATION}"),
+            format!("names the default repository (key `{}`), but Argo reads a namespace's default only from ConfigMap `{DEFAULT_CONFIGMAP}`, and namespace `{ns}` has no annotated one", crate::error::escape(key)),
+            "workflows without `artifactRepositoryRef` in this namespace do not get this default: they fall back to the controller's configured default (a ref naming this ConfigMap without a key still reads it)".into(),
+            format!("name the ConfigMap `{DEFAULT_CONFIGMAP}` (`artifactRepos.configMapName`), or annotate it `{}: \"true\"` to accept this (`artifactRepos.allowRefLessLookupBreak: true`)", crate::rules::k8s::REF_LESS_LOOKUP_BREAK_ANNOTATION),
+        );
+    }
+
+    /// `remoteRef.key` under `data/`: the Vault KV v2 API path, doubled by a store whose `path` is
+    /// the mount (the values reader warns about the same `externalSecretPath`).
+    fn vault_data_prefix(&mut self, es: &Manifest) {
+        let Some(Node::Seq(items)) = es.get(&["spec", "data"]) else {
+            return;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let Some(key) = item
+                .get("remoteRef")
+                .and_then(|r| r.get("key"))
+                .and_then(Node::as_str)
+            else {
+                continue;
+            };
+            if !key.starts_with("data/") {
+                continue;
+            }
+            self.add(
+                Some(format!("vault-data|{}", es.identity)),
+                Code::VaultDataPrefix,
+                es,
+                format!("spec.data[{i}].remoteRef.key"),
+                format!("`{}` starts with `data/`", crate::error::escape(key)),
+                "with a Vault KV v2 store whose `path` is the mount, the key is relative to the mount: ESO reads `<mount>/data/data/...`, finds nothing, and the Secret is never produced (the workflow's pods cannot start)".into(),
+                "drop `data/` from the key (`externalSecretPath`), unless the store really is a KV v1 mount holding a `data` folder".into(),
+            );
+        }
+    }
+
     fn configmap_size(&mut self, cm: &Manifest) {
         let mut total = 0usize;
         if let Some(d) = cm.get(&["data"]).and_then(Node::as_map) {
@@ -931,6 +1006,13 @@ pub fn check(manifests: &[Manifest], options: &Options) -> Report {
     for cm in manifests.iter().filter(|m| m.is("", "ConfigMap")) {
         configmaps += 1;
         c.configmap_size(cm);
+        c.ref_less_default(cm);
+    }
+    for es in manifests
+        .iter()
+        .filter(|m| m.is("external-secrets.io", "ExternalSecret"))
+    {
+        c.vault_data_prefix(es);
     }
     Report {
         findings: c.findings,

@@ -206,6 +206,65 @@ fn object<S: Sink, T: Typed>(sink: &mut S, typed: &T) -> (Identity, S::Out) {
     )
 }
 
+/// Where a generated name comes from: the values field, and how the name is built from it when it
+/// is not the value itself (`<readerRole.name>-<namespace>`).
+type NameFrom = (String, &'static str);
+
+/// Collects the generated objects and checks every name against its kind's rule
+/// (`rules::k8s::object_name`): the one place a name built from several values, each valid alone,
+/// is caught before the API server refuses it (#11, class 10: a RoleBinding named after a
+/// 247-character role and the namespace was emitted). One problem per values field, with a count.
+struct Emitter<'s, S: Sink> {
+    sink: &'s mut S,
+    out: Vec<(Identity, S::Out)>,
+    problems: Problems,
+    bad_names: indexmap::IndexMap<String, (String, usize)>,
+}
+
+impl<S: Sink> Emitter<'_, S> {
+    fn emit<T: Typed>(&mut self, typed: &T, from: impl FnOnce() -> NameFrom) {
+        let o = object(&mut *self.sink, typed);
+        if let Err(e) = crate::rules::k8s::object_name(&o.0.kind, &o.0.name) {
+            let (path, built) = from();
+            let built = if built.is_empty() {
+                String::new()
+            } else {
+                format!(" (built as `{built}`)")
+            };
+            let entry = self.bad_names.entry(path).or_insert_with(|| {
+                let shown = crate::values::validate::show(&o.0.name);
+                let place = if o.0.namespace.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in namespace `{}`", crate::error::escape(&o.0.namespace))
+                };
+                (
+                    format!(
+                        "the generated {}{place} would be named {shown}{built}, which {e}: Kubernetes refuses it; shorten this value",
+                        o.0.kind
+                    ),
+                    0,
+                )
+            });
+            entry.1 += 1;
+        }
+        self.out.push(o);
+    }
+
+    fn finish(mut self) -> Result<Vec<(Identity, S::Out)>, Problems> {
+        for (path, (message, n)) in std::mem::take(&mut self.bad_names) {
+            let more = if n > 1 {
+                format!(" (and {} more generated from it)", n - 1)
+            } else {
+                String::new()
+            };
+            self.problems.push(path, format!("{message}{more}"));
+        }
+        self.problems.into_result()?;
+        Ok(self.out)
+    }
+}
+
 /// Every object of the model through `sink`, in output order.
 pub fn render_with<S: Sink>(
     model: &Model,
@@ -234,8 +293,13 @@ pub fn render_with<S: Sink>(
     };
     let s = &model.settings;
     let cns = s.controller_namespace.as_str();
-    let mut out = Vec::new();
-    let mut problems = Problems::default();
+    let mut em = Emitter {
+        sink,
+        out: Vec::new(),
+        problems: Problems::default(),
+        bad_names: Default::default(),
+    };
+    let reg_path = |r: &Registration, field: &str| format!("repoRegistrations[{}]{field}", r.index);
 
     // Objects go to each registration's namespace; registrations of several tenants may share one,
     // and then share its one repositories ConfigMap.
@@ -259,9 +323,9 @@ pub fn render_with<S: Sink>(
             &cm,
             &format!("{} registrations", all.len()),
             true,
-            &mut problems,
+            &mut em.problems,
         );
-        out.push(object(&mut *sink, &cm));
+        em.emit(&cm, || ("artifactRepos.configMapName".into(), ""));
         // The central ConfigMap carries the default annotation (refs without a key, from any
         // tenant namespace, read it). It also makes it the default of ref-less workflows that
         // run in the controller namespace itself, and a repository's credentials are read in the
@@ -274,13 +338,15 @@ pub fn render_with<S: Sink>(
         {
             // Not a tenant's Secret: no tenant label, no registration.
             let es = ctx.external_secret(secret_name, path, data, cns, None, None);
-            out.push(object(&mut *sink, &es));
+            em.emit(&es, || ("s3.secretName".into(), ""));
         }
     }
     if let Some(role) = &s.reader_role_name
         && !by_namespace.is_empty()
     {
-        out.push(object(&mut *sink, &ctx.reader_role(role)));
+        em.emit(&ctx.reader_role(role), || {
+            ("artifactRepos.readerRole.name".into(), "")
+        });
     }
 
     for (ns, regs) in &by_namespace {
@@ -289,9 +355,13 @@ pub fn render_with<S: Sink>(
         let tenant = Some(regs[0].tenant.as_str()).filter(|t| regs.iter().all(|r| r.tenant == *t));
         if s.create_namespaces && !crate::rules::k8s::UNOWNED_NAMESPACES.contains(&ns) && ns != cns
         {
-            out.push(object(&mut *sink, &ctx.namespace(ns, tenant)));
+            em.emit(&ctx.namespace(ns, tenant), || {
+                (reg_path(regs[0], ".namespace"), "")
+            });
         }
-        out.push(object(&mut *sink, &ctx.service_account(ns, tenant)));
+        em.emit(&ctx.service_account(ns, tenant), || {
+            ("artifactRepos.serviceAccountName".into(), "")
+        });
         // Artifact GC: its service accounts (other than the workflow's) and the Role they need.
         let mut gc_accounts: Vec<&str> = regs
             .iter()
@@ -303,18 +373,34 @@ pub fn render_with<S: Sink>(
         gc_accounts.dedup();
         for account in &gc_accounts {
             if *account != s.service_account_name {
-                out.push(object(
-                    &mut *sink,
+                let from = || {
+                    let r = regs.iter().find(|r| {
+                        r.artifact_gc
+                            .as_ref()
+                            .is_some_and(|gc| gc.service_account_name == *account)
+                    });
+                    (
+                        r.map_or("artifactRepos.artifactGC.serviceAccountName".into(), |r| {
+                            reg_path(r, ".artifactGC.serviceAccountName")
+                        }),
+                        "",
+                    )
+                };
+                em.emit(
                     &ctx.service_account_named(account, ns, tenant, "artifact-gc-service-account"),
-                ));
+                    from,
+                );
             }
         }
         if !gc_accounts.is_empty() {
-            out.push(object(&mut *sink, &ctx.gc_role(ns, tenant)));
-            out.push(object(
-                &mut *sink,
-                &ctx.gc_binding(ns, tenant, &gc_accounts),
-            ));
+            let from = || {
+                (
+                    "artifactRepos.serviceAccountName".into(),
+                    "<serviceAccountName>-artifact-gc",
+                )
+            };
+            em.emit(&ctx.gc_role(ns, tenant), from);
+            em.emit(&ctx.gc_binding(ns, tenant, &gc_accounts), from);
         }
         if model.default_repository.is_some()
             || regs
@@ -326,21 +412,28 @@ pub fn render_with<S: Sink>(
                 &cm,
                 &format!("namespace `{ns}` with {} registrations", regs.len()),
                 false,
-                &mut problems,
+                &mut em.problems,
             );
-            out.push(object(&mut *sink, &cm));
+            em.emit(&cm, || ("artifactRepos.configMapName".into(), ""));
         }
-        out.push(object(&mut *sink, &ctx.executor_role(ns, tenant)));
-        out.push(object(&mut *sink, &ctx.executor_binding(ns, tenant)));
+        let from = || ("artifactRepos.executorRoleName".into(), "");
+        em.emit(&ctx.executor_role(ns, tenant), from);
+        em.emit(&ctx.executor_binding(ns, tenant), from);
         if let Some(role) = &s.reader_role_name {
-            out.push(object(&mut *sink, &ctx.reader_binding(role, ns, tenant)));
+            em.emit(&ctx.reader_binding(role, ns, tenant), || {
+                (
+                    "artifactRepos.readerRole.name".into(),
+                    "<readerRole.name>-<namespace>",
+                )
+            });
         }
         // The ExternalSecret behind a repository whose credentials come from Vault; one per Secret
         // (a data bucket with the artifact bucket's Vault path shares its Secret).
         let mut made = std::collections::BTreeSet::new();
         let mut vault_secret = |repo: Option<&crate::model::Repository>,
                                 tenant: Option<&str>,
-                                registration: Option<&str>| {
+                                registration: Option<&str>,
+                                from: &dyn Fn() -> String| {
             if let Some(Credentials::Vault {
                 path,
                 secret_name,
@@ -349,21 +442,33 @@ pub fn render_with<S: Sink>(
                 && made.insert(secret_name.clone())
             {
                 let es = ctx.external_secret(secret_name, path, data, ns, tenant, registration);
-                out.push(object(&mut *sink, &es));
+                em.emit(&es, || (from(), ""));
             }
         };
-        vault_secret(model.default_repository.as_ref(), tenant, None);
+        vault_secret(model.default_repository.as_ref(), tenant, None, &|| {
+            "s3.secretName".into()
+        });
         for r in regs {
-            vault_secret(r.repository.as_ref(), Some(&r.tenant), Some(&r.name));
-            vault_secret(r.data_repository.as_ref(), Some(&r.tenant), Some(&r.name));
+            vault_secret(
+                r.repository.as_ref(),
+                Some(&r.tenant),
+                Some(&r.name),
+                &|| reg_path(r, ".artifactBucket.secretName"),
+            );
+            vault_secret(
+                r.data_repository.as_ref(),
+                Some(&r.tenant),
+                Some(&r.name),
+                &|| reg_path(r, ".dataBucket.secretName"),
+            );
         }
         for r in regs {
             if let Some(wt) = ctx.workflow_template(r) {
-                out.push(object(&mut *sink, &wt));
+                em.emit(&wt, || (reg_path(r, ".name"), ""));
             }
         }
     }
-    problems.into_result()?;
+    let out = em.finish()?;
     // The kind's rank is looked up once per object, not once per comparison.
     type Keyed<O> = ((usize, String), (Identity, O));
     let mut keyed: Vec<Keyed<S::Out>> = out

@@ -302,10 +302,17 @@ impl Ctx<'_> {
             None,
         );
         if self.model.default_repository.is_some() {
-            metadata
-                .annotations
-                .get_or_insert_with(BTreeMap::new)
-                .insert(DEFAULT_REPOSITORY_ANNOTATION.into(), s.default_key.clone());
+            let annotations = metadata.annotations.get_or_insert_with(BTreeMap::new);
+            annotations.insert(DEFAULT_REPOSITORY_ANNOTATION.into(), s.default_key.clone());
+            // The values accepted that ref-less workflows do not read this default (`check`).
+            if s.config_map_name != crate::rules::argo::DEFAULT_CONFIGMAP
+                && s.allow_ref_less_lookup_break
+            {
+                annotations.insert(
+                    crate::rules::k8s::REF_LESS_LOOKUP_BREAK_ANNOTATION.into(),
+                    "true".into(),
+                );
+            }
         }
         // Only a tenant's ConfigMap: its namespace is where its workflows run and mount Secrets.
         if in_workflow_namespace {

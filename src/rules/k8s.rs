@@ -34,6 +34,12 @@ pub const EXISTING_SECRETS_ANNOTATION: &str = "artifact-repos/existing-secrets";
 /// does not report them missing.
 pub const EXISTING_TEMPLATES_ANNOTATION: &str = "artifact-repos/existing-templates";
 
+/// On a repositories ConfigMap named other than `artifact-repositories` that carries the default
+/// repository: the values accepted (`artifactRepos.allowRefLessLookupBreak: true`) that workflows
+/// without `artifactRepositoryRef` do not get that default. `check` does not report such a
+/// ConfigMap (`ref-less-default-unread`).
+pub const REF_LESS_LOOKUP_BREAK_ANNOTATION: &str = "artifact-repos/allow-ref-less-lookup-break";
+
 /// Labels set on every generated object; `commonLabels` may not use these prefixes.
 pub mod labels {
     pub const NAME: &str = "app.kubernetes.io/name";
@@ -168,6 +174,17 @@ pub fn label_key(s: &str) -> Result<(), String> {
         );
     }
     label_value(name).map_err(|e| format!("has a name that {e}"))
+}
+
+/// The rule a generated object's `metadata.name` follows, by kind: a Namespace's name is a DNS-1123
+/// label (63); every other kind the tool writes (ServiceAccount, ConfigMap, Role, RoleBinding,
+/// ExternalSecret, WorkflowTemplate) is held to a DNS-1123 subdomain (253). Render checks every
+/// name it emits against this, in one place (#11, class 10).
+pub fn object_name(kind: &str, name: &str) -> Result<(), String> {
+    match kind {
+        "Namespace" => dns_label(name),
+        _ => dns_subdomain(name),
+    }
 }
 
 pub fn is_dns1123_label(s: &str) -> bool {

@@ -682,7 +682,17 @@ pub mod settings {
         "configMapName",
         Default::Str(argo::DEFAULT_CONFIGMAP),
         Rule::DnsSubdomain,
-        "every repositories ConfigMap, and the ref's `configMap`",
+        "every repositories ConfigMap, and the ref's `configMap`; with a default repository (`s3.enabled`), anything but `artifact-repositories` is an error unless `allowRefLessLookupBreak` (Argo reads a namespace's default only from `artifact-repositories`)",
+    );
+    pub const ALLOW_REF_LESS_LOOKUP_BREAK: Field = b(
+        "allowRefLessLookupBreak",
+        Default::Bool(false),
+        "accept a `configMapName` other than `artifact-repositories` together with a default repository: workflows without `artifactRepositoryRef` then do not get that default (Argo's ref-less lookup reads only `artifact-repositories`); the generated WorkflowTemplates, which set the ref, still work",
+    );
+    pub const STRICT: Field = b(
+        "strict",
+        Default::Bool(false),
+        "every warning is an error (exit 2, nothing written), as with `render --strict` / `post-render --strict`: the switch for Helm, which hides a successful post-renderer's stderr",
     );
     pub const DEFAULT_KEY: Field = s(
         "defaultKey",
@@ -809,6 +819,7 @@ pub mod settings {
     pub const FIELDS: &[Field] = &[
         CONTROLLER_NAMESPACE,
         CONFIG_MAP_NAME,
+        ALLOW_REF_LESS_LOOKUP_BREAK,
         DEFAULT_KEY,
         ARGO_VERSION,
         LAYOUT,
@@ -826,6 +837,7 @@ pub mod settings {
         NAMESPACES,
         ARTIFACT_GC,
         COMMON_LABELS,
+        STRICT,
     ];
 
     pub const READER_ROLE_ENABLED: Field = b(

@@ -106,3 +106,28 @@ pub fn nothing_to_render(sources: &[&str], with_set: bool, merged: &Node) -> Pro
     );
     p
 }
+
+/// Whether the values ask for strict mode (`artifactRepos.strict: true`): every warning is an
+/// error. Read off the merged tree, not the model, so that warnings found before or beside
+/// validation (a skipped file, a carrier that generates nothing) count too; the validator checks
+/// the field's type.
+pub fn strict(values: &Node) -> bool {
+    matches!(
+        values.get("artifactRepos").and_then(|a| a.get("strict")),
+        Some(Node::Bool(true))
+    )
+}
+
+/// Strict mode (#11, class 8): Helm drops a successful post-renderer's stderr, so a warning there
+/// is seen by nobody; under `--strict` or `artifactRepos.strict: true` every warning is an error
+/// instead, said to be one because of `switch`. `Ok` when there are no warnings.
+pub fn strict_errors(warnings: &[crate::error::Problem], switch: &str) -> Result<(), Problems> {
+    let mut p = Problems::default();
+    for w in warnings {
+        p.push(
+            w.path.clone(),
+            format!("{} (a warning, an error under {switch})", w.message),
+        );
+    }
+    p.into_result()
+}

@@ -267,6 +267,8 @@ pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
     let default_repository = read_default(&mut r, values.get("s3"), &known);
     let (registrations, identities) =
         read_registrations(&mut r, values.get("repoRegistrations"), &known);
+    ref_less_lookup(&mut r, &known, default_repository.is_some());
+    registrations_without_repository(&mut r, values);
     if !r.problems.is_empty() {
         return Err(r.problems);
     }
@@ -277,6 +279,63 @@ pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
         identities,
     };
     Ok((model, r.warnings))
+}
+
+/// A `configMapName` other than the one Argo's ref-less lookup reads, with a default repository:
+/// the default would be written where workflows without `artifactRepositoryRef` never look
+/// (docs/upstream.md, "Argo: how a workflow finds its repository"), so they would silently get the
+/// controller's configured default instead. An error unless acknowledged (#11, class 8); without a
+/// default repository nothing is lost (ref-less workflows get the controller's default either way).
+fn ref_less_lookup(r: &mut Reader, known: &Known, has_default: bool) {
+    let Some(name) = &known.config_map_name else {
+        return;
+    };
+    if name == argo::DEFAULT_CONFIGMAP || !has_default || known.allow_ref_less_lookup_break {
+        return;
+    }
+    r.err(
+        "artifactRepos.configMapName",
+        format!(
+            "{} with a default repository (`s3.enabled: true`) breaks ref-less workflows: Argo reads a namespace's default repository only from the ConfigMap named `{}` (annotated `{}`), so workflows without `artifactRepositoryRef` would not get this default but the controller's configured one (the generated WorkflowTemplates set the ref and would still work); keep `configMapName: {}`, or set `artifactRepos.allowRefLessLookupBreak: true` to accept it",
+            show(name),
+            argo::DEFAULT_CONFIGMAP,
+            argo::DEFAULT_REPOSITORY_ANNOTATION,
+            argo::DEFAULT_CONFIGMAP,
+        ),
+    );
+}
+
+/// A registration without an `artifactBucket` uses the default repository; with no default
+/// enabled it has no repository at all, and its workflows nowhere to store artifacts (#11,
+/// class 10: it rendered silently). Read off the tree, so that a registration with other problems
+/// is reported too, and a default that is enabled but wrong is reported once, as itself.
+fn registrations_without_repository(r: &mut Reader, values: &Node) {
+    let default_enabled = values
+        .get("s3")
+        .and_then(|s| s.get("enabled"))
+        .is_some_and(|e| matches!(e, Node::Bool(true)));
+    if default_enabled {
+        return;
+    }
+    let Some(Node::Seq(items)) = values.get("repoRegistrations") else {
+        return;
+    };
+    for (i, item) in items.iter().enumerate() {
+        let Some(map) = item.as_map() else { continue };
+        if !matches!(map.get("artifactBucket"), None | Some(Node::Null)) {
+            continue;
+        }
+        let name = match map.get("name") {
+            Some(Node::Str(n)) => format!("{} ", show(n)),
+            _ => String::new(),
+        };
+        r.err(
+            &index("repoRegistrations", i),
+            format!(
+                "registration {name}has no repository (no `artifactBucket`, and `s3.enabled` is not true): its workflows would have nowhere to store artifacts; add an `artifactBucket` with a `bucket` and a credential source, or enable the default repository (`s3.enabled: true`, `s3.bucket`)"
+            ),
+        );
+    }
 }
 
 /// The top level is open (an umbrella chart passes all its values), so a key close to one of the
@@ -335,6 +394,9 @@ struct Known {
     identity: WorkloadIdentity,
     /// `artifactRepos.namespaces.<ns>.workloadIdentity`, by namespace.
     namespace_identity: IndexMap<String, WorkloadIdentity>,
+    /// `artifactRepos.configMapName` when valid, and `allowRefLessLookupBreak`.
+    config_map_name: Option<String>,
+    allow_ref_less_lookup_break: bool,
 }
 
 fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Known) {
@@ -360,21 +422,17 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
     let config_map_name = r
         .string(map, path, "configMapName")
         .unwrap_or_else(|| set::CONFIG_MAP_NAME.default_str().into());
-    if r.rule(
+    let config_map_name_ok = r.rule(
         &join(path, "configMapName"),
         &config_map_name,
         k8s::dns_subdomain(&config_map_name),
-    ) && config_map_name != argo::DEFAULT_CONFIGMAP
-    {
-        r.warn(
-            &join(path, "configMapName"),
-            format!(
-                "Argo reads a namespace's default repository only from a ConfigMap named `{}`: with {}, workflows without `artifactRepositoryRef` fall back to the controller's configured default (the generated WorkflowTemplates set the ref and still work)",
-                argo::DEFAULT_CONFIGMAP,
-                show(&config_map_name)
-            ),
-        );
-    }
+    );
+    let allow_ref_less_lookup_break = r
+        .bool(map, path, "allowRefLessLookupBreak")
+        .unwrap_or(false);
+    // Read for its type only: the command line applies it (`values::strict`), to every warning,
+    // those found outside the values too.
+    r.bool(map, path, "strict");
     let default_key = r
         .string(map, path, "defaultKey")
         .unwrap_or_else(|| set::DEFAULT_KEY.default_str().into());
@@ -446,6 +504,8 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
         artifact_gc: None,
         identity: WorkloadIdentity::default(),
         namespace_identity: IndexMap::new(),
+        config_map_name: config_map_name_ok.then(|| config_map_name.clone()),
+        allow_ref_less_lookup_break,
     };
     let layout = match r.string(map, path, "layout").as_deref() {
         None | Some("central") => Layout::Central,
@@ -621,6 +681,7 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
     let settings = Settings {
         controller_namespace,
         config_map_name,
+        allow_ref_less_lookup_break,
         default_key,
         argo_version,
         layout,
@@ -1906,6 +1967,7 @@ fn read_registrations(
             continue;
         }
         out.push(Registration {
+            index: i,
             name: name.unwrap(),
             repo_url: repo_url.unwrap(),
             default_branch,
@@ -2006,6 +2068,9 @@ fn read_ignored(r: &mut Reader, map: &Map, p: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A default repository, for registrations without a bucket of their own.
+    const WITH_DEFAULT: &str = "s3: {enabled: true, bucket: platform-default, useSDKCreds: true}\n";
 
     fn check(yaml: &str) -> Result<(Model, Vec<Problem>), Problems> {
         validate(&crate::yaml::parse_values("t", yaml.as_bytes()).unwrap())
@@ -2172,10 +2237,13 @@ mod tests {
             err.contains("set `namespace`, or `artifactRepos.namespaceRule: repo`"),
             "{err}"
         );
-        let (m, _) = check(&format!("artifactRepos: {{namespaceRule: repo}}\n{regs}")).unwrap();
+        let (m, _) = check(&format!(
+            "{WITH_DEFAULT}artifactRepos: {{namespaceRule: repo}}\n{regs}"
+        ))
+        .unwrap();
         assert_eq!(m.registrations[0].namespace, "wf-bwalsh-nf-hello");
         assert_eq!(m.registrations[0].tenant, "Org-Proj");
-        let (m, _) = check("artifactRepos: {namespaceRule: repo, namespacePrefix: \"\"}\nrepoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: git@github.com:org/repo.git\n").unwrap();
+        let (m, _) = check(&format!("{WITH_DEFAULT}artifactRepos: {{namespaceRule: repo, namespacePrefix: \"\"}}\nrepoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: git@github.com:org/repo.git\n")).unwrap();
         assert_eq!(m.registrations[0].namespace, "org-repo");
         let err = check("artifactRepos: {namespaceRule: repo}\nrepoRegistrations:\n- name: a\n  tenant: t\n  repoUrl: https://example.org/x\n").unwrap_err().to_string();
         assert!(err.contains("repoRegistrations[0].namespace: is not set, and `artifactRepos.namespaceRule: repo` needs `<org>/<repository>` at the end of `repoUrl`"), "{err}");
@@ -2437,7 +2505,7 @@ mod tests {
         // tb: `b` takes the default (IRSA), `c` its own (GKE): one service account, two identities.
         assert!(err.contains("repoRegistrations[2].workloadIdentity: differs from the identity of namespace `tb` set at artifactRepos.workloadIdentity"), "{err}");
         let regs = regs.replace("- {name: b, tenant: tb", "- {name: b, tenant: tc");
-        let (m, _) = check(&format!("{settings}{regs}")).unwrap();
+        let (m, _) = check(&format!("{WITH_DEFAULT}{settings}{regs}")).unwrap();
         assert_eq!(
             m.identity("ta").unwrap().azure_client_id.as_deref(),
             Some("00000000-1111-2222-3333-444444444444")

@@ -1099,3 +1099,475 @@ fn reads_stop_at_their_bound() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Class 8: warnings reach Helm users. Helm drops a successful post-renderer's stderr, so strict
+// mode (`--strict`, `artifactRepos.strict: true`) makes every warning an error; warnings also go
+// to the post-render log file; `check` reports in manifests what render warns about; a
+// `configMapName` that hides the default from ref-less workflows is an error unless acknowledged.
+
+/// Values, each producing exactly one warning, and a piece of that warning's text.
+const WARNING_INPUTS: &[(&str, &str)] = &[
+    (
+        "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: data/team-a/s3\n",
+        "repoRegistrations[0].artifactBucket.externalSecretPath: `data/team-a/s3` starts with `data/`",
+    ),
+    (
+        "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    hostname: minio.example.com\n    insecure: true\n    externalSecretPath: team-a/s3\n    credentialKeys: {caCert: ca.crt}\n",
+        "repoRegistrations[0].artifactBucket.caSecret: Argo uses the CA bundle only over HTTPS",
+    ),
+    (
+        "repoRegistration: []\nrepoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n",
+        "repoRegistration: not read by artifact-repos",
+    ),
+    (
+        "artifactRepos:\n  argoVersion: 3.7\nrepoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n",
+        "artifactRepos.argoVersion: YAML read an unquoted number",
+    ),
+];
+
+/// `values` with `artifactRepos.strict: true` added.
+fn strict_values(values: &str) -> String {
+    if values.contains("artifactRepos:\n") {
+        values.replace("artifactRepos:\n", "artifactRepos:\n  strict: true\n")
+    } else {
+        format!("artifactRepos:\n  strict: true\n{values}")
+    }
+}
+
+#[test]
+fn strict_render_makes_every_warning_an_error() {
+    for (i, (values, warning)) in WARNING_INPUTS.iter().enumerate() {
+        let dir = scratch(&format!("strict-render-{i}"));
+        std::fs::write(dir.join("v.yaml"), values).unwrap();
+        std::fs::write(dir.join("strict.yaml"), strict_values(values)).unwrap();
+        // Without strict: rendered, the warning on stderr.
+        let out = run(&["render", "-f", "v.yaml"], &dir, None);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{values}\n{err}");
+        assert!(err.contains(&format!("warning: {warning}")), "{err}");
+        assert!(!out.stdout.is_empty());
+        // Strict, by flag or by values, in every output form: exit 2, nothing written.
+        for args in [
+            &["render", "-f", "v.yaml", "--strict"][..],
+            &["render", "-f", "v.yaml", "--strict", "-o", "json"],
+            &["render", "-f", "strict.yaml"],
+            &["render", "-f", "strict.yaml", "-o", "json"],
+            &[
+                "render",
+                "-f",
+                "v.yaml",
+                "--set",
+                "artifactRepos.strict=true",
+            ],
+            &["render", "-f", "strict.yaml", "--output-dir", "out"],
+        ] {
+            let out = run(args, &dir, None);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?} {values}\n{err}");
+            assert!(out.stdout.is_empty(), "{args:?}: {}", text(&out.stdout));
+            assert!(
+                err.starts_with("error: 1 problem found\n"),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains(&format!("  {warning}")), "{args:?}: {err}");
+            assert!(err.contains("an error under"), "{args:?}: {err}");
+            assert!(
+                !dir.join("out").exists(),
+                "{args:?}: --output-dir wrote files"
+            );
+        }
+    }
+    // Strict without warnings renders as usual.
+    let clean = "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n";
+    let out = render_values("strict-clean", &strict_values(clean));
+    assert!(out.contains("kind: WorkflowTemplate"), "{out}");
+}
+
+/// A Helm 3 carrier of `values` (JSON).
+fn carrier_of(values: &str) -> String {
+    format!(
+        "---\n# Source: artifact-repos/templates/values-carrier.yaml\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: \"rel-artifact-repos-values\"\nrelease:\n  name: \"rel\"\n  namespace: \"argo\"\nvalues: {values}\n"
+    )
+}
+
+/// A values file as JSON, for a carrier.
+fn json_values(values: &str) -> String {
+    let v: serde_yaml::Value = serde_yaml::from_str(values).unwrap();
+    serde_json::to_string(&v).unwrap()
+}
+
+#[test]
+fn strict_post_render_fails_where_helm_would_hide_the_warning() {
+    for (i, (values, warning)) in WARNING_INPUTS.iter().enumerate() {
+        let dir = scratch(&format!("strict-post-render-{i}"));
+        let plain = carrier_of(&json_values(values));
+        let strict = carrier_of(&json_values(&strict_values(values)));
+        // Without strict: the stream passes, the warning goes to stderr and to the log file.
+        let out = run(
+            &["post-render", "--log-file", "log"],
+            &dir,
+            Some(plain.as_bytes()),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(warning), "{}", text(&out.stderr));
+        let log = std::fs::read_to_string(dir.join("log")).unwrap();
+        assert!(
+            log.contains(&format!("artifact-repos post-render: warning: {warning}")),
+            "{log}"
+        );
+        std::fs::remove_file(dir.join("log")).unwrap();
+        // `--strict`; the values' `strict: true` with `post-render` and with no arguments at all
+        // (Helm 3's `--post-renderer artifact-repos`); each logs the error.
+        for (args, input) in [
+            (
+                &["post-render", "--strict", "--log-file", "log"][..],
+                &plain,
+            ),
+            (&["post-render", "--log-file", "log"], &strict),
+        ] {
+            let out = run(args, &dir, Some(input.as_bytes()));
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(out.stdout.is_empty(), "{args:?}");
+            assert!(
+                err.contains(warning) && err.contains("an error under"),
+                "{err}"
+            );
+            let log = std::fs::read_to_string(dir.join("log")).unwrap();
+            assert!(
+                log.starts_with("artifact-repos post-render: error: 1 problem found\n")
+                    && log.contains(warning),
+                "{log}"
+            );
+            std::fs::remove_file(dir.join("log")).unwrap();
+        }
+        let out = run(&[], &dir, Some(strict.as_bytes()));
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn strict_values_apply_to_the_krm_function_and_the_argo_cd_plugin() {
+    let (values, warning) = WARNING_INPUTS[0];
+    // KRM: the warning becomes an error result; nothing is generated.
+    let list = |values: &str| {
+        format!(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: artifact-repos/v1\n  kind: ValuesCarrier\n  metadata:\n    name: values\n  release:\n    name: rel\n  values: {}\n",
+            json_values(values)
+        )
+    };
+    let dir = scratch("strict-krm");
+    let out = run(&["krm"], &dir, Some(list(values).as_bytes()));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("severity: warning"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(
+        &["krm"],
+        &dir,
+        Some(list(&strict_values(values)).as_bytes()),
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(stdout.contains("severity: error"), "{stdout}");
+    assert!(stdout.contains("starts with `data/`"), "{stdout}");
+    assert!(!stdout.contains("kind: WorkflowTemplate"), "{stdout}");
+    // Argo CD, a values directory: exit 2, nothing on stdout.
+    for (strict, code) in [(false, 0), (true, 2)] {
+        let dir = scratch(&format!("strict-argocd-{strict}"));
+        let v = if strict {
+            strict_values(values)
+        } else {
+            values.to_string()
+        };
+        std::fs::write(dir.join("values.yaml"), v).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_artifact-repos"))
+            .arg("argocd-generate")
+            .current_dir(&dir)
+            .env("ARGOCD_APP_NAME", "app")
+            .env("ARGOCD_APP_NAMESPACE", "argo")
+            .env_remove("ARGOCD_APP_PARAMETERS")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{err}");
+        assert!(err.contains(warning), "{err}");
+        assert_eq!(out.stdout.is_empty(), strict, "{err}");
+    }
+}
+
+#[test]
+fn a_config_map_name_that_hides_the_default_from_ref_less_workflows_is_an_error() {
+    let default =
+        "s3:\n  enabled: true\n  bucket: platform-default\n  externalSecretPath: platform/s3\n";
+    let reg = "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n";
+    for (layout, name) in [("central", "my-repos"), ("tenant", "repos.example.com")] {
+        let dir = scratch(&format!("ref-less-{layout}"));
+        let values =
+            format!("artifactRepos:\n  layout: {layout}\n  configMapName: {name}\n{default}{reg}");
+        std::fs::write(dir.join("v.yaml"), &values).unwrap();
+        let out = run(&["render", "-f", "v.yaml"], &dir, None);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            err.contains(&format!(
+                "  artifactRepos.configMapName: `{name}` with a default repository"
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains("keep `configMapName: artifact-repositories`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("`artifactRepos.allowRefLessLookupBreak: true`"),
+            "{err}"
+        );
+        // Through post-render too.
+        let out = post_render(&carrier_of(&json_values(&values)));
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("artifactRepos.configMapName"));
+        // Acknowledged: rendered without a warning, the ConfigMaps say so, and check agrees.
+        let acked = values.replace(
+            "artifactRepos:\n",
+            "artifactRepos:\n  allowRefLessLookupBreak: true\n",
+        );
+        std::fs::write(dir.join("ack.yaml"), &acked).unwrap();
+        let out = run(&["render", "-f", "ack.yaml", "--strict"], &dir, None);
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+        assert!(
+            stdout.contains("    artifact-repos/allow-ref-less-lookup-break: 'true'\n"),
+            "{stdout}"
+        );
+        std::fs::write(dir.join("out.yaml"), &stdout).unwrap();
+        let out = run(&["check", "out.yaml"], &dir, None);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+        // Without the acknowledgement, check reports each such ConfigMap.
+        std::fs::write(
+            dir.join("bare.yaml"),
+            stdout.replace(
+                "    artifact-repos/allow-ref-less-lookup-break: 'true'\n",
+                "",
+            ),
+        )
+        .unwrap();
+        let out = run(&["check", "bare.yaml"], &dir, None);
+        let report = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{report}");
+        assert!(
+            report.contains(&format!(
+                "finding[ref-less-default-unread]: ConfigMap team-a/{name}"
+            )),
+            "{report}"
+        );
+    }
+    // Without a default repository nothing is lost: no error, no warning.
+    let dir = scratch("ref-less-no-default");
+    std::fs::write(
+        dir.join("v.yaml"),
+        format!("artifactRepos:\n  configMapName: my-repos\n{reg}"),
+    )
+    .unwrap();
+    let out = run(&["render", "-f", "v.yaml", "--strict"], &dir, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The default name with a default repository: fine (guard).
+    render_values("ref-less-default-name", &format!("{default}{reg}"));
+}
+
+#[test]
+fn check_reports_in_manifests_what_render_warns_about() {
+    for (values, code) in [
+        (
+            WARNING_INPUTS[0].0,
+            "finding[vault-data-prefix]: ExternalSecret.external-secrets.io team-a/s3-credentials-app",
+        ),
+        (
+            WARNING_INPUTS[1].0,
+            "finding[ca-secret-over-http]: ConfigMap team-a/artifact-repositories",
+        ),
+    ] {
+        let dir = scratch("check-warnings");
+        std::fs::write(dir.join("v.yaml"), values).unwrap();
+        let out = run(&["render", "-f", "v.yaml"], &dir, None);
+        assert_eq!(out.status.code(), Some(0));
+        std::fs::write(dir.join("out.yaml"), &out.stdout).unwrap();
+        let out = run(&["check", "out.yaml"], &dir, None);
+        let report = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{report}");
+        assert!(report.contains(code), "{report}");
+    }
+    // A hand-written default under another name, in a namespace without `artifact-repositories`.
+    let dir = scratch("check-ref-less");
+    std::fs::write(
+        dir.join("m.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: team-repos\n  namespace: team-b\n  annotations:\n    workflows.argoproj.io/default-artifact-repository: default-v1\ndata:\n  default-v1: |\n    s3:\n      bucket: b\n      endpoint: s3.amazonaws.com\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: team-repos\n  namespace: team-c\n  annotations:\n    workflows.argoproj.io/default-artifact-repository: default-v1\ndata:\n  default-v1: |\n    s3:\n      bucket: b\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: artifact-repositories\n  namespace: team-c\n  annotations:\n    workflows.argoproj.io/default-artifact-repository: default-v1\ndata:\n  default-v1: |\n    s3:\n      bucket: b\n",
+    )
+    .unwrap();
+    let out = run(&["check", "m.yaml"], &dir, None);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!(
+        report.matches("finding[ref-less-default-unread]").count(),
+        1,
+        "{report}"
+    );
+    assert!(report.contains("ConfigMap team-b/team-repos"), "{report}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Class 10: a render that cannot work is an error.
+
+fn render_error(name: &str, values: &str) -> String {
+    let dir = scratch(name);
+    std::fs::write(dir.join("v.yaml"), values).unwrap();
+    let out = run(&["render", "-f", "v.yaml"], &dir, None);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{values}\n{err}");
+    assert!(out.stdout.is_empty());
+    // The same through post-render.
+    let out = post_render(&carrier_of(&json_values(values)));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    err
+}
+
+#[test]
+fn a_registration_without_any_repository_is_an_error() {
+    let reg = |name: &str, bucket: bool| {
+        format!(
+            "- name: {name}\n  repoUrl: https://git.example.com/o/{name}.git\n  tenant: team-{name}\n{}",
+            if bucket {
+                format!(
+                    "  artifactBucket:\n    bucket: {name}-artifacts-bucket\n    externalSecretPath: {name}/s3\n"
+                )
+            } else {
+                String::new()
+            }
+        )
+    };
+    // One registration, no default at all.
+    let err = render_error(
+        "no-repo-1",
+        &format!("repoRegistrations:\n{}", reg("a", false)),
+    );
+    assert!(
+        err.contains("  repoRegistrations[0]: registration `a` has no repository"),
+        "{err}"
+    );
+    assert!(
+        err.contains("add an `artifactBucket`") && err.contains("`s3.enabled: true`"),
+        "{err}"
+    );
+    // The second of three; the default disabled explicitly; an empty bucket entry (`null`).
+    let err = render_error(
+        "no-repo-2",
+        &format!(
+            "s3:\n  enabled: false\n  bucket: platform-default\nrepoRegistrations:\n{}{}{}  artifactBucket: null\n",
+            reg("a", true),
+            reg("b", false),
+            reg("c", false)
+        ),
+    );
+    assert!(err.starts_with("error: 2 problems found\n"), "{err}");
+    assert!(
+        err.contains("  repoRegistrations[1]: registration `b`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  repoRegistrations[2]: registration `c`"),
+        "{err}"
+    );
+    assert!(!err.contains("repoRegistrations[0]"), "{err}");
+    // A data bucket is not where artifacts go.
+    let err = render_error(
+        "no-repo-data",
+        &format!(
+            "repoRegistrations:\n{}  dataBucket:\n    bucket: a-data-bucket\n    externalSecretPath: a/data\n",
+            reg("a", false)
+        ),
+    );
+    assert!(
+        err.contains("  repoRegistrations[0]: registration `a` has no repository"),
+        "{err}"
+    );
+    // Guards: a default repository serves registrations without a bucket.
+    render_values(
+        "no-repo-default",
+        &format!(
+            "s3:\n  enabled: true\n  bucket: platform-default\n  externalSecretPath: p/s3\nrepoRegistrations:\n{}",
+            reg("a", false)
+        ),
+    );
+}
+
+#[test]
+fn a_generated_name_over_its_kinds_limit_is_an_error() {
+    let base = "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n";
+    // The reported case: the reader RoleBinding is `<role>-<namespace>`, 247 + 7 = 254.
+    let role = "r".repeat(247);
+    let err = render_error(
+        "long-binding",
+        &format!("artifactRepos:\n  readerRole:\n    name: {role}\n{base}"),
+    );
+    assert!(err.starts_with("error: 1 problem found\n  artifactRepos.readerRole.name: the generated RoleBinding in namespace `argo-workflows` would be named `rrr"), "{err}");
+    assert!(
+        err.contains(
+            "(built as `<readerRole.name>-<namespace>`), which is 254 characters, more than 253"
+        ),
+        "{err}"
+    );
+    // One problem per field however many objects: three tenants.
+    let three = format!(
+        "artifactRepos:\n  readerRole:\n    name: {}\nrepoRegistrations:\n{}",
+        "r".repeat(240),
+        ["team-aaaaaaaaaa", "team-bbbbbbbbbbb", "team-ccccccccccccc"]
+            .iter()
+            .map(|t| format!("- name: {t}\n  repoUrl: https://git.example.com/o/{t}.git\n  tenant: {t}\n  artifactBucket:\n    bucket: {t}-bucket\n    externalSecretPath: {t}/s3\n"))
+            .collect::<String>()
+    );
+    let err = render_error("long-binding-3", &three);
+    assert!(err.starts_with("error: 1 problem found\n"), "{err}");
+    assert!(err.contains("(and 2 more generated from it)"), "{err}");
+    // The GC Role and binding, `<serviceAccountName>-artifact-gc`: 242 + 12 = 254.
+    let err = render_error(
+        "long-gc-role",
+        &format!(
+            "artifactRepos:\n  serviceAccountName: {}\n  artifactGC:\n    strategy: OnWorkflowCompletion\n{base}",
+            "s".repeat(242)
+        ),
+    );
+    assert!(
+        err.contains(
+            "  artifactRepos.serviceAccountName: the generated Role in namespace `team-a`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("(built as `<serviceAccountName>-artifact-gc`)"),
+        "{err}"
+    );
+    assert!(err.contains("(and 1 more generated from it)"), "{err}");
+    // Guards: exactly at the limit.
+    render_values(
+        "long-binding-253",
+        &format!(
+            "artifactRepos:\n  readerRole:\n    name: {}\n{base}",
+            "r".repeat(246)
+        ),
+    );
+    render_values(
+        "long-gc-role-253",
+        &format!(
+            "artifactRepos:\n  serviceAccountName: {}\n  artifactGC:\n    strategy: OnWorkflowCompletion\n{base}",
+            "s".repeat(241)
+        ),
+    );
+}

@@ -36,6 +36,7 @@ fn all_options(layout: &str, reader: bool) -> Node {
 artifactRepos:
   controllerNamespace: wf-system
   configMapName: artifact-repos-cm
+  allowRefLessLookupBreak: true
   defaultKey: platform-default
   argoVersion: "4.1"
   layout: {layout}

@@ -208,6 +208,17 @@ pub fn values() -> impl Strategy<Value = Node> {
                 .map(|(i, mut e)| {
                     let name = format!("r{i}-{}", names[i]);
                     let name = name[..name.len().min(40)].trim_end_matches('-').to_string();
+                    // Without a default repository, a registration needs a bucket of its own
+                    // (a registration with no repository at all is refused, #11).
+                    if default.is_none() && !e.iter().any(|(k, _)| *k == "artifactBucket") {
+                        e.push((
+                            "artifactBucket",
+                            map(vec![
+                                ("bucket", s(&format!("{name}-bucket"))),
+                                ("useSDKCreds", Node::Bool(true)),
+                            ]),
+                        ));
+                    }
                     e.insert(0, ("name", s(&name)));
                     map(e)
                 })
