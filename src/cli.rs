@@ -857,7 +857,7 @@ fn check(args: CheckArgs) -> Result<u8> {
     let manifests = load_manifests(&[&input])?;
     let report = crate::check::check(&manifests, &options);
     write_stdout([report.to_text().as_bytes()])?;
-    Ok(if report.findings.is_empty() {
+    Ok(if !report.failed() {
         EXIT_OK
     } else {
         EXIT_DIFFERENT

@@ -18,12 +18,13 @@ pub enum Code {
     MissingTaskresultsRbac,
     MissingArtifactGcRbac,
     CrossTenantCredentials,
+    SharedCredentials,
     MissingTemplate,
     ConfigmapTooLarge,
 }
 
 impl Code {
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 16] = [
         Code::UnresolvedRef,
         Code::NoDefaultRepository,
         Code::InvalidRepository,
@@ -37,9 +38,16 @@ impl Code {
         Code::MissingTaskresultsRbac,
         Code::MissingArtifactGcRbac,
         Code::CrossTenantCredentials,
+        Code::SharedCredentials,
         Code::MissingTemplate,
         Code::ConfigmapTooLarge,
     ];
+
+    /// A warning is printed as `warning[NAME]` and does not make `check` exit 1: nothing fails,
+    /// but tenants are not isolated.
+    pub fn is_warning(self) -> bool {
+        matches!(self, Code::SharedCredentials)
+    }
 
     /// The stable name printed as `finding[NAME]`.
     pub fn as_str(self) -> &'static str {
@@ -113,6 +121,11 @@ impl Code {
                 "cross-tenant-credentials",
                 "the workflow selects another tenant's registration, or uses a Secret labelled for another tenant",
                 "artifacts go to another tenant's bucket",
+            ),
+            Code::SharedCredentials => (
+                "shared-credentials",
+                "(a warning: exit 0) one Vault secret (the same `ClusterSecretStore`, `remoteRef.key`) is synced by ExternalSecrets into the namespaces of several tenants (the controller namespace aside)",
+                "every one of those tenants' workflows holds the same credential, so each can read and overwrite the others' artifacts; see Tenant isolation",
             ),
             Code::MissingTemplate => (
                 "missing-template",
