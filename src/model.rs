@@ -155,7 +155,8 @@ impl Repository {
             &crate::values::names::argo_key_join(&tk.prefix, ns),
             &tk.rest,
         );
-        repo.spec.insert(tk.field.into(), serde_json::Value::from(key));
+        repo.spec
+            .insert(tk.field.into(), serde_json::Value::from(key));
         std::borrow::Cow::Owned(repo)
     }
 

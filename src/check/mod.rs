@@ -825,15 +825,25 @@ impl<'a> Checker<'a, '_> {
     fn shared_credentials(&mut self, manifests: &'a [Manifest]) {
         use std::collections::BTreeMap;
         // (store, Vault key) -> (tenant -> namespaces), and the ExternalSecrets, in stream order.
-        type Users<'m> = (BTreeMap<String, BTreeSet<String>>, Vec<(&'m Manifest, String)>);
+        type Users<'m> = (
+            BTreeMap<String, BTreeSet<String>>,
+            Vec<(&'m Manifest, String)>,
+        );
         let mut by_key: BTreeMap<(String, String), Users> = BTreeMap::new();
-        for es in manifests.iter().filter(|m| m.is("external-secrets.io", "ExternalSecret")) {
+        for es in manifests
+            .iter()
+            .filter(|m| m.is("external-secrets.io", "ExternalSecret"))
+        {
             let ns = namespace_of(es);
             if ns == self.options.controller_namespace {
                 continue;
             }
-            let store_kind = es.get(&["spec", "secretStoreRef", "kind"]).and_then(Node::as_str);
-            let Some(store) = es.get(&["spec", "secretStoreRef", "name"]).and_then(Node::as_str)
+            let store_kind = es
+                .get(&["spec", "secretStoreRef", "kind"])
+                .and_then(Node::as_str);
+            let Some(store) = es
+                .get(&["spec", "secretStoreRef", "name"])
+                .and_then(Node::as_str)
             else {
                 continue;
             };
@@ -844,7 +854,11 @@ impl<'a> Checker<'a, '_> {
             for (list, at) in [("data", "remoteRef"), ("dataFrom", "extract")] {
                 if let Some(Node::Seq(items)) = es.get(&["spec", list]) {
                     for (i, item) in items.iter().enumerate() {
-                        if let Some(k) = item.get(at).and_then(|r| r.get("key")).and_then(Node::as_str) {
+                        if let Some(k) = item
+                            .get(at)
+                            .and_then(|r| r.get("key"))
+                            .and_then(Node::as_str)
+                        {
                             keys.push((k.to_string(), format!("spec.{list}[{i}].{at}.key")));
                         }
                     }
@@ -853,7 +867,11 @@ impl<'a> Checker<'a, '_> {
             let tenant = tenant_of(es);
             for (key, field) in keys {
                 let users = by_key.entry((store.to_string(), key)).or_default();
-                users.0.entry(tenant.clone()).or_default().insert(ns.clone());
+                users
+                    .0
+                    .entry(tenant.clone())
+                    .or_default()
+                    .insert(ns.clone());
                 if !users.1.iter().any(|(m, _)| std::ptr::eq(*m, es)) {
                     users.1.push((es, field));
                 }

@@ -781,7 +781,10 @@ fn default_key_format(stream: &str, namespace: &str) -> String {
     } else {
         "keyFormat"
     };
-    repo[backend][field].as_str().unwrap_or_default().to_string()
+    repo[backend][field]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -804,7 +807,10 @@ fn each_tenant_namespace_writes_the_default_under_its_own_prefix() {
     let out = render_values(
         "prefix-per-tenant-format",
         &ISOLATED
-            .replace("  keyPrefix: argo\n", "  keyFormat: \"{{workflow.uid}}/{{pod.name}}\"\n")
+            .replace(
+                "  keyPrefix: argo\n",
+                "  keyFormat: \"{{workflow.uid}}/{{pod.name}}\"\n",
+            )
             .replace("s3:\n", "artifactRepos:\n  layout: tenant\ns3:\n"),
     );
     assert_eq!(
@@ -873,11 +879,20 @@ fn a_vault_path_template_gives_each_namespace_its_own_credential() {
     // a registration's own bucket takes the template too.
     let values = ISOLATED
         .replace("{namespace}", "{tenant}/s3")
-        .replace("s3:\n  enabled", "artifactRepos:\n  externalSecrets:\n    pathPrefix: kv\ns3:\n  enabled")
-        .replace("  tenant: team-a\n", "  tenant: org/team-a\n  namespace: team-a\n")
+        .replace(
+            "s3:\n  enabled",
+            "artifactRepos:\n  externalSecrets:\n    pathPrefix: kv\ns3:\n  enabled",
+        )
+        .replace(
+            "  tenant: team-a\n",
+            "  tenant: org/team-a\n  namespace: team-a\n",
+        )
         + "- name: app-c\n  repoUrl: https://git.example.com/o/app-c.git\n  tenant: team-c\n  artifactBucket:\n    bucket: team-c-artifacts\n    externalSecretPath: tenants/{tenant}/{namespace}\n";
     let out = render_values("vault-template-tenant", &values);
-    assert_eq!(vault_keys(&out, "team-a"), ["kv/argo/artifacts/org-team-a/s3"; 2]);
+    assert_eq!(
+        vault_keys(&out, "team-a"),
+        ["kv/argo/artifacts/org-team-a/s3"; 2]
+    );
     let mut c = vault_keys(&out, "team-c");
     c.sort();
     assert_eq!(
@@ -971,26 +986,34 @@ fn render_warns_when_the_default_is_shared_by_several_tenants() {
         "{err}"
     );
     assert!(err.contains("`s3.keyPrefixPerTenant: true`"), "{err}");
-    assert!(err.contains("`{namespace}` in `s3.externalSecretPath`"), "{err}");
+    assert!(
+        err.contains("`{namespace}` in `s3.externalSecretPath`"),
+        "{err}"
+    );
     // Half isolated: only what is missing is named.
     let (_, err) = render_both(
         "shared-keys",
         &ISOLATED.replace("  keyPrefixPerTenant: true\n", ""),
     );
-    assert!(err.contains("every namespace writes under the same keys"), "{err}");
-    assert!(!err.contains("one Vault credential"), "{err}");
-    let (_, err) = render_both(
-        "shared-credential",
-        &ISOLATED.replace("/{namespace}", ""),
+    assert!(
+        err.contains("every namespace writes under the same keys"),
+        "{err}"
     );
+    assert!(!err.contains("one Vault credential"), "{err}");
+    let (_, err) = render_both("shared-credential", &ISOLATED.replace("/{namespace}", ""));
     assert!(err.contains("one Vault credential"), "{err}");
     assert!(!err.contains("same keys"), "{err}");
     // Quiet: isolated; a keyFormat of its own with `{{workflow.namespace}}`; one tenant.
     for values in [
         ISOLATED.to_string(),
-        ISOLATED
-            .replace("  keyPrefixPerTenant: true\n", "  keyFormat: \"{{workflow.namespace}}/{{workflow.name}}\"\n"),
-        ISOLATED.replace("  tenant: team-b\n", "  tenant: team-a\n  namespace: team-a\n"),
+        ISOLATED.replace(
+            "  keyPrefixPerTenant: true\n",
+            "  keyFormat: \"{{workflow.namespace}}/{{workflow.name}}\"\n",
+        ),
+        ISOLATED.replace(
+            "  tenant: team-b\n",
+            "  tenant: team-a\n  namespace: team-a\n",
+        ),
     ] {
         let (_, err) = render_both("isolated", &values);
         assert!(!err.contains("warning"), "{values}: {err}");
@@ -1006,15 +1029,15 @@ fn check_rendered(name: &str, values: &str) -> (i32, String) {
 
 #[test]
 fn check_reports_credentials_shared_across_tenants() {
-    let (code, out) = check_rendered(
-        "check-shared",
-        &ISOLATED.replace("/{namespace}", ""),
-    );
+    let (code, out) = check_rendered("check-shared", &ISOLATED.replace("/{namespace}", ""));
     // A warning: exit 0, but said.
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("warning[shared-credentials]: ExternalSecret.external-secrets.io team-a/s3-credentials-default"), "{out}");
     assert!(out.contains("Vault secret `argo/artifacts` (ClusterSecretStore `vault`) is synced into 2 namespaces of 2 tenants: `team-a`, `team-b`"), "{out}");
-    assert!(out.contains("also: ExternalSecret.external-secrets.io team-b/s3-credentials-default"), "{out}");
+    assert!(
+        out.contains("also: ExternalSecret.external-secrets.io team-b/s3-credentials-default"),
+        "{out}"
+    );
     assert!(out.ends_with("no findings, 1 warning\n"), "{out}");
     // Registrations' own buckets on one Vault secret, too.
     let (_, out) = check_rendered(
@@ -1104,14 +1127,22 @@ fn policies_grant_each_credential_only_its_own_prefix() {
         .iter()
         .find(|s| s["Action"] == serde_json::json!(["s3:ListBucket"]))
         .unwrap();
-    assert_eq!(list["Resource"], serde_json::json!(["arn:aws:s3:::platform-artifacts"]));
+    assert_eq!(
+        list["Resource"],
+        serde_json::json!(["arn:aws:s3:::platform-artifacts"])
+    );
     assert_eq!(
         list["Condition"]["StringLike"]["s3:prefix"],
         serde_json::json!(["argo/team-a/", "argo/team-a/*"])
     );
     let objects = statements
         .iter()
-        .find(|s| s["Action"].as_array().unwrap().contains(&"s3:PutObject".into()))
+        .find(|s| {
+            s["Action"]
+                .as_array()
+                .unwrap()
+                .contains(&"s3:PutObject".into())
+        })
         .unwrap();
     assert_eq!(
         objects["Action"],
@@ -1136,9 +1167,15 @@ fn policies_follow_the_format_the_credentials_and_the_buckets() {
     let china = ISOLATED.replace("us-east-1", "cn-north-1");
     let (_, aws, _, _) = policies("policies-aws", &china, &["--format", "aws"]);
     let (_, minio, _, _) = policies("policies-minio", &china, &["--format", "minio"]);
-    assert!(aws.contains("arn:aws-cn:s3:::platform-artifacts/argo/team-a/*"), "{aws}");
+    assert!(
+        aws.contains("arn:aws-cn:s3:::platform-artifacts/argo/team-a/*"),
+        "{aws}"
+    );
     assert!(!aws.contains("arn:aws:s3"), "{aws}");
-    assert!(minio.contains("arn:aws:s3:::platform-artifacts/argo/team-a/*"), "{minio}");
+    assert!(
+        minio.contains("arn:aws:s3:::platform-artifacts/argo/team-a/*"),
+        "{minio}"
+    );
     // A shared credential: one policy reaching every namespace's keys, and a note saying so.
     let (code, out, err, _) = policies(
         "policies-shared",
@@ -1151,7 +1188,10 @@ fn policies_follow_the_format_the_credentials_and_the_buckets() {
         shared["namespaces"],
         serde_json::json!(["argo-workflows", "team-a", "team-b"])
     );
-    assert!(err.contains("note: policy `argo-artifacts`: one credential"), "{err}");
+    assert!(
+        err.contains("note: policy `argo-artifacts`: one credential"),
+        "{err}"
+    );
     // A registration's own bucket (whole bucket: no literal prefix) and its data bucket (read only).
     let values = "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n  dataBucket:\n    bucket: reference-data\n    keyPrefix: genomes\n    existingSecret: data-reader\n- name: gcs\n  repoUrl: https://git.example.com/o/gcs.git\n  tenant: team-b\n  artifactBucket:\n    gcs:\n      bucket: team-b\n";
     let (code, out, err, _) = policies("policies-own", values, &[]);
@@ -1159,14 +1199,22 @@ fn policies_follow_the_format_the_credentials_and_the_buckets() {
     let own = policy_named(&out, "team-a-s3");
     let s = own["policy"]["Statement"].as_array().unwrap();
     assert!(s.iter().all(|x| x.get("Condition").is_none()), "{own:#}");
-    assert!(own.to_string().contains("arn:aws:s3:::team-a-artifacts/*"), "{own:#}");
+    assert!(
+        own.to_string().contains("arn:aws:s3:::team-a-artifacts/*"),
+        "{own:#}"
+    );
     let data = policy_named(&out, "team-a-data-reader");
     assert_eq!(data["credential"], "secret team-a/data-reader");
     let objects = data["policy"]["Statement"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|x| x["Action"].as_array().unwrap().contains(&"s3:GetObject".into()))
+        .find(|x| {
+            x["Action"]
+                .as_array()
+                .unwrap()
+                .contains(&"s3:GetObject".into())
+        })
         .unwrap()
         .clone();
     assert_eq!(objects["Action"], serde_json::json!(["s3:GetObject"]));
@@ -1174,7 +1222,10 @@ fn policies_follow_the_format_the_credentials_and_the_buckets() {
         objects["Resource"],
         serde_json::json!(["arn:aws:s3:::reference-data/genomes/*"])
     );
-    assert!(err.contains("registration `gcs`: a `gcs` repository; policies are written for S3"), "{err}");
+    assert!(
+        err.contains("registration `gcs`: a `gcs` repository; policies are written for S3"),
+        "{err}"
+    );
     // --output-dir: one policy document per file.
     let (code, out, err, dir) = policies("policies-dir", ISOLATED, &["--output-dir", "out"]);
     assert_eq!(code, 0, "{err}");
