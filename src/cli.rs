@@ -78,6 +78,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print a Workflow that runs a WorkflowTemplate with a chosen artifact repository
     Workflow(WorkflowArgs),
+    /// Print a least-privilege bucket policy (AWS IAM or MinIO) per credential of the values
+    Policies(PoliciesArgs),
     /// Print the JSON schema of the values this tool reads (charts/artifact-repos/values.schema.json)
     Schema,
     /// Print shell completions
@@ -235,6 +237,28 @@ pub struct WorkflowArgs {
     pub form: WorkflowForm,
 }
 
+/// `policies --format`.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PolicyFormat {
+    /// AWS IAM (ARNs in the partition of the bucket's region)
+    #[default]
+    Aws,
+    /// MinIO (`mc admin policy create`; ARNs `arn:aws:s3:::`)
+    Minio,
+}
+
+#[derive(Args, Debug)]
+pub struct PoliciesArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Policy language dialect
+    #[arg(long, value_enum, default_value_t)]
+    pub format: PolicyFormat,
+    /// Write one `<name>.json` policy document per credential into DIR instead of the list on stdout
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
 /// `workflow --form`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WorkflowForm {
@@ -293,6 +317,7 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
         Command::Check(a) => check(a),
         Command::Explain(a) => explain(a),
         Command::Workflow(a) => workflow(a),
+        Command::Policies(a) => policies(a),
         Command::Schema => write_stdout([crate::schema::values_schema().as_bytes()]),
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -530,6 +555,43 @@ fn render(args: RenderArgs) -> Result<u8> {
         return Ok(if current { EXIT_OK } else { EXIT_DIFFERENT });
     }
     write_stdout(docs.iter().flat_map(|d| [&b"---\n"[..], d.yaml.as_bytes()]))
+}
+
+/// `policies`: the values' model, one least-privilege policy per credential.
+fn policies(args: PoliciesArgs) -> Result<u8> {
+    let inputs = read_inputs(&args.values)?;
+    print_warnings(&inputs.warnings);
+    let sources = inputs.values;
+    let mut merged =
+        crate::values::merge_sources(&sources, &args.values.set, &args.values.set_string)?;
+    let origins = crate::values::reporeg::append(&mut merged, inputs.registrations);
+    let (model, warnings) =
+        crate::values::validate::validate(&merged).map_err(|p| origins.relabel(p))?;
+    print_warnings(&origins.relabel_warnings(warnings));
+    let format = match args.format {
+        PolicyFormat::Aws => crate::policies::Format::Aws,
+        PolicyFormat::Minio => crate::policies::Format::Minio,
+    };
+    let (policies, notes) = crate::policies::policies(&model, format);
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
+    if policies.is_empty() {
+        let mut p = Problems::default();
+        p.push("values", "no S3 repository is used by any namespace: there is no policy to write (the default repository needs `s3.enabled: true` and registrations that use it)");
+        return Err(p.into());
+    }
+    let Some(dir) = &args.output_dir else {
+        return write_stdout([crate::policies::to_json(&policies).as_bytes()]);
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
+    for p in &policies {
+        let path = dir.join(format!("{}.json", p.name));
+        std::fs::write(&path, crate::policies::document_json(p))
+            .with_context(|| format!("writing `{}`", path.display()))?;
+    }
+    eprintln!("wrote {} policies to `{}`", policies.len(), dir.display());
+    Ok(EXIT_OK)
 }
 
 /// Reads the whole stream Helm sends, runs the post-renderer, and writes the result at once.
@@ -900,7 +962,7 @@ fn check(args: CheckArgs) -> Result<u8> {
     let manifests = load_manifests(&[&input])?;
     let report = crate::check::check(&manifests, &options);
     write_stdout([report.to_text().as_bytes()])?;
-    Ok(if report.findings.is_empty() {
+    Ok(if !report.failed() {
         EXIT_OK
     } else {
         EXIT_DIFFERENT

@@ -178,6 +178,16 @@ pub const EXIT_CODES: &[(Option<&str>, ExitCodes)] = &[
             (2, "error: bad input; nothing is written to stdout"),
         ],
     ),
+    (
+        Some("policies"),
+        &[
+            (0, "the policies were written"),
+            (
+                2,
+                "error: bad input, or no S3 repository to write a policy for; nothing is written to stdout",
+            ),
+        ],
+    ),
 ];
 
 /// One problem with the user's input.

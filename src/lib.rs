@@ -19,6 +19,7 @@ pub mod krm;
 pub mod manifests;
 pub mod model;
 pub mod outdir;
+pub mod policies;
 pub mod postrender;
 pub mod render;
 pub mod rules;

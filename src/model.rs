@@ -124,6 +124,78 @@ pub struct Repository {
     /// Secrets the repository references that the user manages (an `existingSecret`, or `{name,
     /// key}` written in the values): they must exist in every namespace that uses it.
     pub user_secrets: Vec<String>,
+    /// The default repository's per-tenant key layout (`s3.keyPrefixPerTenant`); `None` elsewhere.
+    pub tenant_key: Option<TenantKey>,
+}
+
+/// `s3.keyPrefixPerTenant`: the default repository's key template is written per namespace as
+/// `<prefix>/<namespace>/<rest>` (joined as Argo joins keys, `path.Join`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantKey {
+    /// The backend's key template field (`keyFormat`, `blobNameFormat`).
+    pub field: &'static str,
+    /// The bucket-level prefix (`keyPrefix`), before the namespace.
+    pub prefix: String,
+    /// The key template after the namespace (`keyFormat`, else Argo's default).
+    pub rest: String,
+}
+
+/// What stands for the namespace in the central ConfigMap, which serves every namespace: Argo
+/// substitutes its global variables into `keyFormat` (`workflow.namespace` is one).
+pub const WORKFLOW_NAMESPACE_VARIABLE: &str = "{{workflow.namespace}}";
+
+impl Repository {
+    /// The repository as the workflows of `namespace` see it (`None`: the central ConfigMap's,
+    /// which serves every namespace): with `keyPrefixPerTenant`, its key template under the
+    /// namespace's own prefix.
+    pub fn for_namespace(&self, namespace: Option<&str>) -> std::borrow::Cow<'_, Repository> {
+        let Some(tk) = &self.tenant_key else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let ns = namespace.unwrap_or(WORKFLOW_NAMESPACE_VARIABLE);
+        let mut repo = self.clone();
+        let key = crate::values::names::argo_key_join(
+            &crate::values::names::argo_key_join(&tk.prefix, ns),
+            &tk.rest,
+        );
+        repo.spec
+            .insert(tk.field.into(), serde_json::Value::from(key));
+        std::borrow::Cow::Owned(repo)
+    }
+
+    /// True when each namespace writes under keys of its own: `keyPrefixPerTenant`, or a key
+    /// template holding `{{workflow.namespace}}`.
+    pub fn keys_per_namespace(&self) -> bool {
+        self.tenant_key.is_some()
+            || self
+                .spec
+                .values()
+                .filter_map(|v| v.as_str())
+                .any(|v| v.contains(WORKFLOW_NAMESPACE_VARIABLE))
+    }
+}
+
+/// The placeholders of a Vault path template (`externalSecretPath`), with what they stand for.
+pub const VAULT_PLACEHOLDERS: &[(&str, &str)] = &[
+    ("namespace", "the namespace the ExternalSecret is in"),
+    (
+        "tenant",
+        "the tenant of that namespace, its `artifact-repos/tenant` label; in the controller namespace, its own name",
+    ),
+];
+
+/// A Vault path template with its placeholders replaced (`{namespace}`, `{tenant}`).
+pub fn expand_vault_path(template: &str, namespace: &str, tenant: &str) -> String {
+    template
+        .replace("{namespace}", namespace)
+        .replace("{tenant}", tenant)
+}
+
+/// True when a Vault path is a template (holds a placeholder).
+pub fn is_vault_template(path: &str) -> bool {
+    VAULT_PLACEHOLDERS
+        .iter()
+        .any(|(p, _)| path.contains(&format!("{{{p}}}")))
 }
 
 /// The cloud identity of a tenant's pods: annotations on its service accounts (IRSA, GKE), plus the

@@ -18,6 +18,7 @@ pub enum Code {
     MissingTaskresultsRbac,
     MissingArtifactGcRbac,
     CrossTenantCredentials,
+    SharedCredentials,
     MissingTemplate,
     ConfigmapTooLarge,
     RefLessDefaultUnread,
@@ -26,7 +27,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 18] = [
+    pub const ALL: [Code; 19] = [
         Code::UnresolvedRef,
         Code::NoDefaultRepository,
         Code::InvalidRepository,
@@ -40,12 +41,19 @@ impl Code {
         Code::MissingTaskresultsRbac,
         Code::MissingArtifactGcRbac,
         Code::CrossTenantCredentials,
+        Code::SharedCredentials,
         Code::MissingTemplate,
         Code::ConfigmapTooLarge,
         Code::RefLessDefaultUnread,
         Code::CaSecretOverHttp,
         Code::VaultDataPrefix,
     ];
+
+    /// A warning is printed as `warning[NAME]` and does not make `check` exit 1: nothing fails,
+    /// but tenants are not isolated.
+    pub fn is_warning(self) -> bool {
+        matches!(self, Code::SharedCredentials)
+    }
 
     /// The stable name printed as `finding[NAME]`.
     pub fn as_str(self) -> &'static str {
@@ -119,6 +127,11 @@ impl Code {
                 "cross-tenant-credentials",
                 "the workflow selects another tenant's registration, or uses a Secret labelled for another tenant",
                 "artifacts go to another tenant's bucket",
+            ),
+            Code::SharedCredentials => (
+                "shared-credentials",
+                "(a warning: exit 0) one Vault secret (the same `ClusterSecretStore`, `remoteRef.key`) is synced by ExternalSecrets into the namespaces of several tenants (the controller namespace aside)",
+                "every one of those tenants' workflows holds the same credential, so each can read and overwrite the others' artifacts; see Tenant isolation",
             ),
             Code::MissingTemplate => (
                 "missing-template",

@@ -112,8 +112,15 @@ impl Report {
         };
         for f in &self.findings {
             line(format!(
-                "finding[{}]: {} ({})",
-                f.code, f.object, f.location
+                "{}[{}]: {} ({})",
+                if f.code.is_warning() {
+                    "warning"
+                } else {
+                    "finding"
+                },
+                f.code,
+                f.object,
+                f.location
             ));
             line(format!("  field: {}", f.field));
             line(format!("  problem: {}", f.problem));
@@ -124,9 +131,10 @@ impl Report {
             }
             line(String::new());
         }
-        let n = self.findings.len();
+        let w = self.warnings();
+        let n = self.findings.len() - w;
         out.push_str(&format!(
-            "checked {} workflow object{} and {} ConfigMap{}: {}\n",
+            "checked {} workflow object{} and {} ConfigMap{}: {}{}\n",
             self.workflows,
             plural(self.workflows),
             self.configmaps,
@@ -135,9 +143,24 @@ impl Report {
                 "no findings".to_string()
             } else {
                 format!("{n} finding{}", plural(n))
+            },
+            if w == 0 {
+                String::new()
+            } else {
+                format!(", {w} warning{}", plural(w))
             }
         ));
         out
+    }
+
+    /// Findings that are warnings (`Code::is_warning`).
+    pub fn warnings(&self) -> usize {
+        self.findings.iter().filter(|f| f.code.is_warning()).count()
+    }
+
+    /// True when a finding other than a warning was found: `check` exits 1.
+    pub fn failed(&self) -> bool {
+        self.findings.len() > self.warnings()
     }
 }
 
@@ -871,6 +894,89 @@ impl<'a> Checker<'a, '_> {
         }
     }
 
+    /// One Vault secret synced into the namespaces of several tenants (issue #11, class 12). Only
+    /// through a `ClusterSecretStore`: a namespaced `SecretStore` of one name may point elsewhere
+    /// in each namespace. The controller namespace is the platform's, not a tenant's.
+    fn shared_credentials(&mut self, manifests: &'a [Manifest]) {
+        use std::collections::BTreeMap;
+        // (store, Vault key) -> (tenant -> namespaces), and the ExternalSecrets, in stream order.
+        type Users<'m> = (
+            BTreeMap<String, BTreeSet<String>>,
+            Vec<(&'m Manifest, String)>,
+        );
+        let mut by_key: BTreeMap<(String, String), Users> = BTreeMap::new();
+        for es in manifests
+            .iter()
+            .filter(|m| m.is("external-secrets.io", "ExternalSecret"))
+        {
+            let ns = namespace_of(es);
+            if ns == self.options.controller_namespace {
+                continue;
+            }
+            let store_kind = es
+                .get(&["spec", "secretStoreRef", "kind"])
+                .and_then(Node::as_str);
+            let Some(store) = es
+                .get(&["spec", "secretStoreRef", "name"])
+                .and_then(Node::as_str)
+            else {
+                continue;
+            };
+            if store_kind != Some("ClusterSecretStore") {
+                continue;
+            }
+            let mut keys: Vec<(String, String)> = Vec::new();
+            for (list, at) in [("data", "remoteRef"), ("dataFrom", "extract")] {
+                if let Some(Node::Seq(items)) = es.get(&["spec", list]) {
+                    for (i, item) in items.iter().enumerate() {
+                        if let Some(k) = item
+                            .get(at)
+                            .and_then(|r| r.get("key"))
+                            .and_then(Node::as_str)
+                        {
+                            keys.push((k.to_string(), format!("spec.{list}[{i}].{at}.key")));
+                        }
+                    }
+                }
+            }
+            let tenant = tenant_of(es);
+            for (key, field) in keys {
+                let users = by_key.entry((store.to_string(), key)).or_default();
+                users
+                    .0
+                    .entry(tenant.clone())
+                    .or_default()
+                    .insert(ns.clone());
+                if !users.1.iter().any(|(m, _)| std::ptr::eq(*m, es)) {
+                    users.1.push((es, field));
+                }
+            }
+        }
+        for ((store, key), (tenants, users)) in by_key {
+            if tenants.len() < 2 {
+                continue;
+            }
+            let namespaces: BTreeSet<&String> = tenants.values().flatten().collect();
+            let dedup = format!("shared-credentials {store} {key}");
+            for (m, f) in &users {
+                self.add(
+                    Some(dedup.clone()),
+                    Code::SharedCredentials,
+                    m,
+                    f.clone(),
+                    format!(
+                        "Vault secret `{key}` (ClusterSecretStore `{store}`) is synced into {} namespaces of {} tenants: {}",
+                        namespaces.len(),
+                        tenants.len(),
+                        list(&namespaces.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                    ),
+                    "each of these tenants' workflows holds the same credential: any of them can read and overwrite the others' artifacts".into(),
+                    "give each tenant its own credential: for the default repository, `s3.externalSecretPath` with `{namespace}` (and `s3.keyPrefixPerTenant: true`); `artifact-repos policies` prints each credential's least-privilege bucket policy".into(),
+                );
+            }
+        }
+    }
+
     /// Every step or task `templateRef` of a workload names a template that exists: a
     /// WorkflowTemplate in the workload's namespace (a ClusterWorkflowTemplate with `clusterScope`)
     /// holding the named template. A namespaced ref of a ClusterWorkflowTemplate resolves where it
@@ -1014,6 +1120,7 @@ pub fn check(manifests: &[Manifest], options: &Options) -> Report {
     {
         c.vault_data_prefix(es);
     }
+    c.shared_credentials(manifests);
     Report {
         findings: c.findings,
         workflows,

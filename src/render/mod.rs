@@ -336,8 +336,10 @@ pub fn render_with<S: Sink>(
             data,
         }) = model.default_repository.as_ref().map(|d| &d.credentials)
         {
-            // Not a tenant's Secret: no tenant label, no registration.
-            let es = ctx.external_secret(secret_name, path, data, cns, None, None);
+            // Not a tenant's Secret: no tenant label, no registration. A `{tenant}` in the path
+            // stands for the controller namespace itself there.
+            let path = crate::model::expand_vault_path(path, cns, cns);
+            let es = ctx.external_secret(secret_name, &path, data, cns, None, None);
             em.emit(&es, || ("s3.secretName".into(), ""));
         }
     }
@@ -441,7 +443,10 @@ pub fn render_with<S: Sink>(
             }) = repo.map(|x| &x.credentials)
                 && made.insert(secret_name.clone())
             {
-                let es = ctx.external_secret(secret_name, path, data, ns, tenant, registration);
+                // A Vault path template (`{namespace}`, `{tenant}`): this namespace's credential.
+                // The validator made sure a `{tenant}` here has one tenant to stand for.
+                let path = crate::model::expand_vault_path(path, ns, tenant.unwrap_or(ns));
+                let es = ctx.external_secret(secret_name, &path, data, ns, tenant, registration);
                 em.emit(&es, || (from(), ""));
             }
         };

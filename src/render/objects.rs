@@ -264,7 +264,14 @@ impl Ctx<'_> {
         let s = self.settings();
         let mut data = BTreeMap::new();
         let mut index: Vec<(&str, ArtifactRepository)> = Vec::new();
-        if let Some(d) = &self.model.default_repository {
+        // With `keyPrefixPerTenant`, the default's keys are the namespace's own: literal here, Argo's
+        // `{{workflow.namespace}}` in the central ConfigMap, which serves every namespace.
+        let default = self
+            .model
+            .default_repository
+            .as_ref()
+            .map(|d| d.for_namespace(in_workflow_namespace.then_some(namespace)));
+        if let Some(d) = &default {
             let doc = crate::yaml::to_yaml(&self.repository(d));
             data.insert(s.default_key.clone(), doc.clone());
             data.insert(repository_key(DEFAULT_NAME), doc);

@@ -493,7 +493,7 @@ pub mod repository {
         "externalSecretPath",
         Default::None,
         Rule::VaultPath,
-        "credentials from Vault (relative to the store's mount, no `data/`) through an ExternalSecret",
+        "credentials from Vault (relative to the store's mount, no `data/`) through an ExternalSecret; `{namespace}` and `{tenant}` in it are replaced per namespace, so each tenant namespace pulls its own credential (see [Tenant isolation](#tenant-isolation))",
     );
     pub const EXISTING_SECRET: Field = s(
         "existingSecret",
@@ -548,6 +548,11 @@ pub mod repository {
         "enabled",
         Default::Bool(false),
         "render the platform default repository; when `false`, nothing else in the section is required",
+    );
+    pub const KEY_PREFIX_PER_TENANT: Field = b(
+        "keyPrefixPerTenant",
+        Default::Bool(false),
+        "every tenant namespace writes the default repository under its own prefix, `<keyPrefix>/<namespace>/<keyFormat>`: literal in each namespace's ConfigMap, `{{workflow.namespace}}` in the central one (see [Tenant isolation](#tenant-isolation))",
     );
 
     const fn argo(key: &'static str, ty: argo::FieldType, doc: &'static str) -> Field {
@@ -655,7 +660,7 @@ pub static ARTIFACT_BUCKET: Section = Section {
 pub static S3: Section = Section {
     required_when: Some("enabled"),
     groups: &[
-        &[repository::ENABLED],
+        &[repository::ENABLED, repository::KEY_PREFIX_PER_TENANT],
         &[repository::HOSTNAME, repository::ENDPOINT_FIELD],
         repository::FIELDS,
         repository::ARGO_S3,
@@ -1095,13 +1100,14 @@ pub fn readme_table(name: &str) -> Option<String> {
         "values-bucket" => {
             rows(&ARTIFACT_BUCKET, "", &mut out);
             let mut s3_only = Vec::new();
-            let f = repository::ENABLED;
-            s3_only.push(format!(
-                "| `{}` (`s3` only) | {} | {} |",
-                f.key,
-                default_text(&f),
-                f.doc
-            ));
+            for f in [repository::ENABLED, repository::KEY_PREFIX_PER_TENANT] {
+                s3_only.push(format!(
+                    "| `{}` (`s3` only) | {} | {} |",
+                    f.key,
+                    default_text(&f),
+                    f.doc
+                ));
+            }
             out.extend(s3_only);
         }
         "values-settings" => rows(&SETTINGS, "", &mut out),

@@ -199,6 +199,46 @@ pub fn vault_path(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The placeholders of a Vault path template: each `{...}` must be one of
+/// `model::VAULT_PLACEHOLDERS` (`{namespace}`, `{tenant}`), and braces come in pairs.
+pub fn vault_template(s: &str) -> Result<(), String> {
+    let valid = || {
+        crate::model::VAULT_PLACEHOLDERS
+            .iter()
+            .map(|(p, what)| format!("`{{{p}}}` ({what})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut rest = s;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest[open..].starts_with('}') {
+            return Err(format!(
+                "has a `}}` without its `{{`; the placeholders of a Vault path are {}",
+                valid()
+            ));
+        }
+        let Some(len) = rest[open..].find('}') else {
+            return Err(format!(
+                "has a `{{` without its `}}`; the placeholders of a Vault path are {}",
+                valid()
+            ));
+        };
+        let name = &rest[open + 1..open + len];
+        if !crate::model::VAULT_PLACEHOLDERS
+            .iter()
+            .any(|(p, _)| *p == name)
+        {
+            return Err(format!(
+                "has the unknown placeholder `{{{}}}`; the placeholders of a Vault path are {}",
+                name.escape_debug(),
+                valid()
+            ));
+        }
+        rest = &rest[open + len + 1..];
+    }
+    Ok(())
+}
+
 /// A Go duration as ESO parses `refreshInterval`: `1h`, `15m`, `1h30m`, `0`.
 pub fn go_duration(s: &str) -> Result<(), String> {
     if s == "0" {

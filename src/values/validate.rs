@@ -12,6 +12,7 @@ use crate::rules::argo::{self, ArgoVersion};
 use crate::rules::k8s;
 use crate::yaml::Node;
 use indexmap::IndexMap;
+use std::collections::BTreeSet;
 
 pub use super::fields::SECTIONS;
 use super::fields::{self as f, Section, registration as reg, repository as repo, settings as set};
@@ -269,6 +270,9 @@ pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
         read_registrations(&mut r, values.get("repoRegistrations"), &known);
     ref_less_lookup(&mut r, &known, default_repository.is_some());
     registrations_without_repository(&mut r, values);
+    if let Some(d) = &default_repository {
+        default_isolation(&mut r, d, &registrations);
+    }
     if !r.problems.is_empty() {
         return Err(r.problems);
     }
@@ -333,6 +337,60 @@ fn registrations_without_repository(r: &mut Reader, values: &Node) {
             &index("repoRegistrations", i),
             format!(
                 "registration {name}has no repository (no `artifactBucket`, and `s3.enabled` is not true): its workflows would have nowhere to store artifacts; add an `artifactBucket` with a `bucket` and a credential source, or enable the default repository (`s3.enabled: true`, `s3.bucket`)"
+            ),
+        );
+    }
+}
+
+/// The default repository serves every tenant namespace (issue #11, class 12). A `{tenant}` in its
+/// Vault path needs one tenant per namespace; a default shared by several tenants, with one
+/// credential or one key space for all, is a warning pointing to the isolation settings.
+fn default_isolation(r: &mut Reader, d: &Repository, registrations: &[Registration]) {
+    let mut tenants_of: std::collections::BTreeMap<&str, BTreeSet<&str>> = Default::default();
+    for reg in registrations {
+        tenants_of
+            .entry(&reg.namespace)
+            .or_default()
+            .insert(&reg.tenant);
+    }
+    let vault = match &d.credentials {
+        Credentials::Vault { path, .. } => Some(path.as_str()),
+        _ => None,
+    };
+    if let Some(p) = vault.filter(|p| p.contains("{tenant}")) {
+        for (ns, tenants) in &tenants_of {
+            if tenants.len() > 1 {
+                r.err(
+                    "s3.externalSecretPath",
+                    format!(
+                        "{} names `{{tenant}}`, but namespace {} holds the registrations of several tenants ({}), which share its one Secret; use `{{namespace}}`, or give each tenant a namespace of its own",
+                        show(p),
+                        show(ns),
+                        tenants.iter().map(|t| show(t)).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    let tenants: BTreeSet<&str> = tenants_of.values().flatten().copied().collect();
+    if tenants_of.len() < 2 || tenants.len() < 2 {
+        return;
+    }
+    let mut missing = Vec::new();
+    if vault.is_some_and(|p| !crate::model::is_vault_template(p)) {
+        missing.push("one Vault credential is synced into every namespace, so any tenant can read and overwrite every other tenant's artifacts: put `{namespace}` in `s3.externalSecretPath` so each namespace pulls its own (`artifact-repos policies` prints each one's bucket policy)");
+    }
+    if !d.keys_per_namespace() {
+        missing.push("every namespace writes under the same keys (workflows of one name in two namespaces overwrite each other's artifacts): set `s3.keyPrefixPerTenant: true`");
+    }
+    if !missing.is_empty() {
+        r.warn(
+            "s3",
+            format!(
+                "the default repository is shared by {} tenants in {} namespaces; {} (README: Tenant isolation)",
+                tenants.len(),
+                tenants_of.len(),
+                missing.join("; and ")
             ),
         );
     }
@@ -1049,6 +1107,7 @@ fn read_bucket(
         spec: order(spec, backend.fields),
         credentials,
         user_secrets,
+        tenant_key: None,
     })
 }
 
@@ -1464,7 +1523,10 @@ fn fill_credentials(
     };
     let credentials = if let Some(p) = &conv.vault {
         let vp = join(path, "externalSecretPath");
-        if r.rule(&vp, p, names::vault_path(p)) && p.starts_with("data/") {
+        if r.rule(&vp, p, names::vault_path(p))
+            && r.rule(&vp, p, names::vault_template(p))
+            && p.starts_with("data/")
+        {
             r.warn(&vp, format!("{} starts with `data/`: with a Vault KV v2 store whose `path` is the mount, `remoteRef.key` is relative to the mount and without `data/`", show(p)));
         }
         let name = match &conv.secret_name {
@@ -1677,13 +1739,47 @@ fn read_default(r: &mut Reader, node: Option<&Node>, known: &Known) -> Option<Re
         r.keys(map, path, &f::S3, "");
         return None;
     }
+    let per_tenant = r.bool(map, path, "keyPrefixPerTenant").unwrap_or(false);
     let default_secret_name = format!("{}default", f::SECRET_PREFIX);
     let kind = BucketKind {
         endpoint_key: "endpoint",
         known: &f::S3,
         default_secret_name: &default_secret_name,
     };
-    read_bucket(r, map, path, &kind, known)
+    let mut repo = read_bucket(r, map, path, &kind, known)?;
+    if per_tenant {
+        repo.tenant_key = Some(tenant_key(map, &mut repo));
+    }
+    Some(repo)
+}
+
+/// `s3.keyPrefixPerTenant`: where the namespace goes in the default's key template. The seed's
+/// shape: after `keyPrefix`, before `keyFormat` (or Argo's default template); Argo's shape: before
+/// the block's key template, or after its (deprecated) `keyPrefix` when it has none, as Argo
+/// joins them (`IntoArtifactLocation`).
+fn tenant_key(map: &Map, repo: &mut Repository) -> TenantKey {
+    let text = |m: &Map, k: &str| m.get(k).and_then(Node::as_str).map(str::to_string);
+    let backend = argo::backend(repo.backend).expect("a backend key");
+    let field = backend.key_format.unwrap_or("keyFormat");
+    let (prefix, format) = match map.get(repo.backend).and_then(Node::as_map) {
+        Some(block) => {
+            let format = text(block, field);
+            let prefix = if format.is_none() {
+                text(block, "keyPrefix")
+            } else {
+                None
+            };
+            (prefix, format)
+        }
+        None => (text(map, "keyPrefix"), text(map, "keyFormat")),
+    };
+    // Written as `keyFormat`, which Argo prefers to `keyPrefix`.
+    repo.spec.remove("keyPrefix");
+    TenantKey {
+        field,
+        prefix: prefix.unwrap_or_default(),
+        rest: format.unwrap_or_else(|| ARGO_KEY_FORMAT.into()),
+    }
 }
 
 /// `artifactGC`: `None` when absent or wrong.

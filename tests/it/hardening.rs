@@ -1571,3 +1571,516 @@ fn a_generated_name_over_its_kinds_limit_is_an_error() {
         ),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Class 12: tenants do not share credentials. The default repository can give each tenant
+// namespace its own key prefix and its own credential; `policies` prints each credential's
+// least-privilege bucket policy; `check` warns about a credential synced to several tenants.
+
+/// Two tenants in two namespaces on the default repository, isolated.
+const ISOLATED: &str = "s3:
+  enabled: true
+  bucket: platform-artifacts
+  region: us-east-1
+  keyPrefix: argo
+  keyPrefixPerTenant: true
+  externalSecretPath: argo/artifacts/{namespace}
+repoRegistrations:
+- name: app-a
+  repoUrl: https://git.example.com/o/app-a.git
+  tenant: team-a
+- name: app-b
+  repoUrl: https://git.example.com/o/app-b.git
+  tenant: team-b
+";
+
+/// The documents of a stream of `kind` in `namespace`.
+fn docs_of(stream: &str, kind: &str, namespace: &str) -> Vec<serde_yaml::Value> {
+    stream
+        .split("---\n")
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| serde_yaml::from_str::<serde_yaml::Value>(d).unwrap())
+        .filter(|d| d["kind"] == kind && d["metadata"]["namespace"] == namespace)
+        .collect()
+}
+
+/// The default repository's `keyFormat` in the ConfigMap of `namespace`.
+fn default_key_format(stream: &str, namespace: &str) -> String {
+    let cm = &docs_of(stream, "ConfigMap", namespace)[0];
+    let repo: serde_yaml::Value =
+        serde_yaml::from_str(cm["data"]["default-v1"].as_str().unwrap()).unwrap();
+    let backend = ["s3", "gcs", "azure"]
+        .into_iter()
+        .find(|b| !repo[*b].is_null())
+        .unwrap();
+    let field = if backend == "azure" {
+        "blobNameFormat"
+    } else {
+        "keyFormat"
+    };
+    repo[backend][field]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn each_tenant_namespace_writes_the_default_under_its_own_prefix() {
+    let out = render_values("prefix-per-tenant", ISOLATED);
+    assert_eq!(
+        default_key_format(&out, "team-a"),
+        "argo/team-a/{{workflow.name}}/{{pod.name}}"
+    );
+    assert_eq!(
+        default_key_format(&out, "team-b"),
+        "argo/team-b/{{workflow.name}}/{{pod.name}}"
+    );
+    // The central ConfigMap serves every namespace: Argo's variable, not a literal.
+    assert_eq!(
+        default_key_format(&out, "argo-workflows"),
+        "argo/{{workflow.namespace}}/{{workflow.name}}/{{pod.name}}"
+    );
+    // keyFormat without keyPrefix, the tenant layout (no central ConfigMap).
+    let out = render_values(
+        "prefix-per-tenant-format",
+        &ISOLATED
+            .replace(
+                "  keyPrefix: argo\n",
+                "  keyFormat: \"{{workflow.uid}}/{{pod.name}}\"\n",
+            )
+            .replace("s3:\n", "artifactRepos:\n  layout: tenant\ns3:\n"),
+    );
+    assert_eq!(
+        default_key_format(&out, "team-a"),
+        "team-a/{{workflow.uid}}/{{pod.name}}"
+    );
+    assert!(docs_of(&out, "ConfigMap", "argo-workflows").is_empty());
+    // Argo's shape: the block's own keyFormat, and its deprecated keyPrefix (dropped for keyFormat).
+    for (block, want) in [
+        (
+            "    keyFormat: \"wf/{{workflow.name}}\"\n",
+            "team-b/wf/{{workflow.name}}",
+        ),
+        (
+            "    keyPrefix: old\n",
+            "old/team-b/{{workflow.name}}/{{pod.name}}",
+        ),
+    ] {
+        let values = format!(
+            "s3:\n  enabled: true\n  keyPrefixPerTenant: true\n  s3:\n    endpoint: minio.example.com:9000\n    bucket: platform-artifacts\n    insecure: true\n    accessKeySecret: {{name: s3, key: a}}\n    secretKeySecret: {{name: s3, key: s}}\n{block}repoRegistrations:\n- name: app-b\n  repoUrl: https://git.example.com/o/app-b.git\n  tenant: team-b\n"
+        );
+        let out = render_values("prefix-per-tenant-argo", &values);
+        assert_eq!(default_key_format(&out, "team-b"), want, "{out}");
+        assert!(!out.contains("keyPrefix"), "{out}");
+    }
+    // Another backend: Azure's key template is `blobNameFormat`.
+    let out = render_values(
+        "prefix-per-tenant-azure",
+        "s3:\n  enabled: true\n  keyPrefixPerTenant: true\n  azure:\n    endpoint: https://acct.blob.core.windows.net\n    container: artifacts\n    useSDKCreds: true\nrepoRegistrations:\n- name: app-a\n  repoUrl: https://git.example.com/o/app-a.git\n  tenant: team-a\n",
+    );
+    assert_eq!(
+        default_key_format(&out, "team-a"),
+        "team-a/{{workflow.name}}/{{pod.name}}"
+    );
+    // The independent validator accepts the stream (every key Argo knows, every Secret produced).
+    let (report, code) = support::validate_text(&render_values("prefix-validate", ISOLATED), &[]);
+    assert_eq!(code, 0, "{report:#}");
+}
+
+/// The Vault keys of the ExternalSecrets of `namespace`.
+fn vault_keys(stream: &str, namespace: &str) -> Vec<String> {
+    docs_of(stream, "ExternalSecret", namespace)
+        .iter()
+        .flat_map(|es| {
+            es["spec"]["data"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|d| d["remoteRef"]["key"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn a_vault_path_template_gives_each_namespace_its_own_credential() {
+    let out = render_values("vault-template", ISOLATED);
+    assert_eq!(vault_keys(&out, "team-a"), ["argo/artifacts/team-a"; 2]);
+    assert_eq!(vault_keys(&out, "team-b"), ["argo/artifacts/team-b"; 2]);
+    // The central layout's Secret for ref-less workflows in the controller namespace.
+    assert_eq!(
+        vault_keys(&out, "argo-workflows"),
+        ["argo/artifacts/argo-workflows"; 2]
+    );
+    // `{tenant}` (the tenant label: `org/team-a` becomes `org-team-a`), under the store's pathPrefix;
+    // a registration's own bucket takes the template too.
+    let values = ISOLATED
+        .replace("{namespace}", "{tenant}/s3")
+        .replace(
+            "s3:\n  enabled",
+            "artifactRepos:\n  externalSecrets:\n    pathPrefix: kv\ns3:\n  enabled",
+        )
+        .replace(
+            "  tenant: team-a\n",
+            "  tenant: org/team-a\n  namespace: team-a\n",
+        )
+        + "- name: app-c\n  repoUrl: https://git.example.com/o/app-c.git\n  tenant: team-c\n  artifactBucket:\n    bucket: team-c-artifacts\n    externalSecretPath: tenants/{tenant}/{namespace}\n";
+    let out = render_values("vault-template-tenant", &values);
+    assert_eq!(
+        vault_keys(&out, "team-a"),
+        ["kv/argo/artifacts/org-team-a/s3"; 2]
+    );
+    let mut c = vault_keys(&out, "team-c");
+    c.sort();
+    assert_eq!(
+        c,
+        [
+            "kv/argo/artifacts/team-c/s3",
+            "kv/argo/artifacts/team-c/s3",
+            "kv/tenants/team-c/team-c",
+            "kv/tenants/team-c/team-c"
+        ]
+    );
+    assert_eq!(
+        vault_keys(&out, "argo-workflows"),
+        ["kv/argo/artifacts/argo-workflows/s3"; 2]
+    );
+}
+
+#[test]
+fn vault_path_templates_are_validated() {
+    for (path, want) in [
+        (
+            "argo/{team}",
+            "s3.externalSecretPath: `argo/{team}` has the unknown placeholder `{team}`; the placeholders of a Vault path are `{namespace}`",
+        ),
+        (
+            "argo/{NAMESPACE}/s3",
+            "has the unknown placeholder `{NAMESPACE}`",
+        ),
+        ("argo/{namespace", "has a `{` without its `}`"),
+        ("argo/namespace}", "has a `}` without its `{`"),
+        ("argo/{}", "has the unknown placeholder `{}`"),
+    ] {
+        let dir = scratch("vault-template-bad");
+        std::fs::write(
+            dir.join("v.yaml"),
+            ISOLATED.replace("argo/artifacts/{namespace}", path),
+        )
+        .unwrap();
+        let out = run(&["render", "-f", "v.yaml"], &dir, None);
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        assert!(out.stdout.is_empty(), "{path}");
+        let err = text(&out.stderr);
+        assert!(err.contains(want), "{path}: {err}");
+        assert!(err.contains("`{tenant}`"), "{path}: {err}");
+    }
+    // A registration's path is checked the same way.
+    let dir = scratch("vault-template-bad-reg");
+    std::fs::write(dir.join("v.yaml"), "repoRegistrations:\n- name: a\n  repoUrl: https://git.example.com/o/a.git\n  tenant: t\n  artifactBucket:\n    bucket: team-artifacts\n    externalSecretPath: x/{registration}\n").unwrap();
+    let out = run(&["render", "-f", "v.yaml"], &dir, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("repoRegistrations[0].artifactBucket.externalSecretPath: `x/{registration}` has the unknown placeholder `{registration}`"),
+        "{}",
+        text(&out.stderr)
+    );
+    // `{tenant}` needs one tenant per namespace: two tenants sharing one would share its Secret.
+    let dir = scratch("vault-template-two-tenants");
+    std::fs::write(
+        dir.join("v.yaml"),
+        ISOLATED.replace("{namespace}", "{tenant}")
+            + "- name: app-c\n  repoUrl: https://git.example.com/o/app-c.git\n  tenant: team-c\n  namespace: team-b\n",
+    )
+    .unwrap();
+    let out = run(&["render", "-f", "v.yaml"], &dir, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("s3.externalSecretPath: `argo/artifacts/{tenant}` names `{tenant}`, but namespace `team-b` holds the registrations of several tenants (`team-b`, `team-c`)"), "{}", text(&out.stderr));
+}
+
+/// Renders `values` and returns (stdout, stderr), exit 0.
+fn render_both(name: &str, values: &str) -> (String, String) {
+    let dir = scratch(name);
+    std::fs::write(dir.join("v.yaml"), values).unwrap();
+    let out = run(&["render", "-f", "v.yaml"], &dir, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    (text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn render_warns_when_the_default_is_shared_by_several_tenants() {
+    // The seed's values keep working as they are, with a warning naming the settings.
+    let out = run(
+        &["render", "-f", "examples/seed-values.yaml"],
+        support::root(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning: s3: the default repository is shared by 2 tenants in 2 namespaces; one Vault credential is synced into every namespace"),
+        "{err}"
+    );
+    assert!(err.contains("`s3.keyPrefixPerTenant: true`"), "{err}");
+    assert!(
+        err.contains("`{namespace}` in `s3.externalSecretPath`"),
+        "{err}"
+    );
+    // Half isolated: only what is missing is named.
+    let (_, err) = render_both(
+        "shared-keys",
+        &ISOLATED.replace("  keyPrefixPerTenant: true\n", ""),
+    );
+    assert!(
+        err.contains("every namespace writes under the same keys"),
+        "{err}"
+    );
+    assert!(!err.contains("one Vault credential"), "{err}");
+    let (_, err) = render_both("shared-credential", &ISOLATED.replace("/{namespace}", ""));
+    assert!(err.contains("one Vault credential"), "{err}");
+    assert!(!err.contains("same keys"), "{err}");
+    // Quiet: isolated; a keyFormat of its own with `{{workflow.namespace}}`; one tenant.
+    for values in [
+        ISOLATED.to_string(),
+        ISOLATED.replace(
+            "  keyPrefixPerTenant: true\n",
+            "  keyFormat: \"{{workflow.namespace}}/{{workflow.name}}\"\n",
+        ),
+        ISOLATED.replace(
+            "  tenant: team-b\n",
+            "  tenant: team-a\n  namespace: team-a\n",
+        ),
+    ] {
+        let (_, err) = render_both("isolated", &values);
+        assert!(!err.contains("warning"), "{values}: {err}");
+    }
+}
+
+/// Renders `values` (in `dir`) and runs `check` on the output.
+fn check_rendered(name: &str, values: &str) -> (i32, String) {
+    let (stream, _) = render_both(name, values);
+    let out = run(&["check"], &scratch(name), Some(stream.as_bytes()));
+    (out.status.code().unwrap(), text(&out.stdout))
+}
+
+#[test]
+fn check_reports_credentials_shared_across_tenants() {
+    let (code, out) = check_rendered("check-shared", &ISOLATED.replace("/{namespace}", ""));
+    // A warning: exit 0, but said.
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("warning[shared-credentials]: ExternalSecret.external-secrets.io team-a/s3-credentials-default"), "{out}");
+    assert!(out.contains("Vault secret `argo/artifacts` (ClusterSecretStore `vault`) is synced into 2 namespaces of 2 tenants: `team-a`, `team-b`"), "{out}");
+    assert!(
+        out.contains("also: ExternalSecret.external-secrets.io team-b/s3-credentials-default"),
+        "{out}"
+    );
+    assert!(out.ends_with("no findings, 1 warning\n"), "{out}");
+    // Registrations' own buckets on one Vault secret, too.
+    let (_, out) = check_rendered(
+        "check-shared-own",
+        "repoRegistrations:\n- name: a\n  repoUrl: https://git.example.com/o/a.git\n  tenant: team-a\n  artifactBucket:\n    bucket: shared-artifacts\n    externalSecretPath: shared/s3\n- name: b\n  repoUrl: https://git.example.com/o/b.git\n  tenant: team-b\n  artifactBucket:\n    bucket: shared-artifacts\n    externalSecretPath: shared/s3\n",
+    );
+    assert!(out.contains("warning[shared-credentials]: ExternalSecret.external-secrets.io team-a/s3-credentials-a"), "{out}");
+    // Quiet: per-tenant credentials; one tenant in two namespaces; a namespaced SecretStore
+    // (one name may point at a different Vault in each namespace).
+    for (name, values) in [
+        ("check-isolated", ISOLATED.to_string()),
+        (
+            "check-one-tenant",
+            ISOLATED
+                .replace("/{namespace}", "")
+                .replace("  tenant: team-b\n", "  tenant: team-a\n  namespace: team-b\n"),
+        ),
+        (
+            "check-secret-store",
+            ISOLATED.replace("/{namespace}", "").replace(
+                "s3:\n  enabled",
+                "artifactRepos:\n  externalSecrets:\n    storeRef:\n      kind: SecretStore\ns3:\n  enabled",
+            ),
+        ),
+    ] {
+        let (code, out) = check_rendered(name, &values);
+        assert_eq!(code, 0, "{name}: {out}");
+        assert!(!out.contains("shared-credentials"), "{name}: {out}");
+    }
+}
+
+/// Runs `policies` on `values` with `args`; returns (exit code, stdout, stderr).
+fn policies(name: &str, values: &str, args: &[&str]) -> (i32, String, String, PathBuf) {
+    let dir = scratch(name);
+    std::fs::write(dir.join("v.yaml"), values).unwrap();
+    let mut all = vec!["policies", "-f", "v.yaml"];
+    all.extend_from_slice(args);
+    let out = run(&all, &dir, None);
+    (
+        out.status.code().unwrap(),
+        text(&out.stdout),
+        text(&out.stderr),
+        dir,
+    )
+}
+
+/// The policy of the credential named `name` in `policies`' stdout.
+fn policy_named(out: &str, name: &str) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_str(out).unwrap();
+    v["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no policy {name}: {out}"))
+        .clone()
+}
+
+#[test]
+fn policies_grant_each_credential_only_its_own_prefix() {
+    let (code, out, err, _) = policies("policies", ISOLATED, &[]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = v["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "argo-artifacts-argo-workflows",
+            "argo-artifacts-team-a",
+            "argo-artifacts-team-b"
+        ]
+    );
+    let a = policy_named(&out, "argo-artifacts-team-a");
+    assert_eq!(
+        a["credential"],
+        "vault ClusterSecretStore/vault argo/artifacts/team-a"
+    );
+    assert_eq!(a["namespaces"], serde_json::json!(["team-a"]));
+    let statements = a["policy"]["Statement"].as_array().unwrap();
+    assert_eq!(a["policy"]["Version"], "2012-10-17");
+    let list = statements
+        .iter()
+        .find(|s| s["Action"] == serde_json::json!(["s3:ListBucket"]))
+        .unwrap();
+    assert_eq!(
+        list["Resource"],
+        serde_json::json!(["arn:aws:s3:::platform-artifacts"])
+    );
+    assert_eq!(
+        list["Condition"]["StringLike"]["s3:prefix"],
+        serde_json::json!(["argo/team-a/", "argo/team-a/*"])
+    );
+    let objects = statements
+        .iter()
+        .find(|s| {
+            s["Action"]
+                .as_array()
+                .unwrap()
+                .contains(&"s3:PutObject".into())
+        })
+        .unwrap();
+    assert_eq!(
+        objects["Action"],
+        serde_json::json!(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"])
+    );
+    assert_eq!(
+        objects["Resource"],
+        serde_json::json!(["arn:aws:s3:::platform-artifacts/argo/team-a/*"])
+    );
+    // Nothing reaches another tenant's keys, nor the whole bucket.
+    assert!(!a.to_string().contains("team-b"), "{a:#}");
+    assert!(!a.to_string().contains("platform-artifacts/*"), "{a:#}");
+    assert!(err.is_empty(), "{err}");
+    // The same bytes every time.
+    let (_, again, _, _) = policies("policies-again", ISOLATED, &[]);
+    assert_eq!(out, again);
+}
+
+#[test]
+fn policies_follow_the_format_the_credentials_and_the_buckets() {
+    // AWS ARNs carry the region's partition; MinIO's are always `arn:aws`.
+    let china = ISOLATED.replace("us-east-1", "cn-north-1");
+    let (_, aws, _, _) = policies("policies-aws", &china, &["--format", "aws"]);
+    let (_, minio, _, _) = policies("policies-minio", &china, &["--format", "minio"]);
+    assert!(
+        aws.contains("arn:aws-cn:s3:::platform-artifacts/argo/team-a/*"),
+        "{aws}"
+    );
+    assert!(!aws.contains("arn:aws:s3"), "{aws}");
+    assert!(
+        minio.contains("arn:aws:s3:::platform-artifacts/argo/team-a/*"),
+        "{minio}"
+    );
+    // A shared credential: one policy reaching every namespace's keys, and a note saying so.
+    let (code, out, err, _) = policies(
+        "policies-shared",
+        &ISOLATED.replace("/{namespace}", ""),
+        &[],
+    );
+    assert_eq!(code, 0);
+    let shared = policy_named(&out, "argo-artifacts");
+    assert_eq!(
+        shared["namespaces"],
+        serde_json::json!(["argo-workflows", "team-a", "team-b"])
+    );
+    assert!(
+        err.contains("note: policy `argo-artifacts`: one credential"),
+        "{err}"
+    );
+    // A registration's own bucket (whole bucket: no literal prefix) and its data bucket (read only).
+    let values = "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n  dataBucket:\n    bucket: reference-data\n    keyPrefix: genomes\n    existingSecret: data-reader\n- name: gcs\n  repoUrl: https://git.example.com/o/gcs.git\n  tenant: team-b\n  artifactBucket:\n    gcs:\n      bucket: team-b\n";
+    let (code, out, err, _) = policies("policies-own", values, &[]);
+    assert_eq!(code, 0, "{err}");
+    let own = policy_named(&out, "team-a-s3");
+    let s = own["policy"]["Statement"].as_array().unwrap();
+    assert!(s.iter().all(|x| x.get("Condition").is_none()), "{own:#}");
+    assert!(
+        own.to_string().contains("arn:aws:s3:::team-a-artifacts/*"),
+        "{own:#}"
+    );
+    let data = policy_named(&out, "team-a-data-reader");
+    assert_eq!(data["credential"], "secret team-a/data-reader");
+    let objects = data["policy"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| {
+            x["Action"]
+                .as_array()
+                .unwrap()
+                .contains(&"s3:GetObject".into())
+        })
+        .unwrap()
+        .clone();
+    assert_eq!(objects["Action"], serde_json::json!(["s3:GetObject"]));
+    assert_eq!(
+        objects["Resource"],
+        serde_json::json!(["arn:aws:s3:::reference-data/genomes/*"])
+    );
+    assert!(
+        err.contains("registration `gcs`: a `gcs` repository; policies are written for S3"),
+        "{err}"
+    );
+    // --output-dir: one policy document per file.
+    let (code, out, err, dir) = policies("policies-dir", ISOLATED, &["--output-dir", "out"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty());
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("out/argo-artifacts-team-b.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(doc["Version"], "2012-10-17");
+    assert!(doc.to_string().contains("argo/team-b/*"));
+    assert_eq!(std::fs::read_dir(dir.join("out")).unwrap().count(), 3);
+    // Nothing to write a policy for is an error.
+    let (code, out, err, _) = policies(
+        "policies-none",
+        "repoRegistrations:\n- name: gcs\n  repoUrl: https://git.example.com/o/gcs.git\n  tenant: team-b\n  artifactBucket:\n    gcs:\n      bucket: team-b\n",
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("no S3 repository"), "{err}");
+}

@@ -168,9 +168,13 @@ fn check(values: &Node, r: &Rendered) -> Result<(), String> {
                     && str_at(v, &["metadata", "labels", "artifact-repos/registration"]).is_none()
                     && str_at(v, &["metadata", "labels", "artifact-repos/tenant"]).is_none()
                     && default_path.is_some_and(|p| {
+                        // A Vault path template stands for the controller namespace there.
+                        let p = p
+                            .replace("{namespace}", &id.namespace)
+                            .replace("{tenant}", &id.namespace);
                         v["spec"]["data"]
                             .as_array()
-                            .is_some_and(|d| d.iter().all(|x| x["remoteRef"]["key"] == p))
+                            .is_some_and(|d| d.iter().all(|x| x["remoteRef"]["key"] == p.as_str()))
                     });
                 let allowed = matches!(id.kind.as_str(), "ConfigMap" | "Role" | "RoleBinding")
                     || default_credentials;
@@ -358,10 +362,17 @@ fn check(values: &Node, r: &Rendered) -> Result<(), String> {
     {
         for d in o.value["spec"]["data"].as_array().unwrap() {
             let p = str_at(d, &["remoteRef", "key"]).unwrap();
-            let own = paths_of
-                .get(&o.identity.namespace)
-                .is_some_and(|s| s.contains(p));
-            if !own && Some(p) != default_path {
+            // A Vault path template (class 12): the namespace's own path.
+            let ns = &o.identity.namespace;
+            let tenant =
+                str_at(&o.value, &["metadata", "labels", "artifact-repos/tenant"]).unwrap_or(ns);
+            let own = paths_of.get(ns).is_some_and(|s| {
+                s.iter()
+                    .any(|t| t.replace("{namespace}", ns).replace("{tenant}", tenant) == p)
+            });
+            let default_path =
+                default_path.map(|d| d.replace("{namespace}", ns).replace("{tenant}", tenant));
+            if !own && Some(p) != default_path.as_deref() {
                 return Err(format!(
                     "{}: reads Vault path {p}, not one of its tenant's",
                     o.identity
@@ -500,7 +511,8 @@ fn hostile_but_valid() -> impl Strategy<Value = [String; 6]> {
     ];
     let path = prop_oneof![
         Just("a/b:c'd\"e".to_string()),
-        Just("{{x}}/!!python/object:os.system".to_string()),
+        // A Vault path template (class 12): braces other than its placeholders are refused.
+        Just("{namespace}/!!python/object:os.system".to_string()),
         Just("x/---/y".to_string()),
         Just("&a/*a".to_string()),
     ];
