@@ -1227,7 +1227,10 @@ pub fn field_schema(f: &Field) -> serde_json::Value {
         }
         Type::Labels => {
             m.insert("type".into(), json!(["object", "null"]));
-            m.insert("additionalProperties".into(), json!({"type": "string"}));
+            m.insert(
+                "additionalProperties".into(),
+                json!({"type": ["string", "null"]}),
+            );
         }
         Type::MapOf(section) => {
             let mut item = section_schema(section, f.doc);
@@ -1243,7 +1246,10 @@ pub fn field_schema(f: &Field) -> serde_json::Value {
         }
         Type::StrMap => {
             m.insert("type".into(), json!(["object", "null"]));
-            m.insert("additionalProperties".into(), json!({"type": "string"}));
+            m.insert(
+                "additionalProperties".into(),
+                json!({"type": ["string", "null"]}),
+            );
         }
         Type::Argo(ty) => {
             let mut v = argo_schema(ty);

@@ -260,7 +260,18 @@ impl Reader {
 }
 
 /// Validates merged values into the checked model, or returns every problem found.
+///
+/// A map entry holding null is not set, wherever the values come from: `render` drops it while
+/// merging, but Helm hands the post-renderer a null for a key without a chart default (issue #11,
+/// class 9: `commonLabels: {team: null}` in a second `-f`), so it is dropped here too.
 pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
+    let stripped;
+    let values = if super::has_null_entry(values) {
+        stripped = super::strip_nulls(values.clone());
+        &stripped
+    } else {
+        values
+    };
     let mut r = Reader::default();
     top_level_typos(&mut r, values);
     let (settings, known) = read_settings(&mut r, values.get("artifactRepos"));
