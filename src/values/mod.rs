@@ -57,9 +57,7 @@ pub(crate) fn strip_nulls(node: Node) -> Node {
 /// Whether a map anywhere in `node` has an entry holding null.
 pub(crate) fn has_null_entry(node: &Node) -> bool {
     match node {
-        Node::Map(m) => m
-            .values()
-            .any(|v| *v == Node::Null || has_null_entry(v)),
+        Node::Map(m) => m.values().any(|v| *v == Node::Null || has_null_entry(v)),
         Node::Seq(items) => items.iter().any(has_null_entry),
         _ => false,
     }

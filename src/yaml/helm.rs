@@ -62,7 +62,11 @@ impl<'de> Shared<'de> {
         match self.offset.get() {
             Some(o) => format!(
                 "line {}: ",
-                self.text.as_bytes()[..o].iter().filter(|&&b| b == b'\n').count() + 1
+                self.text.as_bytes()[..o]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+                    + 1
             ),
             None => String::new(),
         }
@@ -210,7 +214,11 @@ fn resolve(s: &str) -> Resolved {
         _ => {}
     }
     let node = match s.as_bytes().first() {
-        Some(b'.') => s.parse::<f64>().ok().filter(|f| f.is_finite()).map(helm_number),
+        Some(b'.') => s
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(helm_number),
         Some(b'0'..=b'9' | b'+' | b'-') => {
             let plain = s.replace('_', "");
             if let Some(i) = go_parse_int(&plain) {
@@ -548,10 +556,7 @@ mod tests {
             let got = read(&format!("k: {text}\n")).unwrap();
             assert_eq!(got, format!("{{\"k\":{want}}}"), "{text}");
         }
-        assert_eq!(
-            read("a: &x on\nb: *x\n").unwrap(),
-            r#"{"a":true,"b":true}"#
-        );
+        assert_eq!(read("a: &x on\nb: *x\n").unwrap(), r#"{"a":true,"b":true}"#);
         assert!(
             read("[yes, 'no', 0x10]: 1\n")
                 .unwrap_err()
@@ -569,17 +574,32 @@ mod tests {
     #[test]
     fn traps_are_refused_with_what_helm_would_read() {
         for (text, want) in [
-            ("k: 0123\n", "t: k: line 1: `0123` has a leading zero: Helm (YAML 1.1, go-yaml v2) reads it as the octal number 83"),
+            (
+                "k: 0123\n",
+                "t: k: line 1: `0123` has a leading zero: Helm (YAML 1.1, go-yaml v2) reads it as the octal number 83",
+            ),
             ("k: 08\n", "reads it as the number 8"),
             ("k: -012\n", "reads it as the octal number -10"),
             ("k: 0_123\n", "octal number 83"),
-            ("a:\n  b: 1\n  b: 2\n", "t: a.b: line 3: the key is repeated in this map"),
+            (
+                "a:\n  b: 1\n  b: 2\n",
+                "t: a.b: line 3: the key is repeated in this map",
+            ),
             ("a: 1\nyes: 2\ntrue: 3\n", "t: true: the key is repeated"),
-            ("m: &m {b: 1}\nc:\n  b: 2\n  <<: *m\n", "t: c.b: line 4: is written before the merge key"),
-            ("k: .inf\n", "t: k: `.inf` and `.nan` are not values Helm can read"),
+            (
+                "m: &m {b: 1}\nc:\n  b: 2\n  <<: *m\n",
+                "t: c.b: line 4: is written before the merge key",
+            ),
+            (
+                "k: .inf\n",
+                "t: k: `.inf` and `.nan` are not values Helm can read",
+            ),
             ("k: [.NaN]\n", "t: k[0]: `.inf`"),
             ("~: 1\n", "a map key is null"),
-            ("k: <<\nl: {<<: 1}\n", "t: l: line 2: a merge key (`<<`) takes a map"),
+            (
+                "k: <<\nl: {<<: 1}\n",
+                "t: l: line 2: a merge key (`<<`) takes a map",
+            ),
         ] {
             let err = read(text).unwrap_err();
             assert!(err.contains(want), "{text:?}: {err}");

@@ -58,7 +58,15 @@ const BOOLS: (&[&str], &[&str]) = (
     &["'yes'", "0"],
 );
 const TENANTS: (&[&str], &[&str]) = (
-    &["team-a", "team-b", "\"no\"", "'0123'", "\"team-a\"", "'on'", "'1_0'"],
+    &[
+        "team-a",
+        "team-b",
+        "\"no\"",
+        "'0123'",
+        "\"team-a\"",
+        "'on'",
+        "'1_0'",
+    ],
     &["no", "0x1F", "y"],
 );
 const BRANCHES: (&[&str], &[&str]) = (
@@ -66,7 +74,9 @@ const BRANCHES: (&[&str], &[&str]) = (
     &["1e3", ".5", "on"],
 );
 const INSTALLATION_IDS: (&[&str], &[&str]) = (
-    &["12", "0x1F", "1_000", "+12", "1e3", "1.0", "0o17", "0b11", "7", "5.", "0X_1F"],
+    &[
+        "12", "0x1F", "1_000", "+12", "1e3", "1.0", "0o17", "0b11", "7", "5.", "0X_1F",
+    ],
     &["'12'", "-1", "1.5", "0x0"],
 );
 const VERSIONS: (&[&str], &[&str]) = (&["\"3.7\"", "3.7", "3.6", "\"3.6\""], &["3.10", "4.0"]);
@@ -176,7 +186,10 @@ fn generate(rng: &mut Rng) -> Case {
     if rng.chance(60) {
         let mut g = String::new();
         g.push_str("s3:\n");
-        g.push_str(&format!("  region: {}\n", rng.pick(&["null", "~", "eu-west-2"])));
+        g.push_str(&format!(
+            "  region: {}\n",
+            rng.pick(&["null", "~", "eu-west-2"])
+        ));
         if rng.chance(40) {
             g.push_str("  insecure: null\n");
         }
@@ -237,7 +250,11 @@ fn run_render(args: &[String]) -> Outcome {
     if out.status.success() {
         Ok(objects(&out.stdout, "artifact-repos"))
     } else {
-        assert_eq!(out.status.code(), Some(2), "render must exit 2 on bad values");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "render must exit 2 on bad values"
+        );
         assert!(out.stdout.is_empty(), "render printed output and failed");
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
@@ -313,7 +330,10 @@ fn render_and_helm_read_values_the_same_way() {
             traps += 1;
             match &render {
                 Err(e) if case.traps.iter().all(|t| e.contains(t)) => {}
-                _ => failures.push(describe("render must refuse the trap it was given", &Err(format!("{:?}", case.traps)))),
+                _ => failures.push(describe(
+                    "render must refuse the trap it was given",
+                    &Err(format!("{:?}", case.traps)),
+                )),
             }
             continue;
         }
@@ -328,10 +348,26 @@ fn render_and_helm_read_values_the_same_way() {
                 (Err(e), Err(_)) => {
                     both_refused += 1;
                     if std::env::var_os("PARITY_DEBUG").is_some() {
-                        eprintln!("both refused: {}", e.lines().skip(1).map(|l| l.split(": ").last().unwrap_or("").chars().take(50).collect::<String>()).collect::<Vec<_>>().join(" / "));
+                        eprintln!(
+                            "both refused: {}",
+                            e.lines()
+                                .skip(1)
+                                .map(|l| l
+                                    .split(": ")
+                                    .last()
+                                    .unwrap_or("")
+                                    .chars()
+                                    .take(50)
+                                    .collect::<String>())
+                                .collect::<Vec<_>>()
+                                .join(" / ")
+                        );
                     }
                 }
-                _ => failures.push(describe(&format!("render and Helm {major} disagree"), &helm)),
+                _ => failures.push(describe(
+                    &format!("render and Helm {major} disagree"),
+                    &helm,
+                )),
             }
         }
     }
@@ -340,5 +376,8 @@ fn render_and_helm_read_values_the_same_way() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     // Not vacuous: a fair share of the cases renders objects through both.
-    assert!(same_objects * 5 >= cases, "only {same_objects} of {cases} cases rendered objects");
+    assert!(
+        same_objects * 5 >= cases,
+        "only {same_objects} of {cases} cases rendered objects"
+    );
 }
