@@ -1774,9 +1774,18 @@ fn read_registrations(
                 }
             }
         }
-        let repo_url = r.required_string(map, &p, "repoUrl", "https://github.com/org/repo.git");
+        // A URL carrying a credential gets the URL's own advice, not the generic one.
+        let url_credential = map
+            .get("repoUrl")
+            .and_then(Node::as_str)
+            .is_some_and(names::url_carries_credential);
+        let repo_url = if url_credential {
+            Some(String::new())
+        } else {
+            r.required_string(map, &p, "repoUrl", "https://github.com/org/repo.git")
+        };
         if let Some(u) = &repo_url {
-            if names::url_carries_credential(u) {
+            if url_credential {
                 r.err(&join(&p, "repoUrl"), "carries a credential: a password or token in its user info, or a query or fragment (value hidden: looks like a credential); the URL is written into the WorkflowTemplate, so it must not hold one: give the runner a git credential through a Secret, or use an `ssh://` or `git@host:path` URL with a deploy key");
             } else {
                 r.rule(&join(&p, "repoUrl"), u, names::repo_url(u));
