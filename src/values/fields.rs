@@ -1119,10 +1119,10 @@ fn nullable(mut v: serde_json::Value) -> serde_json::Value {
             }
             _ => {}
         }
-        if let Some(Value::Array(values)) = o.get_mut("enum") {
-            if !values.contains(&Value::Null) {
-                values.push(Value::Null);
-            }
+        if let Some(Value::Array(values)) = o.get_mut("enum")
+            && !values.contains(&Value::Null)
+        {
+            values.push(Value::Null);
         }
     }
     v

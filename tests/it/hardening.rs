@@ -962,7 +962,7 @@ fn unknown_keys_and_invalid_values_that_look_like_credentials_are_not_echoed() {
             format!("repoRegistrations[0].{secret}=x"),
             format!("repoRegistrations[0].tenant={secret}"),
             format!("{secret}[x]=1"),
-            format!("{secret}"),
+            secret.to_string(),
         ] {
             // A `.` splits a `--set` path: a JWT's pieces are keys, none the whole token.
             let why = if secret.contains('.') {
