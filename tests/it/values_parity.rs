@@ -88,9 +88,9 @@ const REGIONS: (&[&str], &[&str]) = (&["us-east-1", "~", "null", "eu-west-1", "N
 
 fn form(rng: &mut Rng, (good, bad): (&[&'static str], &[&'static str])) -> &'static str {
     if !bad.is_empty() && rng.chance(6) {
-        rng.pick(bad)
+        rng.pick::<&str>(bad)
     } else {
-        rng.pick(good)
+        rng.pick::<&str>(good)
     }
 }
 
