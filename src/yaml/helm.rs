@@ -59,7 +59,12 @@ impl<'de> Shared<'de> {
     }
     /// `line N: ` for the scalar just read, when known.
     fn line(&self) -> String {
-        match self.offset.get() {
+        self.line_at(self.offset.get())
+    }
+    /// `line N: ` for an offset into the input, when known. Counted only for a message: counting
+    /// for every key made reading quadratic.
+    fn line_at(&self, offset: Option<usize>) -> String {
+        match offset {
             Some(o) => format!(
                 "line {}: ",
                 self.text.as_bytes()[..o]
@@ -420,7 +425,8 @@ impl<'de> serde::de::Visitor<'de> for HelmValues<'_, 'de> {
                 break;
             };
             let merge = self.shared.merge.get() && k == Node::Str("<<".into());
-            let line = self.shared.line();
+            let key_offset = self.shared.offset.get();
+            let line = || self.shared.line_at(key_offset);
             let key = if merge { None } else { self.key(k) };
             let child_path = match &key {
                 Some(k) => join(&self.path, k),
@@ -441,7 +447,7 @@ impl<'de> serde::de::Visitor<'de> for HelmValues<'_, 'de> {
                     _ => {
                         self.shared.problem(
                             &self.path,
-                            format!("{line}a merge key (`<<`) takes a map or a list of maps"),
+                            format!("{}a merge key (`<<`) takes a map or a list of maps", line()),
                         );
                         continue;
                     }
@@ -451,7 +457,7 @@ impl<'de> serde::de::Visitor<'de> for HelmValues<'_, 'de> {
                         if explicit.contains(&k) {
                             self.shared.problem(
                                 &join(&self.path, &k),
-                                format!("{line}is written before the merge key (`<<`) that also sets it: Helm (go-yaml v2) keeps the merged value, the YAML merge-key rules keep the one written here; put `<<` first in the map"),
+                                format!("{}is written before the merge key (`<<`) that also sets it: Helm (go-yaml v2) keeps the merged value, the YAML merge-key rules keep the one written here; put `<<` first in the map", line()),
                             );
                         }
                         out.insert(k, v);
@@ -463,7 +469,7 @@ impl<'de> serde::de::Visitor<'de> for HelmValues<'_, 'de> {
             if !explicit.insert(key.clone()) {
                 self.shared.problem(
                     &join(&self.path, &key),
-                    format!("{line}the key is repeated in this map: Helm (go-yaml v2) keeps the last value and silently drops the others; keep one"),
+                    format!("{}the key is repeated in this map: Helm (go-yaml v2) keeps the last value and silently drops the others; keep one", line()),
                 );
             }
             out.insert(key, value);
