@@ -4,6 +4,7 @@
 //! post-renderer untouched: those are handled as bytes by `stream`.
 
 pub mod emit;
+mod helm;
 
 use crate::error::{Problem, Problems};
 use indexmap::IndexMap;
@@ -184,6 +185,12 @@ impl<'de> serde::de::Visitor<'de> for Budget<'_> {
     }
     fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
         self.charge(8)
+    }
+    fn visit_i128<E: serde::de::Error>(self, _: i128) -> Result<(), E> {
+        self.charge(16)
+    }
+    fn visit_u128<E: serde::de::Error>(self, _: u128) -> Result<(), E> {
+        self.charge(16)
     }
     fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
         self.charge(8)
@@ -452,9 +459,16 @@ pub fn parse_values(name: &str, bytes: &[u8]) -> Result<Node, Problems> {
         return Err(p);
     }
     check_expansion(name, text, MAX_VALUES_BYTES)?;
+    // Read as Helm reads a values file (`helm::HelmValues`: YAML 1.1 scalars, merge keys in place,
+    // numbers through JSON), with its traps refused.
+    let shared = helm::Shared::new(text);
     let mut docs = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
-        match serde_yaml::Value::deserialize(doc) {
+        let seed = helm::HelmValues {
+            shared: &shared,
+            path: String::new(),
+        };
+        match serde::de::DeserializeSeed::deserialize(seed, doc) {
             Ok(v) => docs.push(v),
             Err(e) => {
                 let mut p = Problems::default();
@@ -463,20 +477,19 @@ pub fn parse_values(name: &str, bytes: &[u8]) -> Result<Node, Problems> {
             }
         }
     }
-    let value = match docs.len() {
+    let node = match docs.len() {
         0 => return Ok(Node::Map(IndexMap::new())),
         1 => docs.pop().unwrap(),
         n => {
             let mut p = Problems::default();
             p.push(
                 name,
-                format!("a values file holds one YAML document, found {n}; remove the extra `---` separators"),
+                format!("a values file holds one YAML document, found {n}: Helm 3 reads the first and ignores the others, Helm 4 merges them; remove the extra `---` separators"),
             );
             return Err(p);
         }
     };
-    let mut problems = Vec::new();
-    let node = from_yaml(value, "", &mut problems);
+    let problems = shared.into_problems();
     if !problems.is_empty() {
         return Err(Problems(
             problems
@@ -502,19 +515,26 @@ pub fn parse_values(name: &str, bytes: &[u8]) -> Result<Node, Problems> {
     }
 }
 
-/// Parses a single scalar the way Helm's `--set` does (`true`, `false`, `null`, integers; else a
-/// string).
+/// Parses a single scalar the way Helm's `--set` does (`typedVal` in Helm's `pkg/strvals/parser.go`):
+/// `true`, `false` and `null` in any case, `0`, and integers Go's `strconv.ParseInt(s, 10, 64)`
+/// reads (`+1`, `-12`) that do not start with `0` (`010` is a string); anything else is a string
+/// (`1e3`, `1_000`, `yes`, `0x1F`).
 pub fn parse_set_scalar(text: &str) -> Node {
-    match text {
-        "true" => Node::Bool(true),
-        "false" => Node::Bool(false),
-        "null" => Node::Null,
-        _ => match text.parse::<i64>() {
-            Ok(i) if !(text.starts_with('+') || text.starts_with('0') && text.len() > 1) => {
-                Node::Int(i)
-            }
-            _ => Node::Str(text.to_string()),
-        },
+    if text.eq_ignore_ascii_case("true") {
+        return Node::Bool(true);
+    }
+    if text.eq_ignore_ascii_case("false") {
+        return Node::Bool(false);
+    }
+    if text.eq_ignore_ascii_case("null") {
+        return Node::Null;
+    }
+    if text == "0" {
+        return Node::Int(0);
+    }
+    match text.parse::<i64>() {
+        Ok(i) if !text.starts_with('0') => Node::Int(i),
+        _ => Node::Str(text.to_string()),
     }
 }
 
@@ -572,6 +592,14 @@ impl<'de> serde::de::Visitor<'de> for Kube<'_> {
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Node, E> {
         self.budget().charge(8)?;
         Ok(i64::try_from(v).map_or(Node::Float(v as f64), Node::Int))
+    }
+    fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<Node, E> {
+        self.budget().charge(16)?;
+        Ok(Node::Float(v as f64))
+    }
+    fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Node, E> {
+        self.budget().charge(16)?;
+        Ok(Node::Float(v as f64))
     }
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Node, E> {
         self.budget().charge(8)?;

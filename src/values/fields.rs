@@ -1119,13 +1119,40 @@ pub fn readme_table(name: &str) -> Option<String> {
 /// The marker names of the values tables.
 pub const README_TABLES: [&str; 3] = ["values-registrations", "values-bucket", "values-settings"];
 
+/// A field's schema that also accepts `null`. A `null` in a values file or `--set x=null` removes
+/// the key from the chart's defaults, but Helm validates the values with a key that has no
+/// default still there, holding null (`s3.region: null` failed Helm's schema check while `render`
+/// read it as "not set", issue #11 class 9): null means "not set" to the tool, so the schema
+/// accepts it everywhere. The tool itself still requires what is required.
+fn nullable(mut v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    if let Some(o) = v.as_object_mut() {
+        match o.get_mut("type") {
+            Some(Value::String(t)) => {
+                let t = std::mem::take(t);
+                o.insert("type".into(), serde_json::json!([t, "null"]));
+            }
+            Some(Value::Array(types)) if !types.contains(&Value::from("null")) => {
+                types.push(Value::from("null"));
+            }
+            _ => {}
+        }
+        if let Some(Value::Array(values)) = o.get_mut("enum")
+            && !values.contains(&Value::Null)
+        {
+            values.push(Value::Null);
+        }
+    }
+    v
+}
+
 /// The JSON schema (draft-07) of a section's map, with Helm's null allowed for optional sections.
 pub fn section_schema(section: &Section, description: &str) -> serde_json::Value {
     use serde_json::{Map, Value, json};
     let mut props = Map::new();
     let mut required = Vec::new();
     for f in section.fields() {
-        props.insert(f.key.into(), field_schema(f));
+        props.insert(f.key.into(), nullable(field_schema(f)));
         if matches!(f.default, Default::Required) {
             required.push(f.key);
         }
@@ -1218,7 +1245,10 @@ pub fn field_schema(f: &Field) -> serde_json::Value {
         }
         Type::Labels => {
             m.insert("type".into(), json!(["object", "null"]));
-            m.insert("additionalProperties".into(), json!({"type": "string"}));
+            m.insert(
+                "additionalProperties".into(),
+                json!({"type": ["string", "null"]}),
+            );
         }
         Type::MapOf(section) => {
             let mut item = section_schema(section, f.doc);
@@ -1234,7 +1264,10 @@ pub fn field_schema(f: &Field) -> serde_json::Value {
         }
         Type::StrMap => {
             m.insert("type".into(), json!(["object", "null"]));
-            m.insert("additionalProperties".into(), json!({"type": "string"}));
+            m.insert(
+                "additionalProperties".into(),
+                json!({"type": ["string", "null"]}),
+            );
         }
         Type::Argo(ty) => {
             let mut v = argo_schema(ty);

@@ -39,8 +39,9 @@ pub fn merge(base: &mut Node, overlay: Node) {
     }
 }
 
-/// A `null` inside a newly inserted map also means "not set".
-fn strip_nulls(node: Node) -> Node {
+/// A `null` inside a newly inserted map also means "not set": removed from every map, also in
+/// the maps of lists.
+pub(crate) fn strip_nulls(node: Node) -> Node {
     match node {
         Node::Map(m) => Node::Map(
             m.into_iter()
@@ -48,7 +49,17 @@ fn strip_nulls(node: Node) -> Node {
                 .map(|(k, v)| (k, strip_nulls(v)))
                 .collect(),
         ),
+        Node::Seq(items) => Node::Seq(items.into_iter().map(strip_nulls).collect()),
         other => other,
+    }
+}
+
+/// Whether a map anywhere in `node` has an entry holding null.
+pub(crate) fn has_null_entry(node: &Node) -> bool {
+    match node {
+        Node::Map(m) => m.values().any(|v| *v == Node::Null || has_null_entry(v)),
+        Node::Seq(items) => items.iter().any(has_null_entry),
+        _ => false,
     }
 }
 

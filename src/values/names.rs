@@ -322,10 +322,28 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     h
 }
 
-/// True when a string looks like a credential value (an AWS access key id, or a long
-/// secret-looking token), so messages never echo it.
+/// True when a string looks like a credential value, or carries one, so it is neither echoed in
+/// a message nor written into generated objects (issue #11, class 2): the whole string or any
+/// piece of it between white space and punctuation other than `. _ - + =`-free base64 (`/ : @ ?
+/// & = # , ; [ ] { } ( ) < > |`, quotes, backslashes) is an AWS access key id
+/// (`AKIA`/`ASIA` and 16 more), an AWS secret key (40 characters of base64 in both cases and
+/// digits), a JWT (`eyJ...`), a GitHub or Slack token (`ghp_`, `github_pat_`, `xoxb-`, ...), or
+/// a long random-looking token (32 characters or more of base64/base64url with at least 3
+/// upper-case letters, 3 lower-case letters and 3 digits); or the string holds a PEM block, or
+/// assigns a credential (`token=...`, `password=...`, `secret:...`, not an empty one or a
+/// `$VAR`/`{{param}}` reference).
 pub fn looks_like_credential(s: &str) -> bool {
+    s.contains("-----BEGIN")
+        || credential_token(s)
+        || s.split(|c: char| "/:@?&=#,;[]{}()<>|\\\"'`".contains(c) || c.is_whitespace())
+            .any(credential_token)
+        || assigns_credential(s)
+}
+
+/// One token shaped like a credential (see `looks_like_credential`).
+fn credential_token(s: &str) -> bool {
     let b = s.as_bytes();
+    let count = |f: fn(&u8) -> bool| b.iter().filter(|c| f(c)).count();
     let aws_id = b.len() == 20
         && (s.starts_with("AKIA") || s.starts_with("ASIA"))
         && b.iter()
@@ -336,7 +354,95 @@ pub fn looks_like_credential(s: &str) -> bool {
         && b.iter().any(|c| c.is_ascii_uppercase())
         && b.iter().any(|c| c.is_ascii_lowercase())
         && b.iter().any(|c| c.is_ascii_digit());
-    aws_id || aws_secret || s.contains("-----BEGIN")
+    let jwt = s.starts_with("eyJ") && s.split('.').count() == 3 && b.len() >= 20;
+    let prefixed = [
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "ghr_",
+        "github_pat_",
+        "glpat-",
+        "xoxb-",
+        "xoxp-",
+        "xoxa-",
+        "xoxs-",
+        "sk_live_",
+        "hvs.",
+    ]
+    .iter()
+    .any(|p| s.len() >= p.len() + 16 && s.starts_with(p));
+    let random = b.len() >= 32
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"+/=_-".contains(c))
+        && count(u8::is_ascii_uppercase) >= 3
+        && count(u8::is_ascii_lowercase) >= 3
+        && count(u8::is_ascii_digit) >= 3;
+    aws_id || aws_secret || jwt || prefixed || random
+}
+
+/// `password=x`, `--token=x`, `?access_token=x`, `secret: x` inside a string: a credential
+/// written inline. An empty value or a reference (`$VAR`, `${VAR}`, `{{param}}`) is not one.
+fn assigns_credential(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    [
+        "password",
+        "passwd",
+        "token",
+        "secret",
+        "apikey",
+        "api_key",
+        "api-key",
+        "secret_key",
+        "access_key",
+        "secretkey",
+        "accesskey",
+    ]
+    .iter()
+    .any(|word| {
+        lower.match_indices(word).any(|(i, w)| {
+            let rest = &lower[i + w.len()..];
+            let Some(value) = rest.strip_prefix('=').or_else(|| rest.strip_prefix(": ")) else {
+                return false;
+            };
+            let value = value.trim_start();
+            !(value.is_empty()
+                || value.starts_with('$')
+                || value.starts_with("{{")
+                || value.starts_with('&'))
+        })
+    })
+}
+
+/// A command-line flag that names a credential (`--password`, `--token`, `--secret`): the
+/// argument after it would be the credential itself.
+pub fn is_credential_flag(arg: &str) -> bool {
+    let name = arg.trim_start_matches('-');
+    arg.starts_with('-')
+        && !arg.contains('=')
+        && (is_credential_key(name) || name.eq_ignore_ascii_case("secret"))
+}
+
+/// True when a git URL carries a credential: user info other than a plain user name for
+/// `ssh://`/`git@` (`https://user:token@host`, `https://token@host`, `ssh://user:pw@host`), or a
+/// query or fragment (`?token=...`, `#...`), which git never needs.
+pub fn url_carries_credential(s: &str) -> bool {
+    if url_has_password(s) {
+        return true;
+    }
+    if let Some((scheme, rest)) = s.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if let Some((userinfo, _)) = authority.rsplit_once('@') {
+            let http = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+            if userinfo.contains(':') || http {
+                return true;
+            }
+        }
+        rest.contains(['?', '#'])
+    } else {
+        // `user@host:path` (scp form): a password cannot be written; a query or fragment can.
+        s.contains(['?', '#'])
+    }
 }
 
 /// Key names that mean someone is trying to put a credential inline.

@@ -1,7 +1,16 @@
 //! Paths into the user's values, as printed in messages: `repoRegistrations[3].artifactBucket.bucket`.
 
-/// `parent.key`, or `key` at the top; keys that would read ambiguously are quoted.
+/// `parent.key`, or `key` at the top; keys that would read ambiguously are quoted, and a key that
+/// looks like a credential is never written out (issue #11, class 2).
 pub fn join(parent: &str, key: &str) -> String {
+    if super::names::looks_like_credential(key) {
+        let hidden = "(key hidden: looks like a credential)";
+        return if parent.is_empty() {
+            hidden.to_string()
+        } else {
+            format!("{parent}.{hidden}")
+        };
+    }
     let simple = !key.is_empty()
         && key
             .chars()

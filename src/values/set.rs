@@ -73,14 +73,16 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
         };
         if name.is_empty() && steps.is_empty() {
             return Err(format!(
-                "path `{path}` starts with an empty key; expected `key.sub[0]=value`"
+                "path {} starts with an empty key; expected `key.sub[0]=value`",
+                shown(path)
             ));
         }
         if !name.is_empty() {
             steps.push(Step::Key(unescape(name)));
         } else if rest.is_empty() {
             return Err(format!(
-                "path `{path}` has an empty key; expected `key.sub[0]=value`"
+                "path {} has an empty key; expected `key.sub[0]=value`",
+                shown(path)
             ));
         }
         if steps.len() > MAX_SET_DEPTH {
@@ -90,16 +92,24 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
             ));
         }
         while !rest.is_empty() {
-            let close = rest
-                .find(']')
-                .ok_or_else(|| format!("path `{path}` has `[` without `]`; expected `key[0]`"))?;
+            let close = rest.find(']').ok_or_else(|| {
+                format!(
+                    "path {} has `[` without `]`; expected `key[0]`",
+                    shown(path)
+                )
+            })?;
             let idx = &rest[1..close];
             let n: usize = idx.parse().map_err(|_| {
-                format!("list index `{idx}` in `{path}` is not a whole number; expected `key[0]`")
+                format!(
+                    "list index {} in {} is not a whole number; expected `key[0]`",
+                    shown(idx),
+                    shown(path)
+                )
             })?;
             if n > 10_000 {
                 return Err(format!(
-                    "list index `{n}` in `{path}` is too large (at most 10000)"
+                    "list index `{n}` in {} is too large (at most 10000)",
+                    shown(path)
                 ));
             }
             steps.push(Step::Index(n));
@@ -112,7 +122,8 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
             rest = &rest[close + 1..];
             if !rest.is_empty() && !rest.starts_with('[') {
                 return Err(format!(
-                    "path `{path}` has text after `]`; expected `key[0].sub`"
+                    "path {} has text after `]`; expected `key[0].sub`",
+                    shown(path)
                 ));
             }
         }
@@ -183,7 +194,7 @@ pub fn apply(values: &mut Node, expr: &str, typed: bool) -> Result<(), String> {
             continue;
         }
         let eq = find_unescaped_eq(&part)
-            .ok_or_else(|| format!("`{part}` has no `=`; expected `PATH=VALUE`"))?;
+            .ok_or_else(|| format!("{} has no `=`; expected `PATH=VALUE`", shown(&part)))?;
         let steps = parse_path(&part[..eq])?;
         assign(values, &steps, parse_value(&part[eq + 1..], typed, 0)?);
     }

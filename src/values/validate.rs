@@ -35,7 +35,7 @@ struct Reader {
 /// like a credential.
 pub fn show(s: &str) -> String {
     if names::looks_like_credential(s) {
-        return "(value not shown: it looks like a credential)".into();
+        return "(value hidden: looks like a credential)".into();
     }
     let escaped = crate::error::escape(s);
     if escaped.chars().count() > 80 {
@@ -159,7 +159,7 @@ impl Reader {
                         .join(", ")
                 ),
             };
-            self.err(&p, format!("unknown key `{}`; {hint}", key.escape_debug()));
+            self.err(&p, format!("unknown key {}; {hint}", show(key)));
         }
     }
 
@@ -170,7 +170,7 @@ impl Reader {
                 if names::looks_like_credential(s) {
                     self.err(
                         &join(path, key),
-                        "this looks like an inline credential (the value is not shown); credentials are only ever referenced: store them in Vault and set `externalSecretPath`",
+                        "is refused (value hidden: looks like a credential); credentials are only ever referenced: store them in Vault and set `externalSecretPath`",
                     );
                     return None;
                 }
@@ -229,6 +229,18 @@ impl Reader {
                 let p = join(path, key);
                 for (i, item) in items.iter().enumerate() {
                     match item {
+                        Node::Str(s)
+                            if names::looks_like_credential(s)
+                                || (i > 0
+                                    && !s.is_empty()
+                                    && !s.starts_with(['$', '-'])
+                                    && !s.starts_with("{{")
+                                    && items[i - 1]
+                                        .as_str()
+                                        .is_some_and(names::is_credential_flag)) =>
+                        {
+                            self.err(&index(&p, i), "this looks like an inline credential (value hidden: looks like a credential); it would be written into the generated objects: pass credentials through a Secret (an environment variable the runner reads)");
+                        }
                         Node::Str(s) => out.push(s.clone()),
                         other => self.err(
                             &index(&p, i),
@@ -261,7 +273,18 @@ impl Reader {
 }
 
 /// Validates merged values into the checked model, or returns every problem found.
+///
+/// A map entry holding null is not set, wherever the values come from: `render` drops it while
+/// merging, but Helm hands the post-renderer a null for a key without a chart default (issue #11,
+/// class 9: `commonLabels: {team: null}` in a second `-f`), so it is dropped here too.
 pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
+    let stripped;
+    let values = if super::has_null_entry(values) {
+        stripped = super::strip_nulls(values.clone());
+        &stripped
+    } else {
+        values
+    };
     let mut r = Reader::default();
     top_level_typos(&mut r, values);
     let (settings, known) = read_settings(&mut r, values.get("artifactRepos"));
@@ -708,6 +731,16 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
     if let Some(m) = r.map(map.get("commonLabels"), &labels_path) {
         for (k, v) in m {
             let p = join(&labels_path, k);
+            if names::looks_like_credential(k) || names::is_credential_key(k) {
+                r.err(&p, "a label key that names or holds a credential is refused (value hidden: looks like a credential); labels are written on every generated object");
+                continue;
+            }
+            if let Node::Str(s) = v
+                && names::looks_like_credential(s)
+            {
+                r.err(&p, "this label value looks like a credential (value hidden: looks like a credential); labels are written on every generated object");
+                continue;
+            }
             r.rule(&p, k, k8s::label_key(k));
             if k8s::labels::RESERVED_PREFIXES
                 .iter()
@@ -1898,10 +1931,19 @@ fn read_registrations(
                 }
             }
         }
-        let repo_url = r.required_string(map, &p, "repoUrl", "https://github.com/org/repo.git");
+        // A URL carrying a credential gets the URL's own advice, not the generic one.
+        let url_credential = map
+            .get("repoUrl")
+            .and_then(Node::as_str)
+            .is_some_and(names::url_carries_credential);
+        let repo_url = if url_credential {
+            Some(String::new())
+        } else {
+            r.required_string(map, &p, "repoUrl", "https://github.com/org/repo.git")
+        };
         if let Some(u) = &repo_url {
-            if names::url_has_password(u) {
-                r.err(&join(&p, "repoUrl"), "has a password in its user info (the value is not shown); the URL is written into the WorkflowTemplate, so it must not hold a credential: give the runner a git credential through a Secret, or use an `ssh://` or `git@host:path` URL with a deploy key");
+            if url_credential {
+                r.err(&join(&p, "repoUrl"), "carries a credential: a password or token in its user info, or a query or fragment (value hidden: looks like a credential); the URL is written into the WorkflowTemplate, so it must not hold one: give the runner a git credential through a Secret, or use an `ssh://` or `git@host:path` URL with a deploy key");
             } else {
                 r.rule(&join(&p, "repoUrl"), u, names::repo_url(u));
             }

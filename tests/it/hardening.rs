@@ -2084,3 +2084,249 @@ fn policies_follow_the_format_the_credentials_and_the_buckets() {
     assert!(out.is_empty());
     assert!(err.contains("no S3 repository"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Class 2 (values): no credential reaches stdout, an error message or the post-render log file,
+// from any field: label keys and values, the runner's command and args, a repoUrl's user info,
+// query and fragment, path-like fields, unknown keys, `--set` paths and values.
+
+/// Secrets of several shapes, none of which may be printed anywhere.
+const SECRETS: &[&str] = &[
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY12",
+    "ghp_0123456789abcdefABCDEF0123456789abcd",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36",
+    "Zm9vYmFyYmF6cXV4UVVYQkFaMTIzNDU2Nzg5MA",
+];
+
+const REGISTRATION: &str = "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n";
+
+/// Renders `values` (and `extra` arguments) and post-renders the same values through a carrier
+/// with a log file; returns every byte either run printed or logged, and both exit codes.
+fn everything_printed(name: &str, values: &str, extra: &[&str]) -> (Vec<Option<i32>>, String) {
+    let dir = scratch(name);
+    std::fs::write(dir.join("v.yaml"), values).unwrap();
+    let mut args = vec!["render", "-f", "v.yaml"];
+    args.extend_from_slice(extra);
+    let render = run(&args, &dir, None);
+    let mut all = text(&render.stdout) + &text(&render.stderr);
+    let mut codes = vec![render.status.code()];
+    if extra.is_empty() {
+        // The same values as Helm hands them to the post-renderer: JSON in the carrier.
+        let tree = artifact_repos::yaml::parse_values("v", values.as_bytes()).unwrap();
+        let json = serde_json::to_string(&tree).unwrap();
+        let carrier = format!(
+            "---\n# Source: artifact-repos/templates/values-carrier.yaml\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: \"rel-artifact-repos-values\"\nrelease:\n  name: \"rel\"\n  namespace: \"argo\"\nvalues: {json}\n"
+        );
+        let log = dir.join("post-render.log");
+        let out = run(
+            &["post-render", "--log-file", log.to_str().unwrap()],
+            &dir,
+            Some(carrier.as_bytes()),
+        );
+        codes.push(out.status.code());
+        all += &text(&out.stdout);
+        all += &text(&out.stderr);
+        all += &std::fs::read_to_string(&log).unwrap_or_default();
+    }
+    (codes, all)
+}
+
+fn assert_refused_unseen(name: &str, values: &str, extra: &[&str], secret: &str, why: &str) {
+    let (codes, all) = everything_printed(name, values, extra);
+    assert!(
+        codes.iter().all(|c| *c == Some(2)),
+        "{name}: {codes:?}\n{all}"
+    );
+    assert!(
+        !all.contains(secret),
+        "{name}: the secret was printed:\n{all}"
+    );
+    assert!(all.contains(why), "{name}: expected `{why}`:\n{all}");
+}
+
+#[test]
+fn common_labels_never_carry_a_credential() {
+    for (i, secret) in SECRETS.iter().enumerate() {
+        // Label values hold at most 63 characters of [A-Za-z0-9._-]: the shapes that fit.
+        if secret.len() <= 63
+            && secret
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            assert_refused_unseen(
+                &format!("label-value-{i}"),
+                &format!("{REGISTRATION}artifactRepos:\n  commonLabels:\n    team: {secret}\n"),
+                &[],
+                secret,
+                "(value hidden: looks like a credential)",
+            );
+        }
+        if secret.len() <= 63 {
+            assert_refused_unseen(
+                &format!("label-key-{i}"),
+                &format!(
+                    "{REGISTRATION}artifactRepos:\n  commonLabels:\n    example.com/{secret}: x\n"
+                ),
+                &[],
+                secret,
+                "looks like a credential",
+            );
+        }
+    }
+    // A key that names a credential, with a harmless-looking value.
+    assert_refused_unseen(
+        "label-key-token",
+        &format!("{REGISTRATION}artifactRepos:\n  commonLabels:\n    api-token: s3cr3tvalue\n"),
+        &[],
+        "s3cr3tvalue",
+        "names or holds a credential",
+    );
+}
+
+#[test]
+fn the_runner_command_and_args_never_carry_a_credential() {
+    for (i, secret) in SECRETS.iter().enumerate() {
+        for (where_, list) in [
+            (
+                "command",
+                format!("command: [\"sh\", \"--token={secret}\"]"),
+            ),
+            ("args", format!("args: [run, --password, \"{secret}\"]")),
+            ("args-inline", format!("args: [\"{secret}\"]")),
+        ] {
+            assert_refused_unseen(
+                &format!("runner-{where_}-{i}"),
+                &format!("{REGISTRATION}artifactRepos:\n  workflowTemplates:\n    {list}\n"),
+                &[],
+                secret,
+                "(value hidden: looks like a credential)",
+            );
+        }
+    }
+    // A flag naming a credential followed by any literal value: the value is the credential.
+    assert_refused_unseen(
+        "runner-password-flag",
+        &format!(
+            "{REGISTRATION}artifactRepos:\n  workflowTemplates:\n    args: [run, --password, hunter2]\n"
+        ),
+        &[],
+        "hunter2",
+        "looks like a credential",
+    );
+}
+
+#[test]
+fn repo_urls_with_user_info_query_or_fragment_are_refused_unseen() {
+    for (i, url) in [
+        "https://user:hunter2@git.example.com/o/app.git",
+        "https://hunter2@git.example.com/o/app.git",
+        "https://git.example.com/o/app.git?token=hunter2",
+        "https://git.example.com/o/app.git?private_token=hunter2",
+        "https://git.example.com/o/app.git#hunter2",
+        "ssh://git:hunter2@git.example.com/o/app.git",
+        "git@git.example.com:o/app.git?hunter2",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert_refused_unseen(
+            &format!("repo-url-{i}"),
+            &REGISTRATION.replace("https://git.example.com/o/app.git", url),
+            &[],
+            "hunter2",
+            "(value hidden: looks like a credential)",
+        );
+    }
+    // Guards: a user name in an ssh URL is not a credential.
+    for ok in [
+        "ssh://git@git.example.com/o/app.git",
+        "git@git.example.com:o/app.git",
+    ] {
+        let (codes, all) = everything_printed(
+            "repo-url-ok",
+            &REGISTRATION.replace("https://git.example.com/o/app.git", ok),
+            &[],
+        );
+        assert_eq!(codes, [Some(0), Some(0)], "{ok}: {all}");
+    }
+}
+
+#[test]
+fn path_like_fields_never_carry_a_credential() {
+    for (i, secret) in SECRETS.iter().enumerate() {
+        for (field, line) in [
+            (
+                "vault",
+                format!("    externalSecretPath: team-a/{secret}/s3\n"),
+            ),
+            ("prefix", format!("    keyPrefix: runs/{secret}/\n")),
+        ] {
+            let values = REGISTRATION.replace("    externalSecretPath: team-a/s3\n", &line);
+            let values = if field == "prefix" {
+                values + "    externalSecretPath: team-a/s3\n"
+            } else {
+                values
+            };
+            assert_refused_unseen(
+                &format!("path-{field}-{i}"),
+                &values,
+                &[],
+                secret,
+                "looks like",
+            );
+        }
+        assert_refused_unseen(
+            &format!("path-output-{i}"),
+            &format!(
+                "{REGISTRATION}artifactRepos:\n  workflowTemplates:\n    outputPath: /tmp/{secret}\n"
+            ),
+            &[],
+            secret,
+            "looks like",
+        );
+    }
+}
+
+#[test]
+fn unknown_keys_and_invalid_values_that_look_like_credentials_are_not_echoed() {
+    for (i, secret) in SECRETS.iter().enumerate() {
+        // An unknown key shaped like a credential, in a section the tool reads.
+        assert_refused_unseen(
+            &format!("unknown-key-{i}"),
+            &format!("{REGISTRATION}s3:\n  {secret}: x\n"),
+            &[],
+            secret,
+            "(key hidden: looks like a credential)",
+        );
+        // An invalid value shaped like a credential where a name belongs.
+        assert_refused_unseen(
+            &format!("bad-value-{i}"),
+            &REGISTRATION.replace("tenant: team-a", &format!("tenant: \"{secret}\"")),
+            &[],
+            secret,
+            "looks like",
+        );
+        // `--set` with a credential-looking path or value.
+        for set in [
+            format!("repoRegistrations[0].{secret}=x"),
+            format!("repoRegistrations[0].tenant={secret}"),
+            format!("{secret}[x]=1"),
+            secret.to_string(),
+        ] {
+            // A `.` splits a `--set` path: a JWT's pieces are keys, none the whole token.
+            let why = if secret.contains('.') {
+                ""
+            } else {
+                "looks like a credential"
+            };
+            assert_refused_unseen(
+                &format!("set-{i}"),
+                REGISTRATION,
+                &["--set", &set],
+                secret,
+                why,
+            );
+        }
+    }
+}

@@ -23,13 +23,13 @@ fn root() -> &'static Path {
 }
 
 /// An isolated Helm of one major version.
-struct Helm {
+pub(crate) struct Helm {
     bin: PathBuf,
     home: PathBuf,
     major: u8,
 }
 
-fn helm(major: u8, test: &str) -> Helm {
+pub(crate) fn helm(major: u8, test: &str) -> Helm {
     let var = format!("HELM{major}");
     let bin = std::env::var_os(&var)
         .map(PathBuf::from)
@@ -83,12 +83,12 @@ impl Helm {
         c
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.command().args(args).output().unwrap()
     }
 
     /// The flags that attach the post-renderer.
-    fn post_renderer(&self) -> Vec<&'static str> {
+    pub(crate) fn post_renderer(&self) -> Vec<&'static str> {
         if self.major == 3 {
             vec!["--post-renderer", BIN]
         } else {
@@ -123,7 +123,7 @@ fn succeeded(out: &Output) {
     );
 }
 
-fn chart() -> PathBuf {
+pub(crate) fn chart() -> PathBuf {
     root().join("charts/artifact-repos")
 }
 

@@ -18,3 +18,4 @@ mod scale;
 mod support;
 mod upstream;
 mod validate;
+mod values_parity;

@@ -483,11 +483,12 @@ fn identities_from_text(r: &Rendered) -> Vec<(String, String, String)> {
 /// Valid values for the free-form fields, built to look like YAML, JSON, templates and markers.
 fn hostile_but_valid() -> impl Strategy<Value = [String; 6]> {
     let url = prop_oneof![
-        Just("https://git.example.com/o/r.git?x=']}{{y}}&kind=Secret".to_string()),
-        Just("https://h/a\"b#---".to_string()),
-        Just("git@h:o/r.git#\nnamespace:kube-system".replace('\n', "")),
+        // No query or fragment: a URL with one is refused (issue #11 class 2, it may carry a token).
+        Just("https://git.example.com/o/r.git']}{{y}}&kind=Secret".to_string()),
+        Just("https://h/a\"b---".to_string()),
+        Just("git@h:o/r.git\nnamespace:kube-system".replace('\n', "")),
         Just("https://h/%0Akind:%20ClusterRole".to_string()),
-        "https://[a-z]{1,8}/[a-z0-9{}'\"&*!|>%@`#,-]{1,20}",
+        "https://[a-z]{1,8}/[a-z0-9{}'\"&*!|>%@`,-]{1,20}",
     ];
     let branch = prop_oneof![
         Just("release/{{x}}".to_string()),
