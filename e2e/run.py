@@ -445,6 +445,31 @@ def readme_blocks(argo, local):
     check_workflow(argo, "research-team", after[0], "research-team", g, "genomics-artifacts", "workflows/")
 
 
+def isolation(argo, helm, local):
+    """Issue 11 class 12 on the real controller: with `s3.keyPrefixPerTenant: true` each namespace's
+    ref-less workflows write the default bucket under their own namespace, through the literal prefix of
+    the tenant's ConfigMap and through `{{workflow.namespace}}` in the controller namespace's."""
+    with open(local) as f:
+        v = yaml.safe_load(f)
+    v["s3"]["keyPrefixPerTenant"] = True
+    helm.upgrade([write_values(argo.cp, "values-isolated", v)])
+    try:
+        wf = submit_refless(argo, "research-team")
+        check_workflow(argo, "research-team", wf, "research-team", "default-v1", "default-bucket", "research-team/")
+        wf = submit_refless(argo, CTRL_NS)
+        check_workflow(argo, CTRL_NS, wf, CTRL_NS, "default-v1", "default-bucket", f"{CTRL_NS}/")
+    finally:
+        helm.upgrade([local])
+
+
+def submit_refless(argo, ns):
+    wf = yaml.safe_load(seed_test_workflow(None, "isolated-"))
+    if ns == CTRL_NS:
+        # wf-runner exists only in tenants: the controller namespace's default account.
+        del wf["spec"]["serviceAccountName"]
+    return argo.submit(ns, "-", input=yaml.safe_dump(wf))
+
+
 def weed_shell(s3, command):
     return run([tool("E2E_WEED"), "shell", "-master", f"127.0.0.1:{s3.master_port}"],
                input=command + "\nexit\n", timeout=60).stdout
@@ -677,7 +702,7 @@ A_NAMES = ["helm3-install-seed", "helm3-managed-by-label", "render-server-dry-ru
                                    "template-my-project", "workflow-helper", "refless-tenant",
                                    "refless-controller-namespace", "strict-workflow-helper", "strict-is-enforced",
                                    "strict-template")],
-           "readme-cluster-blocks", "lifecycle-add-tenant", "lifecycle-change-bucket", "lifecycle-remove-last-registration",
+           "readme-cluster-blocks", "v3.7-isolation-key-prefix-per-tenant", "lifecycle-add-tenant", "lifecycle-change-bucket", "lifecycle-remove-last-registration",
            "lifecycle-forgotten-f", "lifecycle-uninstall"]
 B_NAMES = ["helm4-install-seed", "helm4-managed-by-label", "render-server-dry-run-tenant", "v4.0-eso-secrets",
            *[f"v4.0-{n}" for n in ("seed-workflow-genomics", "seed-test-workflow", "template-genomics-pipeline",
@@ -707,6 +732,7 @@ def run_a(s3):
         argo.start()
         workflows(argo, "central", "v3.7")
         scenario("readme-cluster-blocks", readme_blocks, argo, local)
+        scenario("v3.7-isolation-key-prefix-per-tenant", isolation, argo, helm, local)
         strict(argo, "v3.7")
         lifecycle(cp, helm, argo, s3, local_values(s3))
     finally:
