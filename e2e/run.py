@@ -710,26 +710,37 @@ B_NAMES = ["helm4-install-seed", "helm4-managed-by-label", "render-server-dry-ru
                                    "strict-workflow-helper", "strict-is-enforced", "strict-template")]]
 
 
+def bring_up(cp, s3, major, version, local, dry_run_name, before_local=lambda: None):
+    """What both control planes do first: the seed installed with Helm `major` (the seed's checks),
+    then the values pointed at the local S3 server (`local`, written as a values file), ESO, and the
+    Argo controller `version`. Returns (helm, the local values file, argo)."""
+    prepare_controller_namespace(cp)
+    helm = Helm(cp, major)
+    install = f"helm{major}-install-seed"
+    if not scenario(install, install_seed, cp, helm) and wanted(install):
+        raise RuntimeError(f"helm {major} install of the seed values failed")
+    if not wanted(install):
+        helm.upgrade([SEED], install=True)
+    scenario(f"helm{major}-managed-by-label", managed_by, cp, helm)
+    before_local()
+    path = write_values(cp, f"values-{dry_run_name}", local)
+    helm.upgrade([path])
+    scenario(dry_run_name, server_dry_run, cp, "-f", path)
+    start_eso(cp)
+    scenario(f"{version}-eso-secrets", eso_secrets, cp, helm)
+    argo = Argo(cp, version, s3)
+    argo.start()
+    return helm, path, argo
+
+
 def run_a(s3):
     """Helm 3 post-renderer, layout central, Argo v3.7 (the default target)."""
     cp = ControlPlane("a")
     cp.start([tool("E2E_CRDS_ARGO3"), tool("E2E_CRDS_ESO")])
     try:
-        prepare_controller_namespace(cp)
-        helm = Helm(cp, 3)
-        if not scenario("helm3-install-seed", install_seed, cp, helm) and wanted("helm3-install-seed"):
-            raise RuntimeError("helm 3 install of the seed values failed")
-        if not wanted("helm3-install-seed"):
-            helm.upgrade([SEED], install=True)
-        scenario("helm3-managed-by-label", managed_by, cp, helm)
-        scenario("render-server-dry-run-seed", server_dry_run, cp, "-f", SEED)
-        local = write_values(cp, "values-local", local_values(s3))
-        helm.upgrade([local])
-        scenario("render-server-dry-run-local", server_dry_run, cp, "-f", local)
-        start_eso(cp)
-        scenario("v3.7-eso-secrets", eso_secrets, cp, helm)
-        argo = Argo(cp, "v3.7", s3)
-        argo.start()
+        helm, local, argo = bring_up(
+            cp, s3, 3, "v3.7", local_values(s3), "render-server-dry-run-local",
+            before_local=lambda: scenario("render-server-dry-run-seed", server_dry_run, cp, "-f", SEED))
         workflows(argo, "central", "v3.7")
         scenario("readme-cluster-blocks", readme_blocks, argo, local)
         scenario("v3.7-isolation-key-prefix-per-tenant", isolation, argo, helm, local)
@@ -744,20 +755,8 @@ def run_b(s3):
     cp = ControlPlane("b")
     cp.start([tool("E2E_CRDS_ARGO4"), tool("E2E_CRDS_ESO")])
     try:
-        prepare_controller_namespace(cp)
-        helm = Helm(cp, 4)
-        if not scenario("helm4-install-seed", install_seed, cp, helm) and wanted("helm4-install-seed"):
-            raise RuntimeError("helm 4 install of the seed values failed")
-        if not wanted("helm4-install-seed"):
-            helm.upgrade([SEED], install=True)
-        scenario("helm4-managed-by-label", managed_by, cp, helm)
-        local = write_values(cp, "values-local-tenant", local_values(s3, layout="tenant", argo_version="4.0"))
-        helm.upgrade([local])
-        scenario("render-server-dry-run-tenant", server_dry_run, cp, "-f", local)
-        start_eso(cp)
-        scenario("v4.0-eso-secrets", eso_secrets, cp, helm)
-        argo = Argo(cp, "v4.0", s3)
-        argo.start()
+        _helm, _local, argo = bring_up(cp, s3, 4, "v4.0", local_values(s3, layout="tenant", argo_version="4.0"),
+                                       "render-server-dry-run-tenant")
         workflows(argo, "tenant", "v4.0")
         strict(argo, "v4.0")
     finally:

@@ -28,6 +28,7 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	artifacts "github.com/argoproj/argo-workflows/v3/workflow/artifacts"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -87,10 +88,10 @@ func main() {
 		die("%v", err)
 	}
 	var tmplJSON string
-	for _, ctr := range append(append([]corev1Container{}, toC(pod.Spec.InitContainers)...), toC(pod.Spec.Containers)...) {
-		for _, e := range ctr.env {
-			if e[0] == "ARGO_TEMPLATE" && e[1] != "" {
-				tmplJSON = e[1]
+	for _, ctr := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
+		for _, e := range ctr.Env {
+			if e.Name == "ARGO_TEMPLATE" && e.Value != "" {
+				tmplJSON = e.Value
 			}
 		}
 	}

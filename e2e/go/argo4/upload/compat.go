@@ -6,7 +6,6 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v4/pkg/apis/workflow/v1alpha1"
 	"github.com/argoproj/argo-workflows/v4/util/logging"
 	"github.com/argoproj/argo-workflows/v4/workflow/artifacts/common"
-	corev1 "k8s.io/api/core/v1"
 )
 
 // Argo v4: the driver's Save and ListObjects take a context that must carry Argo's logger.
@@ -19,18 +18,4 @@ func list(ctx context.Context, d common.ArtifactDriver, a *wfv1.Artifact) ([]str
 
 func withLogger(ctx context.Context) context.Context {
 	return logging.WithLogger(ctx, logging.NewSlogLogger(logging.Info, logging.Text))
-}
-
-type corev1Container struct{ env [][2]string }
-
-func toC(cs []corev1.Container) []corev1Container {
-	var out []corev1Container
-	for _, c := range cs {
-		var env [][2]string
-		for _, e := range c.Env {
-			env = append(env, [2]string{e.Name, e.Value})
-		}
-		out = append(out, corev1Container{env: env})
-	}
-	return out
 }
