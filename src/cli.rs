@@ -294,7 +294,7 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
         // environment the one way every run reads it (clap's `env`, `LOG_ENV`).
         None if !std::io::stdin().is_terminal() => {
             let input = read_stdin()?;
-            if crate::krm::is_resource_list(&input) {
+            if crate::deploy::krm::is_resource_list(&input) {
                 return krm(&input);
             }
             let matches = cli_command().try_get_matches_from(["artifact-repos", "post-render"])?;
@@ -318,7 +318,7 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
         Command::Explain(a) => explain(a),
         Command::Workflow(a) => workflow(a),
         Command::Policies(a) => policies(a),
-        Command::Schema => write_stdout([crate::schema::values_schema().as_bytes()]),
+        Command::Schema => write_stdout([crate::values::schema::values_schema().as_bytes()]),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut cli_command(), "artifact-repos", &mut out);
@@ -376,7 +376,7 @@ fn print_warnings(warnings: &[crate::error::Problem]) {
 /// Reads a manifest file, or stdin for `-`: a regular file (FIFOs, devices and sockets are
 /// refused without waiting on them), at most `manifests::MAX_MANIFEST_BYTES` (`fsio::read_input`).
 pub fn read_input(path: &Path) -> Result<Vec<u8>> {
-    crate::fsio::read_input(path, crate::manifests::MAX_MANIFEST_BYTES)
+    crate::fsio::read_input(path, crate::ci::manifests::MAX_MANIFEST_BYTES)
 }
 
 /// What `-f` named: values files in merge order, and RepoRegistration objects (files of them, or
@@ -538,7 +538,7 @@ fn render(args: RenderArgs) -> Result<u8> {
         return Err(nothing_to_render(&sources, &args.values, &merged).into());
     }
     if let Some(dir) = &args.output_dir {
-        let s = crate::outdir::write(dir, &crate::outdir::files(&docs))?;
+        let s = crate::deploy::outdir::write(dir, &crate::deploy::outdir::files(&docs))?;
         eprintln!(
             "wrote {} files to `{}` ({} unchanged), removed {} stale",
             s.written + s.unchanged,
@@ -550,7 +550,8 @@ fn render(args: RenderArgs) -> Result<u8> {
     }
     if let Some(dir) = &args.check {
         let color = use_color(ColorChoice::Auto);
-        let (text, current) = crate::outdir::check(dir, &crate::outdir::files(&docs), color)?;
+        let (text, current) =
+            crate::deploy::outdir::check(dir, &crate::deploy::outdir::files(&docs), color)?;
         write_stdout([text.as_bytes()])?;
         return Ok(if current { EXIT_OK } else { EXIT_DIFFERENT });
     }
@@ -569,10 +570,10 @@ fn policies(args: PoliciesArgs) -> Result<u8> {
         crate::values::validate::validate(&merged).map_err(|p| origins.relabel(p))?;
     print_warnings(&origins.relabel_warnings(warnings));
     let format = match args.format {
-        PolicyFormat::Aws => crate::policies::Format::Aws,
-        PolicyFormat::Minio => crate::policies::Format::Minio,
+        PolicyFormat::Aws => crate::ci::policies::Format::Aws,
+        PolicyFormat::Minio => crate::ci::policies::Format::Minio,
     };
-    let (policies, notes) = crate::policies::policies(&model, format);
+    let (policies, notes) = crate::ci::policies::policies(&model, format);
     for n in &notes {
         eprintln!("note: {n}");
     }
@@ -582,12 +583,12 @@ fn policies(args: PoliciesArgs) -> Result<u8> {
         return Err(p.into());
     }
     let Some(dir) = &args.output_dir else {
-        return write_stdout([crate::policies::to_json(&policies).as_bytes()]);
+        return write_stdout([crate::ci::policies::to_json(&policies).as_bytes()]);
     };
     std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
     for p in &policies {
         let path = dir.join(format!("{}.json", p.name));
-        std::fs::write(&path, crate::policies::document_json(p))
+        std::fs::write(&path, crate::ci::policies::document_json(p))
             .with_context(|| format!("writing `{}`", path.display()))?;
     }
     eprintln!("wrote {} policies to `{}`", policies.len(), dir.display());
@@ -615,7 +616,7 @@ fn read_stdin() -> Result<Vec<u8>> {
 /// The KRM function: the ResourceList goes to stdout even on error (its `results` say why, its
 /// items come back unchanged); the messages also go to stderr, which kustomize shows.
 fn krm(input: &[u8]) -> Result<u8> {
-    let outcome = crate::krm::run(input);
+    let outcome = crate::deploy::krm::run(input);
     let mut stderr = std::io::stderr().lock();
     for m in &outcome.messages {
         let _ = writeln!(stderr, "artifact-repos krm: {m}");
@@ -628,9 +629,9 @@ fn krm(input: &[u8]) -> Result<u8> {
 }
 
 /// The Argo CD plugin's generate command, in the Application's source directory (the working
-/// directory), with the environment Argo CD sets (`crate::argocd`).
+/// directory), with the environment Argo CD sets (`crate::deploy::argocd`).
 fn argocd_generate(args: ArgocdGenerateArgs) -> Result<u8> {
-    use crate::argocd;
+    use crate::deploy::argocd;
     let var = |k: &str| std::env::var(k).ok();
     let env = argocd::Env {
         app_name: var("ARGOCD_APP_NAME"),
@@ -647,14 +648,14 @@ fn argocd_generate(args: ArgocdGenerateArgs) -> Result<u8> {
     if Path::new("Chart.yaml").exists() {
         let helm_args = argocd::helm_template_args(&env, &params)?;
         let stream = helm_template(&args.helm, &helm_args)?;
-        let output = crate::postrender::post_render(&stream)?;
+        let output = crate::deploy::postrender::post_render(&stream)?;
         if output.strict {
             crate::values::strict_errors(&output.warnings, strict_switch(false))?;
         }
         print_warnings(&output.warnings);
         if output.generated == 0 {
             let mut p = Problems::default();
-            p.push("Chart.yaml", format!("the chart renders no values carrier (`apiVersion: {}`, `kind: {}`), so artifact-repos would generate nothing; add the carrier template (charts/artifact-repos/templates/values-carrier.yaml)", crate::postrender::CARRIER_API_VERSION, crate::postrender::CARRIER_KIND));
+            p.push("Chart.yaml", format!("the chart renders no values carrier (`apiVersion: {}`, `kind: {}`), so artifact-repos would generate nothing; add the carrier template (charts/artifact-repos/templates/values-carrier.yaml)", crate::deploy::postrender::CARRIER_API_VERSION, crate::deploy::postrender::CARRIER_KIND));
             return Err(p.into());
         }
         return write_stdout(output.parts.iter().map(|p| p.as_ref()));
@@ -789,7 +790,7 @@ fn helm_template(helm: &Path, args: &[String]) -> Result<Vec<u8>> {
 fn post_render_input(args: PostRenderArgs, input: Vec<u8>) -> Result<u8> {
     // Under strict mode a run with warnings fails: its warnings are the errors, in the log file
     // too (#11, class 8: Helm drops a successful post-renderer's stderr).
-    let result = crate::postrender::post_render(&input).and_then(|output| {
+    let result = crate::deploy::postrender::post_render(&input).and_then(|output| {
         if args.strict || output.strict {
             crate::values::strict_errors(&output.warnings, strict_switch(args.strict))?;
         }
@@ -889,7 +890,7 @@ fn collect_yaml_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn load_manifests(paths: &[&Path]) -> Result<Vec<crate::manifests::Manifest>> {
+fn load_manifests(paths: &[&Path]) -> Result<Vec<crate::ci::manifests::Manifest>> {
     let stdin_count = paths.iter().filter(|p| p.as_os_str() == "-").count();
     anyhow::ensure!(
         stdin_count <= 1,
@@ -899,13 +900,13 @@ fn load_manifests(paths: &[&Path]) -> Result<Vec<crate::manifests::Manifest>> {
     for p in paths {
         sources.extend(read_manifest_sources(p)?);
     }
-    Ok(crate::manifests::load(&sources)?)
+    Ok(crate::ci::manifests::load(&sources)?)
 }
 
 fn diff(args: DiffArgs) -> Result<u8> {
     let old = load_manifests(&[&args.old])?;
     let new = load_manifests(&[&args.new])?;
-    let outcome = crate::diff::diff(&old, &new, use_color(args.color));
+    let outcome = crate::ci::diff::diff(&old, &new, use_color(args.color));
     write_stdout([outcome.text.as_bytes()])?;
     Ok(if outcome.drift() {
         EXIT_DIFFERENT
@@ -914,7 +915,10 @@ fn diff(args: DiffArgs) -> Result<u8> {
     })
 }
 
-fn check_options(controller_namespace: &str, argo_version: &str) -> Result<crate::check::Options> {
+fn check_options(
+    controller_namespace: &str,
+    argo_version: &str,
+) -> Result<crate::ci::check::Options> {
     let argo_version = ArgoVersion::parse(argo_version).map_err(|e| {
         let mut p = Problems::default();
         p.push(
@@ -931,7 +935,7 @@ fn check_options(controller_namespace: &str, argo_version: &str) -> Result<crate
         );
         return Err(p.into());
     }
-    Ok(crate::check::Options {
+    Ok(crate::ci::check::Options {
         controller_namespace: controller_namespace.to_string(),
         argo_version,
         assumed_templates: Vec::new(),
@@ -960,7 +964,7 @@ fn check(args: CheckArgs) -> Result<u8> {
     options.assumed_templates = args.assume_template;
     let input = args.input.unwrap_or_else(|| PathBuf::from("-"));
     let manifests = load_manifests(&[&input])?;
-    let report = crate::check::check(&manifests, &options);
+    let report = crate::ci::check::check(&manifests, &options);
     write_stdout([report.to_text().as_bytes()])?;
     Ok(if !report.failed() {
         EXIT_OK
@@ -985,13 +989,14 @@ fn explain(args: ExplainArgs) -> Result<u8> {
         "`-` given more than once: stdin can be read only once"
     );
     let manifests = load_manifests(&paths)?;
-    let e = crate::explain::explain(&workflows, &manifests, args.namespace.as_deref(), &options);
+    let e =
+        crate::ci::explain::explain(&workflows, &manifests, args.namespace.as_deref(), &options);
     write_stdout([e.text.as_bytes()])?;
     Ok(if e.complete { EXIT_OK } else { EXIT_DIFFERENT })
 }
 
 fn workflow(args: WorkflowArgs) -> Result<u8> {
-    let req = crate::workflow::Request {
+    let req = crate::ci::workflow::Request {
         from: args.from,
         registration: args.artifact_repository,
         namespace: args.namespace,
@@ -1000,11 +1005,11 @@ fn workflow(args: WorkflowArgs) -> Result<u8> {
         configmap: args.configmap,
         service_account: args.serviceaccount,
         form: match args.form {
-            WorkflowForm::Override => crate::workflow::Form::Override,
-            WorkflowForm::Template => crate::workflow::Form::Template,
+            WorkflowForm::Override => crate::ci::workflow::Form::Override,
+            WorkflowForm::Template => crate::ci::workflow::Form::Template,
         },
     };
-    let built = crate::workflow::build(&req)?;
+    let built = crate::ci::workflow::build(&req)?;
     eprintln!("note: {}", built.note);
     write_stdout([built.yaml.as_bytes()])
 }

@@ -16,7 +16,7 @@ pub fn parts() -> Vec<(&'static str, String)> {
             (*name, table)
         })
         .collect();
-    out.push(("check-findings", crate::check::Code::readme_table()));
+    out.push(("check-findings", crate::ci::check::Code::readme_table()));
     out.push(("exit-codes", crate::error::exit_codes_readme_table()));
     out.push(("backend-fields", crate::rules::argo::readme_fields_table()));
     out.push((

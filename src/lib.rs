@@ -7,24 +7,14 @@
 //! CI. `cli` does the I/O (through `fsio`, the one bounded reader and atomic writer; `outdir` carries
 //! out its plan with it); `yaml` is the only module that knows the YAML library.
 
-pub mod argocd;
-pub mod check;
+pub mod ci;
 pub mod cli;
-pub mod diff;
+pub mod deploy;
 pub mod error;
-pub mod explain;
 pub mod fsio;
 pub mod generated;
-pub mod krm;
-pub mod manifests;
 pub mod model;
-pub mod outdir;
-pub mod policies;
-pub mod postrender;
 pub mod render;
 pub mod rules;
-pub mod schema;
-pub mod stream;
 pub mod values;
-pub mod workflow;
 pub mod yaml;

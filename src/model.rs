@@ -154,8 +154,8 @@ impl Repository {
         };
         let ns = namespace.unwrap_or(WORKFLOW_NAMESPACE_VARIABLE);
         let mut repo = self.clone();
-        let key = crate::values::names::argo_key_join(
-            &crate::values::names::argo_key_join(&tk.prefix, ns),
+        let key = crate::rules::formats::argo_key_join(
+            &crate::rules::formats::argo_key_join(&tk.prefix, ns),
             &tk.rest,
         );
         repo.spec
@@ -173,29 +173,6 @@ impl Repository {
                 .filter_map(|v| v.as_str())
                 .any(|v| v.contains(WORKFLOW_NAMESPACE_VARIABLE))
     }
-}
-
-/// The placeholders of a Vault path template (`externalSecretPath`), with what they stand for.
-pub const VAULT_PLACEHOLDERS: &[(&str, &str)] = &[
-    ("namespace", "the namespace the ExternalSecret is in"),
-    (
-        "tenant",
-        "the tenant of that namespace, its `artifact-repos/tenant` label; in the controller namespace, its own name",
-    ),
-];
-
-/// A Vault path template with its placeholders replaced (`{namespace}`, `{tenant}`).
-pub fn expand_vault_path(template: &str, namespace: &str, tenant: &str) -> String {
-    template
-        .replace("{namespace}", namespace)
-        .replace("{tenant}", tenant)
-}
-
-/// True when a Vault path is a template (holds a placeholder).
-pub fn is_vault_template(path: &str) -> bool {
-    VAULT_PLACEHOLDERS
-        .iter()
-        .any(|(p, _)| path.contains(&format!("{{{p}}}")))
 }
 
 /// The cloud identity of a tenant's pods: annotations on its service accounts (IRSA, GKE), plus the

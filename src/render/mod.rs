@@ -9,6 +9,7 @@ pub mod order;
 
 use crate::error::{Problem, Problems};
 use crate::model::{Credentials, Layout, Model, Registration};
+use crate::rules::identity::{Document, Identity};
 use crate::yaml::Node;
 use manifest::{Manifest, Object as Typed};
 use objects::Ctx;
@@ -63,53 +64,12 @@ impl ManagedBy {
     }
 }
 
-/// What identifies an object in a cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Identity {
-    /// API group, empty for the core group.
-    pub group: String,
-    pub kind: String,
-    /// Empty for cluster-scoped objects.
-    pub namespace: String,
-    pub name: String,
-}
-
-impl std::fmt::Display for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Identities come from manifests anyone may write: escaped for the terminal.
-        use crate::error::escape;
-        let kind = if self.group.is_empty() {
-            escape(&self.kind).into_owned()
-        } else {
-            format!("{}.{}", escape(&self.kind), escape(&self.group))
-        };
-        if self.namespace.is_empty() {
-            write!(f, "{kind} {}", escape(&self.name))
-        } else {
-            write!(
-                f,
-                "{kind} {}/{}",
-                escape(&self.namespace),
-                escape(&self.name)
-            )
-        }
-    }
-}
-
 /// One generated object as a JSON tree (`-o json`, and tests that inspect objects).
 #[derive(Debug, Clone)]
 pub struct Object {
     pub identity: Identity,
     /// The object as a JSON tree in field order (serde_json with `preserve_order`).
     pub value: serde_json::Value,
-}
-
-/// One generated object as a YAML document (no leading `---`), ending in a newline: what `render`
-/// prints, `post-render` adds to Helm's stream and `--output-dir` writes to a file.
-#[derive(Debug, Clone)]
-pub struct Document {
-    pub identity: Identity,
-    pub yaml: String,
 }
 
 /// The result of rendering to JSON trees: objects in output order, and warnings for stderr.
@@ -232,7 +192,7 @@ impl<S: Sink> Emitter<'_, S> {
                 format!(" (built as `{built}`)")
             };
             let entry = self.bad_names.entry(path).or_insert_with(|| {
-                let shown = crate::values::validate::show(&o.0.name);
+                let shown = crate::rules::credential::show(&o.0.name);
                 let place = if o.0.namespace.is_empty() {
                     String::new()
                 } else {
@@ -280,7 +240,7 @@ pub fn render_with<S: Sink>(
             "release name",
             format!(
                 "{} {e}; a release name is a DNS-1123 subdomain of at most 63 characters",
-                crate::values::validate::show(&options.release.name)
+                crate::rules::credential::show(&options.release.name)
             ),
         );
         return Err(p);
@@ -338,7 +298,7 @@ pub fn render_with<S: Sink>(
         {
             // Not a tenant's Secret: no tenant label, no registration. A `{tenant}` in the path
             // stands for the controller namespace itself there.
-            let path = crate::model::expand_vault_path(path, cns, cns);
+            let path = crate::rules::formats::expand_vault_path(path, cns, cns);
             let es = ctx.external_secret(secret_name, &path, data, cns, None, None);
             em.emit(&es, || ("s3.secretName".into(), ""));
         }
@@ -445,7 +405,7 @@ pub fn render_with<S: Sink>(
             {
                 // A Vault path template (`{namespace}`, `{tenant}`): this namespace's credential.
                 // The validator made sure a `{tenant}` here has one tenant to stand for.
-                let path = crate::model::expand_vault_path(path, ns, tenant.unwrap_or(ns));
+                let path = crate::rules::formats::expand_vault_path(path, ns, tenant.unwrap_or(ns));
                 let es = ctx.external_secret(secret_name, &path, data, ns, tenant, registration);
                 em.emit(&es, || (from(), ""));
             }

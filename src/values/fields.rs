@@ -71,7 +71,7 @@ pub enum Rule {
     AbsolutePath,
     GcpServiceAccount,
     Uuid,
-    /// A Kubernetes label value (the tenant is sanitised into one; see `names::tenant_label`).
+    /// A Kubernetes label value (the tenant is sanitised into one; see `formats::tenant_label`).
     LabelValue,
     /// An e-mail address (`adminUsers`, `readUsers`).
     Email,
@@ -146,26 +146,26 @@ impl Rule {
 
     /// What is wrong with `value`, worded to follow it (`` `A` is not a valid DNS-1123 label``).
     pub fn check(self, value: &str) -> Result<(), String> {
-        use super::names;
+        use crate::rules::formats;
         match self {
             Rule::None => Ok(()),
             Rule::DnsLabel => k8s::dns_label(value),
             Rule::DnsSubdomain => k8s::dns_subdomain(value),
             Rule::DataKey => k8s::data_key(value),
-            Rule::Endpoint => names::endpoint(value),
-            Rule::S3Bucket => names::s3_bucket(value),
-            Rule::Region => names::region(value),
-            Rule::KeyLayout => names::key_layout(value),
-            Rule::VaultPath => names::vault_path(value),
-            Rule::RoleArn => names::role_arn(value),
-            Rule::RepoUrl => names::repo_url(value),
-            Rule::GitRef => names::git_ref(value),
-            Rule::GoDuration => names::go_duration(value),
-            Rule::AbsolutePath => names::absolute_path(value),
-            Rule::GcpServiceAccount => names::gcp_service_account(value),
-            Rule::Uuid => names::uuid(value),
+            Rule::Endpoint => formats::endpoint(value),
+            Rule::S3Bucket => formats::s3_bucket(value),
+            Rule::Region => formats::region(value),
+            Rule::KeyLayout => formats::key_layout(value),
+            Rule::VaultPath => formats::vault_path(value),
+            Rule::RoleArn => formats::role_arn(value),
+            Rule::RepoUrl => formats::repo_url(value),
+            Rule::GitRef => formats::git_ref(value),
+            Rule::GoDuration => formats::go_duration(value),
+            Rule::AbsolutePath => formats::absolute_path(value),
+            Rule::GcpServiceAccount => formats::gcp_service_account(value),
+            Rule::Uuid => formats::uuid(value),
             Rule::LabelValue => k8s::label_value(value),
-            Rule::Email => names::email(value),
+            Rule::Email => formats::email(value),
             Rule::OneOf(values) if values.contains(&value) => Ok(()),
             Rule::OneOf(values) => Err(format!(
                 "is not one of {}",

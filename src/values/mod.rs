@@ -3,9 +3,9 @@
 //! merged tree to `validate`, which turns it into the checked `model`.
 
 pub mod fields;
-pub mod names;
 pub mod path;
 pub mod reporeg;
+pub mod schema;
 pub mod set;
 pub mod validate;
 
@@ -92,14 +92,21 @@ pub fn merge_sources(
 /// The error for values that generate no object: what was read (the sources, their top-level keys)
 /// and why nothing came out.
 pub fn nothing_to_render(sources: &[&str], with_set: bool, merged: &Node) -> Problems {
-    let mut read: Vec<String> = sources.iter().map(|n| validate::show(n)).collect();
+    let mut read: Vec<String> = sources
+        .iter()
+        .map(|n| crate::rules::credential::show(n))
+        .collect();
     if with_set {
         read.push("the --set values".into());
     }
     let keys: Vec<String> = merged
         .as_map()
         // Through `show`: escaped, cut, and withheld when a key looks like a credential.
-        .map(|m| m.keys().map(|k| validate::show(k)).collect())
+        .map(|m| {
+            m.keys()
+                .map(|k| crate::rules::credential::show(k))
+                .collect()
+        })
         .unwrap_or_default();
     let keys = if keys.is_empty() {
         "no keys at all".to_string()

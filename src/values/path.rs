@@ -3,7 +3,7 @@
 /// `parent.key`, or `key` at the top; keys that would read ambiguously are quoted, and a key that
 /// looks like a credential is never written out (issue #11, class 2).
 pub fn join(parent: &str, key: &str) -> String {
-    if super::names::looks_like_credential(key) {
+    if crate::rules::credential::looks_like_credential(key) {
         let hidden = "(key hidden: looks like a credential)";
         return if parent.is_empty() {
             hidden.to_string()

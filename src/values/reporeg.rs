@@ -50,7 +50,7 @@ pub fn to_entry(source: &str, doc: &Node, problems: &mut Problems) -> Option<(No
     let namespace = meta.and_then(|m| m.get("namespace")).and_then(Node::as_str);
     // Names as the path shows them: escaped and cut, never a line break or a credential.
     let shown = |s: &str| {
-        if crate::values::names::looks_like_credential(s) {
+        if crate::rules::credential::looks_like_credential(s) {
             return "(name not shown)".to_string();
         }
         let e: String = s.escape_debug().collect();
@@ -258,7 +258,7 @@ pub fn from_documents(
             let kind = doc.get("kind").and_then(Node::as_str).unwrap_or("none");
             problems.push(
                 format!("{source}: document {}", i + 1),
-                format!("is not a RepoRegistration (kind {}); a file of RepoRegistrations holds only RepoRegistrations (`apiVersion: {API_VERSION}`, `kind: {KIND}`); put values in a file of their own", crate::values::validate::show(kind)),
+                format!("is not a RepoRegistration (kind {}); a file of RepoRegistrations holds only RepoRegistrations (`apiVersion: {API_VERSION}`, `kind: {KIND}`); put values in a file of their own", crate::rules::credential::show(kind)),
             );
         }
     }

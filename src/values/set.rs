@@ -11,7 +11,7 @@ pub const MAX_SET_DEPTH: usize = 128;
 
 /// A path for a message: escaped and cut, never echoed whole (it may be 60 KB).
 fn shown(path: &str) -> String {
-    crate::values::validate::show(path)
+    crate::rules::credential::show(path)
 }
 
 /// One step of a `--set` path.

@@ -4,11 +4,12 @@
 //! is collected, never just the first, each as `path: what is wrong, `value`, what is valid`.
 //! Values that look like credentials are never echoed.
 
-use super::names;
 use super::path::{index, join};
 use crate::error::{Problem, Problems};
 use crate::model::*;
 use crate::rules::argo::{self, ArgoVersion};
+use crate::rules::credential::show;
+use crate::rules::formats;
 use crate::rules::k8s;
 use crate::yaml::Node;
 use indexmap::IndexMap;
@@ -29,21 +30,6 @@ const ARGO_KEY_FORMAT: &str = "{{workflow.name}}/{{pod.name}}";
 struct Reader {
     problems: Problems,
     warnings: Vec<Problem>,
-}
-
-/// A value for a message: backticked, escaped, cut to a readable length, or withheld when it looks
-/// like a credential.
-pub fn show(s: &str) -> String {
-    if names::looks_like_credential(s) {
-        return "(value hidden: looks like a credential)".into();
-    }
-    let escaped = crate::error::escape(s);
-    if escaped.chars().count() > 80 {
-        let cut: String = escaped.chars().take(77).collect();
-        format!("`{cut}...`")
-    } else {
-        format!("`{escaped}`")
-    }
 }
 
 fn show_node(n: &Node) -> String {
@@ -126,14 +112,14 @@ impl Reader {
                 continue;
             }
             let p = join(path, key);
-            if names::is_credential_key(key)
+            if crate::rules::credential::is_credential_key(key)
                 && matches!(map.get(key), Some(Node::Null) | Some(Node::Str(_)))
                 && map.get(key).and_then(Node::as_str).unwrap_or("").is_empty()
             {
                 // `accessKey: ""` (the origin chart's default) holds no credential.
                 continue;
             }
-            if names::is_credential_key(key) {
+            if crate::rules::credential::is_credential_key(key) {
                 let credential_hint = if credential_hint.is_empty() {
                     "credentials are only ever referenced: store them in Vault and set `externalSecretPath`"
                 } else {
@@ -167,7 +153,7 @@ impl Reader {
         match map.get(key) {
             None | Some(Node::Null) => None,
             Some(Node::Str(s)) => {
-                if names::looks_like_credential(s) {
+                if crate::rules::credential::looks_like_credential(s) {
                     self.err(
                         &join(path, key),
                         "is refused (value hidden: looks like a credential); credentials are only ever referenced: store them in Vault and set `externalSecretPath`",
@@ -230,14 +216,14 @@ impl Reader {
                 for (i, item) in items.iter().enumerate() {
                     match item {
                         Node::Str(s)
-                            if names::looks_like_credential(s)
+                            if crate::rules::credential::looks_like_credential(s)
                                 || (i > 0
                                     && !s.is_empty()
                                     && !s.starts_with(['$', '-'])
                                     && !s.starts_with("{{")
-                                    && items[i - 1]
-                                        .as_str()
-                                        .is_some_and(names::is_credential_flag)) =>
+                                    && items[i - 1].as_str().is_some_and(
+                                        crate::rules::credential::is_credential_flag,
+                                    )) =>
                         {
                             self.err(&index(&p, i), "this looks like an inline credential (value hidden: looks like a credential); it would be written into the generated objects: pass credentials through a Secret (an environment variable the runner reads)");
                         }
@@ -400,7 +386,7 @@ fn default_isolation(r: &mut Reader, d: &Repository, registrations: &[Registrati
         return;
     }
     let mut missing = Vec::new();
-    if vault.is_some_and(|p| !crate::model::is_vault_template(p)) {
+    if vault.is_some_and(|p| !crate::rules::formats::is_vault_template(p)) {
         missing.push("one Vault credential is synced into every namespace, so any tenant can read and overwrite every other tenant's artifacts: put `{namespace}` in `s3.externalSecretPath` so each namespace pulls its own (`artifact-repos policies` prints each one's bucket policy)");
     }
     if !d.keys_per_namespace() {
@@ -731,12 +717,14 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Option<Settings>, Know
     if let Some(m) = r.map(map.get("commonLabels"), &labels_path) {
         for (k, v) in m {
             let p = join(&labels_path, k);
-            if names::looks_like_credential(k) || names::is_credential_key(k) {
+            if crate::rules::credential::looks_like_credential(k)
+                || crate::rules::credential::is_credential_key(k)
+            {
                 r.err(&p, "a label key that names or holds a credential is refused (value hidden: looks like a credential); labels are written on every generated object");
                 continue;
             }
             if let Node::Str(s) = v
-                && names::looks_like_credential(s)
+                && crate::rules::credential::looks_like_credential(s)
             {
                 r.err(&p, "this label value looks like a credential (value hidden: looks like a credential); labels are written on every generated object");
                 continue;
@@ -862,7 +850,7 @@ fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalS
     };
     let path_prefix = r.string(map, path, "pathPrefix");
     if let Some(p) = &path_prefix {
-        r.rule(&join(path, "pathPrefix"), p, names::vault_path(p));
+        r.rule(&join(path, "pathPrefix"), p, formats::vault_path(p));
     }
     let refresh_interval = r
         .string(map, path, "refreshInterval")
@@ -870,7 +858,7 @@ fn read_eso(r: &mut Reader, node: Option<&Node>, path: &str) -> Option<ExternalS
     r.rule(
         &join(path, "refreshInterval"),
         &refresh_interval,
-        names::go_duration(&refresh_interval),
+        formats::go_duration(&refresh_interval),
     );
     let access_key_property = r
         .string(map, path, "accessKeyProperty")
@@ -1086,7 +1074,7 @@ fn read_bucket(
     };
     // The Secret the ExternalSecret creates is named after the backend (`gcs-credentials-<name>`).
     let default_secret_name = match kind.default_secret_name.strip_prefix(f::SECRET_PREFIX) {
-        Some(rest) if backend.key != "s3" => names::shorten(
+        Some(rest) if backend.key != "s3" => formats::shorten(
             &format!("{}-credentials-", backend.key),
             rest,
             SECRET_NAME_MAX,
@@ -1279,7 +1267,7 @@ fn read_seed(
         _ => (raw.clone(), None),
     };
     let ep = join(path, endpoint_key);
-    r.rule(&ep, &raw, names::endpoint(&endpoint));
+    r.rule(&ep, &raw, formats::endpoint(&endpoint));
     let insecure = match (scheme_insecure, insecure_given) {
         (Some((s, scheme)), Some(i)) if s != i => {
             let word = |insecure: bool| if insecure { "plain HTTP" } else { "HTTPS" };
@@ -1301,7 +1289,7 @@ fn read_seed(
     };
     let bucket = r.required_string(map, path, "bucket", "my-team-artifacts");
     if let Some(b) = &bucket {
-        r.rule(&join(path, "bucket"), b, names::s3_bucket(b));
+        r.rule(&join(path, "bucket"), b, formats::s3_bucket(b));
     }
     let region = r.string(map, path, "region");
     if let Some(reg) = &region {
@@ -1321,7 +1309,7 @@ fn read_seed(
         (None, None) => None,
         (None, Some(f)) => Some(f),
         // Joined as Argo joins keyPrefix (Go's path.Join: `a//b/` gives `a/b/...`), #11.
-        (Some(p), f) => Some(names::argo_key_join(
+        (Some(p), f) => Some(formats::argo_key_join(
             &p,
             &f.unwrap_or_else(|| ARGO_KEY_FORMAT.into()),
         )),
@@ -1334,7 +1322,7 @@ fn read_seed(
     // it is lost only where the automatic choice is virtual-hosted, and only then is it a warning.
     let auto_path = bucket
         .as_deref()
-        .is_some_and(|b| names::argo_picks_path_style(&endpoint, b, insecure));
+        .is_some_and(|b| formats::argo_picks_path_style(&endpoint, b, insecure));
     let path_style = r.bool(map, path, "pathStyle");
     let addressing_style = match (path_style, known.argo_version) {
         (Some(true), Some(v)) if argo::has_field(&["s3", "addressingStyle"], v) => Some("path"),
@@ -1353,7 +1341,7 @@ fn read_seed(
 
     let role_arn = r.string(map, path, "roleARN");
     if let Some(a) = &role_arn {
-        r.rule(&join(path, "roleARN"), a, names::role_arn(a));
+        r.rule(&join(path, "roleARN"), a, formats::role_arn(a));
     }
 
     // Argo's other S3 fields, as Argo writes them.
@@ -1556,8 +1544,8 @@ fn fill_credentials(
     };
     let credentials = if let Some(p) = &conv.vault {
         let vp = join(path, "externalSecretPath");
-        if r.rule(&vp, p, names::vault_path(p))
-            && r.rule(&vp, p, names::vault_template(p))
+        if r.rule(&vp, p, formats::vault_path(p))
+            && r.rule(&vp, p, formats::vault_template(p))
             && p.starts_with("data/")
         {
             r.warn(&vp, format!("{} starts with `data/`: with a Vault KV v2 store whose `path` is the mount, `remoteRef.key` is relative to the mount and without `data/`", show(p)));
@@ -1641,7 +1629,8 @@ fn argo_map(
         let Some(f) = argo::lookup(fields, k, version) else {
             if let Some(f) = argo::lookup_any(fields, k) {
                 r.err(&p, format!("Argo has `{k}` from {}, and the target is Argo {version}; set `artifactRepos.argoVersion: \"{}\"` or remove `{k}` (Argo {version} would silently ignore it)", f.since, f.since));
-            } else if names::is_credential_key(k) && matches!(node, Node::Str(_)) {
+            } else if crate::rules::credential::is_credential_key(k) && matches!(node, Node::Str(_))
+            {
                 r.err(&p, "inline credentials are refused (the value is not shown); reference a Secret as Argo does, `{name, key}`, or use `externalSecretPath` / `existingSecret`");
             } else {
                 let known: Vec<&str> = fields
@@ -1698,16 +1687,18 @@ fn argo_value(
         (T::Bool, Node::Bool(b)) => Some(Json::Bool(*b)),
         (T::Int, Node::Int(i)) if *i >= 0 => Some(Json::from(*i)),
         (T::Str, Node::Str(s)) => {
-            if names::looks_like_credential(s) || (backend == "oss" && f.key == "securityToken") {
+            if crate::rules::credential::looks_like_credential(s)
+                || (backend == "oss" && f.key == "securityToken")
+            {
                 r.err(p, "this is an inline credential (the value is not shown); Argo reads it from the ConfigMap in plain text: use `useSDKCreds: true` or Secret references instead");
                 return None;
             }
             let check = match (backend, f.key) {
-                ("s3", "endpoint") => names::endpoint(s),
-                ("s3", "bucket") => names::s3_bucket(s),
-                ("s3", "region") => names::region(s),
-                ("s3", "roleARN") => names::role_arn(s),
-                (_, "keyFormat" | "keyPrefix" | "blobNameFormat") => names::key_layout(s),
+                ("s3", "endpoint") => formats::endpoint(s),
+                ("s3", "bucket") => formats::s3_bucket(s),
+                ("s3", "region") => formats::region(s),
+                ("s3", "roleARN") => formats::role_arn(s),
+                (_, "keyFormat" | "keyPrefix" | "blobNameFormat") => formats::key_layout(s),
                 (_, "bucket" | "container" | "endpoint" | "repoURL") if s.is_empty() => {
                     Err("is empty".to_string())
                 }
@@ -1935,7 +1926,7 @@ fn read_registrations(
         let url_credential = map
             .get("repoUrl")
             .and_then(Node::as_str)
-            .is_some_and(names::url_carries_credential);
+            .is_some_and(crate::rules::credential::url_carries_credential);
         let repo_url = if url_credential {
             Some(String::new())
         } else {
@@ -1945,7 +1936,7 @@ fn read_registrations(
             if url_credential {
                 r.err(&join(&p, "repoUrl"), "carries a credential: a password or token in its user info, or a query or fragment (value hidden: looks like a credential); the URL is written into the WorkflowTemplate, so it must not hold one: give the runner a git credential through a Secret, or use an `ssh://` or `git@host:path` URL with a deploy key");
             } else {
-                r.rule(&join(&p, "repoUrl"), u, names::repo_url(u));
+                r.rule(&join(&p, "repoUrl"), u, formats::repo_url(u));
             }
         }
         let default_branch = r
@@ -1954,12 +1945,12 @@ fn read_registrations(
         r.rule(
             &join(&p, "defaultBranch"),
             &default_branch,
-            names::git_ref(&default_branch),
+            formats::git_ref(&default_branch),
         );
         let tenant_text = r.required_string(map, &p, "tenant", "research-team");
         let tp = join(&p, "tenant");
         let tenant = tenant_text.as_ref().and_then(|t| {
-            let label = names::tenant_label(t);
+            let label = formats::tenant_label(t);
             if label.is_none() {
                 r.err(&tp, format!("{} has no letter or digit; the tenant is written as a label value, so it needs at least one", show(t)));
             }
@@ -1989,7 +1980,7 @@ fn read_registrations(
         let repository = r
             .map(map.get("artifactBucket"), &bucket_path)
             .and_then(|b| {
-                let default_secret = names::shorten(f::SECRET_PREFIX, &n, SECRET_NAME_MAX);
+                let default_secret = formats::shorten(f::SECRET_PREFIX, &n, SECRET_NAME_MAX);
                 let kind = BucketKind {
                     endpoint_key: "hostname",
                     known: &f::ARTIFACT_BUCKET,
@@ -2016,7 +2007,7 @@ fn read_registrations(
         let data_repository = data_map.and_then(|b| {
             let default_secret = shared_secret
                 .clone()
-                .unwrap_or_else(|| names::shorten(f::DATA_SECRET_PREFIX, &n, SECRET_NAME_MAX));
+                .unwrap_or_else(|| formats::shorten(f::DATA_SECRET_PREFIX, &n, SECRET_NAME_MAX));
             let kind = BucketKind {
                 endpoint_key: "hostname",
                 known: &f::ARTIFACT_BUCKET,
@@ -2137,7 +2128,7 @@ fn read_namespace(
         (ns, np, "")
     } else if let Some(prefix) = &known.repo_rule_prefix {
         let url = repo_url?;
-        let Some(ns) = names::repo_namespace(prefix, url) else {
+        let Some(ns) = formats::repo_namespace(prefix, url) else {
             r.err(&np, format!("is not set, and `artifactRepos.namespaceRule: repo` needs `<org>/<repository>` at the end of `repoUrl`, which {} does not have; set `namespace`", show(url)));
             return None;
         };
@@ -2191,7 +2182,7 @@ fn read_ignored(r: &mut Reader, map: &Map, p: &str) {
             .iter()
             .enumerate()
         {
-            r.rule(&index(&join(p, key), i), u, names::email(u));
+            r.rule(&index(&join(p, key), i), u, formats::email(u));
         }
     }
     r.bool(map, p, "isPublic");
@@ -2199,7 +2190,7 @@ fn read_ignored(r: &mut Reader, map: &Map, p: &str) {
         r.rule(&join(p, "githubSecretName"), &s, k8s::dns_subdomain(&s));
     }
     if let Some(s) = r.string(map, p, "githubSecretPath") {
-        r.rule(&join(p, "githubSecretPath"), &s, names::vault_path(&s));
+        r.rule(&join(p, "githubSecretPath"), &s, formats::vault_path(&s));
     }
 }
 

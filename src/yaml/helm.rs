@@ -310,7 +310,7 @@ impl<'de> HelmValues<'_, 'de> {
                     format!(
                         "{}{} has a leading zero: Helm (YAML 1.1, go-yaml v2) reads it as {octal} {read}; quote it for a string (`\"{}\"`), or write the number without the zero",
                         self.shared.line(),
-                        crate::values::validate::show(v),
+                        crate::rules::credential::show(v),
                         crate::error::escape(v),
                     ),
                 );

@@ -355,8 +355,8 @@ fn plugin_and_sidecar_are_what_argo_cd_expects() {
     assert_eq!(
         announced,
         [
-            artifact_repos::argocd::PARAM_VALUES_FILES,
-            artifact_repos::argocd::PARAM_SET
+            artifact_repos::deploy::argocd::PARAM_VALUES_FILES,
+            artifact_repos::deploy::argocd::PARAM_SET
         ]
     );
     let patch = yaml(&root().join("argocd/repo-server-patch.yaml"));

@@ -11,7 +11,7 @@ fn chart() -> std::path::PathBuf {
 fn committed_schema_is_current() {
     let committed = std::fs::read_to_string(chart().join("values.schema.json")).unwrap();
     assert!(
-        committed == artifact_repos::schema::values_schema(),
+        committed == artifact_repos::values::schema::values_schema(),
         "charts/artifact-repos/values.schema.json is stale: run `cargo run -q -- schema > charts/artifact-repos/values.schema.json`"
     );
 }

@@ -10,7 +10,7 @@
 //! `--show-only` finds the generated documents; bad values fail Helm with our message (Helm 3) or
 //! in the log file (Helm 4).
 
-use artifact_repos::stream::split;
+use artifact_repos::yaml::stream::split;
 use artifact_repos::yaml::{Node, parse_documents};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -434,7 +434,7 @@ proptest! {
         with.extend_from_slice(carrier.as_bytes());
         with.extend_from_slice(b"...\n");
         with.extend_from_slice(&input[cut..]);
-        let out = artifact_repos::postrender::post_render(&with)
+        let out = artifact_repos::deploy::postrender::post_render(&with)
             .map_err(|p| TestCaseError::fail(format!("refused: {p}")))?;
         prop_assert!(out.generated > 0);
         let bytes = out.to_bytes();
@@ -457,7 +457,7 @@ proptest! {
 
     #[test]
     fn post_render_without_carrier_returns_the_stream_unchanged(input in stream()) {
-        let out = artifact_repos::postrender::post_render(&input)
+        let out = artifact_repos::deploy::postrender::post_render(&input)
             .map_err(|p| TestCaseError::fail(format!("refused: {p}")))?;
         prop_assert_eq!(out.generated, 0);
         prop_assert!(out.to_bytes() == input, "output differs from input");
@@ -488,7 +488,7 @@ proptest! {
         with.extend_from_slice(carrier.as_bytes());
         with.extend_from_slice(&input[cut..]);
 
-        let out = artifact_repos::postrender::post_render(&with)
+        let out = artifact_repos::deploy::postrender::post_render(&with)
             .map_err(|p| TestCaseError::fail(format!("refused: {p}")))?;
         prop_assert!(out.generated > 0);
         // What came from the input, in order, is the input without the carrier, byte for byte.
@@ -631,7 +631,7 @@ fn as_objects(values: &Node, in_spec: &[bool]) -> (Node, String) {
     (rest, text)
 }
 
-fn docs_text(docs: &[artifact_repos::render::Document]) -> String {
+fn docs_text(docs: &[artifact_repos::rules::identity::Document]) -> String {
     docs.iter().map(|d| format!("---\n{}", d.yaml)).collect()
 }
 
@@ -673,7 +673,7 @@ proptest! {
             serde_json::to_string(&rest).unwrap()
         );
         let seen = std::cell::RefCell::new(String::new());
-        let out = artifact_repos::postrender::post_render_with(stream.as_bytes(), |values, o| {
+        let out = artifact_repos::deploy::postrender::post_render_with(stream.as_bytes(), |values, o| {
             let r = render_docs(values, &Options { release: Release { name: o.release.name.clone(), namespace: None }, ..Default::default() });
             if let Ok((d, _)) = &r {
                 *seen.borrow_mut() = docs_text(d);

@@ -6,7 +6,7 @@
 //! and ClusterRole aggregation by `matchLabels`. Rules with `resourceNames` never grant `create`.
 
 use super::resolve::{Index, namespace_of};
-use crate::manifests::Manifest;
+use crate::ci::manifests::Manifest;
 use crate::yaml::Node;
 use std::collections::BTreeSet;
 

@@ -5,9 +5,9 @@
 //! account's workflowtaskresults permissions. Uses the same resolution code as `check`. Pure: text
 //! out, plus whether the chain holds.
 
-use crate::check::resolve::{self, Index, StepResult, TemplateLink};
-use crate::check::{Options, producers, rbac, repository};
-use crate::manifests::Manifest;
+use crate::ci::check::resolve::{self, Index, StepResult, TemplateLink};
+use crate::ci::check::{Options, producers, rbac, repository};
+use crate::ci::manifests::Manifest;
 use crate::yaml::Node;
 
 /// The explanation and whether the chain is complete (a repository found, its credentials
@@ -277,7 +277,10 @@ pub fn explain(
                             line(format!(
                                 "  key format: not set: Argo's default `{{{{workflow.name}}}}/{{{{pod.name}}}}` under keyPrefix `{p}` (keyPrefix is deprecated: prefer keyFormat)"
                             ));
-                            crate::values::names::argo_key_join(p, "{{workflow.name}}/{{pod.name}}")
+                            crate::rules::formats::argo_key_join(
+                                p,
+                                "{{workflow.name}}/{{pod.name}}",
+                            )
                         }
                         (None, None) => {
                             line(format!(

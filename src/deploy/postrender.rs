@@ -21,9 +21,10 @@
 //! under Helm 4 (the carrier has the `postrenderer.helm.sh/postrender-filename` annotation) every
 //! generated object carries the carrier's annotation, which Helm uses to regroup and then strips.
 
+use crate::yaml::stream::{Piece, split};
 use crate::error::{Problem, Problems};
-use crate::render::{Document, Identity, Options, Release};
-use crate::stream::{Piece, split};
+use crate::render::{Options, Release};
+use crate::rules::identity::{Document, Identity};
 use crate::yaml::Node;
 use memchr::memmem;
 use std::borrow::Cow;
@@ -319,7 +320,7 @@ fn list_items(node: &Node) -> Option<&Vec<Node>> {
 /// tagged cannot be seen after parsing, so every combination is tried).
 fn identities_of(object: &Node, binary: bool, release_namespace: &str) -> Vec<Identity> {
     let text = |path: &[&str]| -> Vec<String> {
-        let raw = crate::manifests::get_path(object, path)
+        let raw = crate::ci::manifests::get_path(object, path)
             .and_then(Node::as_str)
             .unwrap_or("")
             .to_string();
@@ -335,7 +336,7 @@ fn identities_of(object: &Node, binary: bool, release_namespace: &str) -> Vec<Id
             for name in text(&["metadata", "name"]) {
                 for namespace in text(&["metadata", "namespace"]) {
                     let group = group_of(&api_version).to_string();
-                    let namespace = if crate::manifests::is_cluster_scoped(&group, &kind) {
+                    let namespace = if crate::ci::manifests::is_cluster_scoped(&group, &kind) {
                         // The API server ignores a namespace on a cluster-scoped object.
                         String::new()
                     } else if namespace.is_empty() {
@@ -777,7 +778,8 @@ mod tests {
         );
     }
 
-    use crate::render::{Document, Object};
+    use crate::render::Object;
+    use crate::rules::identity::Document;
     use serde_json::json;
 
     /// Stands in for the generator: for each name in `values.tenants`, a Namespace, a ConfigMap

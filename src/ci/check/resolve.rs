@@ -7,8 +7,8 @@
 //! controller's configured default. Also works out what a workflow actually runs with once a
 //! `workflowTemplateRef` is merged in.
 
-use crate::manifests::{Manifest, is_cluster_scoped};
-use crate::render::Identity;
+use crate::ci::manifests::{Manifest, is_cluster_scoped};
+use crate::rules::identity::Identity;
 use crate::yaml::Node;
 use std::collections::HashMap;
 

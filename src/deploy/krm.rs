@@ -20,8 +20,8 @@
 //! YAML document of kind `ResourceList` with an apiVersion in `config.kubernetes.io` is a KRM call;
 //! anything else is Helm's post-renderer stream. A Helm stream never is a lone ResourceList.
 
+use crate::deploy::postrender::{CARRIER_API_VERSION, CARRIER_KIND};
 use crate::error::{Problem, Problems};
-use crate::postrender::{CARRIER_API_VERSION, CARRIER_KIND};
 use crate::render::{Options, Release};
 use crate::yaml::Node;
 use serde_json::{Map, Value, json};
@@ -37,7 +37,7 @@ pub const MAX_INPUT_BYTES: usize = 256 * 1024 * 1024;
 /// Whether a stdin stream is a KRM function call: one document, `kind: ResourceList`,
 /// apiVersion `config.kubernetes.io/...` (block style, or flow style/JSON).
 pub fn is_resource_list(input: &[u8]) -> bool {
-    let pieces = crate::stream::split(input);
+    let pieces = crate::yaml::stream::split(input);
     let mut docs = pieces.iter().filter(|p| !p.is_blank());
     let (Some(piece), None) = (docs.next(), docs.next()) else {
         return false;
@@ -136,16 +136,18 @@ fn read_config(config: Option<&Node>) -> Result<(Release, Node, ConfigForm), Vec
     match (api, kind) {
         (CARRIER_API_VERSION, CARRIER_KIND) => {
             let (release, values) =
-                crate::postrender::read_carrier(config.clone(), "functionConfig").map_err(|p| {
-                    p.0.into_iter()
-                        .map(|p| Finding {
-                            severity: "error",
-                            field: p.path.strip_prefix("functionConfig: ").map(str::to_string),
-                            message: p.message,
-                            resource: Some(resource_ref(config)),
-                        })
-                        .collect::<Vec<_>>()
-                })?;
+                crate::deploy::postrender::read_carrier(config.clone(), "functionConfig").map_err(
+                    |p| {
+                        p.0.into_iter()
+                            .map(|p| Finding {
+                                severity: "error",
+                                field: p.path.strip_prefix("functionConfig: ").map(str::to_string),
+                                message: p.message,
+                                resource: Some(resource_ref(config)),
+                            })
+                            .collect::<Vec<_>>()
+                    },
+                )?;
             Ok((release, values, ConfigForm::Carrier))
         }
         ("v1", "ConfigMap") => {
@@ -434,7 +436,7 @@ fn without_tool_annotations(item: &Node) -> Value {
     v
 }
 
-fn same_identity(item: &Node, id: &crate::render::Identity) -> bool {
+fn same_identity(item: &Node, id: &crate::rules::identity::Identity) -> bool {
     fn text(n: Option<&Node>) -> &str {
         n.and_then(Node::as_str).unwrap_or("")
     }

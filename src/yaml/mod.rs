@@ -5,6 +5,7 @@
 
 pub mod emit;
 mod helm;
+pub mod stream;
 
 use crate::error::{Problem, Problems};
 use indexmap::IndexMap;

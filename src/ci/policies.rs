@@ -89,7 +89,7 @@ pub fn policies(model: &Model, format: Format) -> (Vec<Policy>, Vec<String>) {
         };
         let (id, name) = match &repo.credentials {
             Credentials::Vault { path, .. } => {
-                let path = crate::model::expand_vault_path(path, ns, tenant);
+                let path = crate::rules::formats::expand_vault_path(path, ns, tenant);
                 let key = match &es.path_prefix {
                     Some(p) => format!("{p}/{path}"),
                     None => path,

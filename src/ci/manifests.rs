@@ -5,7 +5,7 @@
 //! receives bytes. It never deserializes into typed structs, so nothing in the input is lost.
 
 use crate::error::Problems;
-use crate::render::Identity;
+use crate::rules::identity::Identity;
 use crate::rules::k8s;
 use crate::yaml::Node;
 use indexmap::IndexMap;
@@ -88,7 +88,7 @@ fn split_documents(text: &str) -> Vec<(usize, &str)> {
     let mut line = 1;
     let mut at = 0;
     let mut docs = Vec::new();
-    for piece in crate::stream::split(text.as_bytes()) {
+    for piece in crate::yaml::stream::split(text.as_bytes()) {
         line += memchr::memchr_iter(b'\n', &text.as_bytes()[at..piece.offset]).count();
         at = piece.offset;
         if !piece.is_blank() {

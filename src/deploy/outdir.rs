@@ -3,8 +3,8 @@
 //! `compare`); `write` and `check` only read the directory into a `Snapshot` and carry the plan out.
 //! The marker file lists what this tool wrote, and nothing it does not list is ever deleted.
 
-use crate::manifests::{OUTPUT_MARKER, is_layout_path};
-use crate::render::Document;
+use crate::ci::manifests::{OUTPUT_MARKER, is_layout_path};
+use crate::rules::identity::Document;
 use anyhow::{Context, Result};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -14,8 +14,8 @@ pub type File = (String, String);
 
 /// The files for rendered documents: `<namespace or _cluster>/<kind>-<name>.yaml`.
 pub fn files(docs: &[Document]) -> Vec<File> {
-    let ids: Vec<&crate::render::Identity> = docs.iter().map(|d| &d.identity).collect();
-    crate::manifests::output_paths(&ids)
+    let ids: Vec<&crate::rules::identity::Identity> = docs.iter().map(|d| &d.identity).collect();
+    crate::ci::manifests::output_paths(&ids)
         .into_iter()
         .zip(docs)
         .map(|(path, d)| (path, d.yaml.clone()))
@@ -161,7 +161,7 @@ fn show(path: &Path) -> String {
 }
 
 /// The largest file read back from the directory (a manifest's limit).
-const MAX_FILE_BYTES: usize = crate::manifests::MAX_MANIFEST_BYTES;
+const MAX_FILE_BYTES: usize = crate::ci::manifests::MAX_MANIFEST_BYTES;
 
 /// Whether `dir/rel` exists as a regular file, checking every component below `dir` without
 /// following links: a symbolic link (a namespace folder or a file linked elsewhere) or anything but
@@ -457,7 +457,7 @@ pub fn check(dir: &Path, files: &[File], color: bool) -> Result<(String, bool)> 
             Some(b) => b.clone(),
             None => crate::fsio::read_regular(&path, MAX_FILE_BYTES, crate::fsio::Links::Refuse)?,
         };
-        match crate::manifests::parse(&path.display().to_string(), &bytes) {
+        match crate::ci::manifests::parse(&path.display().to_string(), &bytes) {
             Ok(_) => old_sources.push((path.display().to_string(), bytes)),
             Err(p) => text.push_str(&format!("not compared: {p}\n")),
         }
@@ -467,10 +467,10 @@ pub fn check(dir: &Path, files: &[File], color: bool) -> Result<(String, bool)> 
         .map(|(p, c)| (format!("rendered/{p}"), c.as_bytes().to_vec()))
         .collect();
     match (
-        crate::manifests::load(&old_sources),
-        crate::manifests::load(&new_sources),
+        crate::ci::manifests::load(&old_sources),
+        crate::ci::manifests::load(&new_sources),
     ) {
-        (Ok(old), Ok(new)) => text.push_str(&crate::diff::diff(&old, &new, color).text),
+        (Ok(old), Ok(new)) => text.push_str(&crate::ci::diff::diff(&old, &new, color).text),
         (Err(p), _) | (_, Err(p)) => text.push_str(&format!("(no object diff: {p})\n")),
     }
     Ok((text, false))

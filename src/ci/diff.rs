@@ -7,8 +7,8 @@
 //! names a credential or whose value looks like one. Secrets inside a `List` are items like any
 //! other (`manifests` expands them), so they are masked too. Pure: text in, text out.
 
-use crate::manifests::{Manifest, canonical};
-use crate::render::Identity;
+use crate::ci::manifests::{Manifest, canonical};
+use crate::rules::identity::Identity;
 use crate::yaml::Node;
 use similar::{ChangeTag, TextDiff};
 use std::collections::BTreeMap;
@@ -147,10 +147,10 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 fn credential_annotation(key: &str, value: &Node) -> bool {
     let last_segment = key.rsplit('/').next().unwrap_or(key);
     key == LAST_APPLIED
-        || crate::values::names::is_credential_key(last_segment)
+        || crate::rules::credential::is_credential_key(last_segment)
         || value
             .as_str()
-            .is_some_and(crate::values::names::looks_like_credential)
+            .is_some_and(crate::rules::credential::looks_like_credential)
 }
 
 /// Replaces the values of the map at `path` for which `masked(key, value)` holds on either side
@@ -162,7 +162,10 @@ fn mask(
     path: &[&str],
     masked: impl Fn(&str, &Node) -> bool,
 ) {
-    let at = |n: Option<&Node>| n.and_then(|n| crate::manifests::get_path(n, path)).cloned();
+    let at = |n: Option<&Node>| {
+        n.and_then(|n| crate::ci::manifests::get_path(n, path))
+            .cloned()
+    };
     let before = at(a.as_deref());
     let after = at(b.as_deref());
     let hidden = |key: &str| {

@@ -23,7 +23,7 @@ pub mod rbac;
 pub mod repository;
 pub mod resolve;
 
-use crate::manifests::Manifest;
+use crate::ci::manifests::Manifest;
 use crate::rules::argo::{self, ArgoVersion};
 use crate::rules::k8s::CONFIGMAP_LIMIT as MAX_CONFIGMAP_BYTES;
 use crate::rules::k8s::{self, is_dns1123_label};
@@ -1137,7 +1137,7 @@ mod tests {
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: artifact-repositories\n  namespace: argo-workflows\ndata:\n  a: {}\n",
             "x".repeat(bytes)
         );
-        crate::manifests::parse("cm.yaml", doc.as_bytes()).unwrap()
+        crate::ci::manifests::parse("cm.yaml", doc.as_bytes()).unwrap()
     }
 
     #[test]
