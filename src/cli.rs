@@ -1,7 +1,8 @@
-//! Command-line interface: argument definitions and the only place that touches files, stdin,
-//! stdout, stderr and the environment. Every subcommand reads its inputs here, calls a pure function
-//! of the library, and writes what that function returned. Nothing is written to stdout unless the
-//! whole command succeeded, so a failing run never leaves half a manifest behind.
+//! Command-line interface: clap definitions (options typed by clap) and dispatch. Each subcommand
+//! reads its inputs through `inputs`, calls the library (`pipeline` or a CI command), and writes
+//! what it returned; stdout, stderr and the environment are touched here only. Nothing is written
+//! to stdout unless the whole command succeeded, so a failing run never leaves half a manifest
+//! behind.
 
 use crate::error::{EXIT_DIFFERENT, EXIT_ERROR, EXIT_OK, Problems};
 use crate::rules::argo::{self, ArgoVersion};
@@ -9,7 +10,7 @@ use crate::rules::k8s;
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// The environment variable naming `post-render`'s log file (read once, by clap).
@@ -143,8 +144,7 @@ pub struct PostRenderArgs {
     pub strict: bool,
 }
 
-/// The environment variable naming the helm binary `argocd-generate` runs for chart sources.
-pub const HELM_ENV: &str = "ARTIFACT_REPOS_HELM";
+pub use crate::deploy::helm::HELM_ENV;
 
 #[derive(Args, Debug)]
 pub struct ArgocdGenerateArgs {
@@ -177,11 +177,11 @@ pub struct CheckArgs {
     /// Manifests to verify: a file, a directory of YAML files, or `-` (default)
     pub input: Option<PathBuf>,
     /// Namespace of the Argo workflow controller
-    #[arg(long, default_value = argo::DEFAULT_CONTROLLER_NAMESPACE)]
+    #[arg(long, default_value = argo::DEFAULT_CONTROLLER_NAMESPACE, value_parser = namespace)]
     pub controller_namespace: String,
     /// Argo Workflows version the cluster runs (MAJOR.MINOR); decides which repository keys exist
-    #[arg(long, value_name = "VERSION", default_value = argo::DEFAULT_TEXT)]
-    pub argo_version: String,
+    #[arg(long, value_name = "VERSION", default_value = argo::DEFAULT_TEXT, value_parser = argo_version)]
+    pub argo_version: ArgoVersion,
     /// A WorkflowTemplate that exists in the cluster outside these manifests (repeatable):
     /// `NAMESPACE/NAME`, or `NAME` in any namespace; a `templateRef` or `workflowTemplateRef` to it
     /// is not reported
@@ -197,14 +197,14 @@ pub struct ExplainArgs {
     #[arg(short = 'm', long = "manifests", value_name = "PATH", required = true)]
     pub manifests: Vec<PathBuf>,
     /// Namespace the workflow runs in (default: its own `metadata.namespace`, else `default`)
-    #[arg(short = 'n', long)]
+    #[arg(short = 'n', long, value_parser = namespace)]
     pub namespace: Option<String>,
     /// Namespace of the Argo workflow controller
-    #[arg(long, default_value = argo::DEFAULT_CONTROLLER_NAMESPACE)]
+    #[arg(long, default_value = argo::DEFAULT_CONTROLLER_NAMESPACE, value_parser = namespace)]
     pub controller_namespace: String,
     /// Argo Workflows version the cluster runs (MAJOR.MINOR); decides which repository keys exist
-    #[arg(long, value_name = "VERSION", default_value = argo::DEFAULT_TEXT)]
-    pub argo_version: String,
+    #[arg(long, value_name = "VERSION", default_value = argo::DEFAULT_TEXT, value_parser = argo_version)]
+    pub argo_version: ArgoVersion,
 }
 
 #[derive(Args, Debug)]
@@ -293,7 +293,7 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
         // Post-render is parsed as `post-render` with no flags, so the log file comes from the
         // environment the one way every run reads it (clap's `env`, `LOG_ENV`).
         None if !std::io::stdin().is_terminal() => {
-            let input = read_stdin()?;
+            let input = crate::inputs::read_stdin()?;
             if crate::deploy::krm::is_resource_list(&input) {
                 return krm(&input);
             }
@@ -311,7 +311,7 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
     match command {
         Command::Render(a) => render(a),
         Command::PostRender(a) => post_render(a),
-        Command::Krm => krm(&read_stdin()?),
+        Command::Krm => krm(&crate::inputs::read_stdin()?),
         Command::ArgocdGenerate(a) => argocd_generate(a),
         Command::Diff(a) => diff(a),
         Command::Check(a) => check(a),
@@ -357,15 +357,6 @@ fn write_stdout<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Result<u8> {
     }
 }
 
-/// The switch that made warnings errors, for the message.
-fn strict_switch(flag: bool) -> &'static str {
-    if flag {
-        "--strict"
-    } else {
-        "`artifactRepos.strict: true`"
-    }
-}
-
 fn print_warnings(warnings: &[crate::error::Problem]) {
     let mut stderr = std::io::stderr().lock();
     for w in warnings {
@@ -373,170 +364,30 @@ fn print_warnings(warnings: &[crate::error::Problem]) {
     }
 }
 
-/// Reads a manifest file, or stdin for `-`: a regular file (FIFOs, devices and sockets are
-/// refused without waiting on them), at most `manifests::MAX_MANIFEST_BYTES` (`fsio::read_input`).
-pub fn read_input(path: &Path) -> Result<Vec<u8>> {
-    crate::fsio::read_input(path, crate::ci::manifests::MAX_MANIFEST_BYTES)
-}
-
-/// What `-f` named: values files in merge order, and RepoRegistration objects (files of them, or
-/// directories searched for them).
-#[derive(Default)]
-struct Inputs {
-    values: Vec<(String, Vec<u8>)>,
-    registrations: Vec<(crate::yaml::Node, crate::values::reporeg::Origin)>,
-    warnings: Vec<crate::error::Problem>,
-}
-
-/// Reads every `-f`: a directory is searched for RepoRegistration objects (other files are
-/// skipped with a warning); a file holding RepoRegistrations gives them; any other file is values.
-fn read_inputs(args: &ValuesArgs) -> Result<Inputs> {
-    use crate::values::reporeg;
-    let mut inputs = Inputs::default();
-    let mut problems = Problems::default();
-    let mut files = Vec::new();
-    for p in &args.values {
-        if p.as_os_str() != "-" && std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
-            for (name, bytes) in read_manifest_sources(p)? {
-                let docs =
-                    crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)?;
-                match reporeg::from_documents(&name, &docs, false, &mut problems) {
-                    Some(regs) => inputs.registrations.extend(regs),
-                    None => inputs.warnings.push(crate::error::Problem::new(
-                        name,
-                        format!("holds no {} (`apiVersion: {}`): skipped; pass a values file with its own -f", reporeg::KIND, reporeg::API_VERSION),
-                    )),
-                }
-            }
-            continue;
-        }
-        files.push(p.clone());
-    }
-    let only_dirs = files.is_empty() && !args.values.is_empty();
-    let values = if only_dirs {
-        Vec::new()
-    } else {
-        read_values(&ValuesArgs {
-            values: files,
-            set: Vec::new(),
-            set_string: Vec::new(),
-        })?
-    };
-    for (name, bytes) in values {
-        // A file of RepoRegistrations is a YAML stream of them; anything else is a values file
-        // (its parse errors are the values reader's).
-        let regs = crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)
-            .ok()
-            .and_then(|docs| reporeg::from_documents(&name, &docs, true, &mut problems));
-        match regs {
-            Some(regs) => inputs.registrations.extend(regs),
-            None => inputs.values.push((name, bytes)),
-        }
-    }
-    problems.into_result()?;
-    Ok(inputs)
-}
-
-/// The values sources of a command line, in merge order, as (name, bytes).
-fn read_values(args: &ValuesArgs) -> Result<Vec<(String, Vec<u8>)>> {
-    if args.values.is_empty() {
-        eprintln!(
-            "note: no -f given: rendering the bundled example ({})",
-            crate::values::EXAMPLE_NAME
-        );
-        return Ok(vec![(
-            crate::values::EXAMPLE_NAME.to_string(),
-            crate::values::EXAMPLE.as_bytes().to_vec(),
-        )]);
-    }
-    let mut stdin_used = false;
-    let mut out = Vec::new();
-    for p in &args.values {
-        if p.as_os_str() == "-" {
-            anyhow::ensure!(
-                !stdin_used,
-                "`-f -` given more than once: stdin can be read only once"
-            );
-            stdin_used = true;
-        }
-        let name = if p.as_os_str() == "-" {
-            "<stdin>".to_string()
-        } else {
-            p.display().to_string()
-        };
-        out.push((
-            name,
-            crate::fsio::read_input(p, crate::yaml::MAX_VALUES_BYTES)?,
-        ));
-    }
-    Ok(out)
-}
-
-/// "Nothing to render" is an error, as for `post-render`: an empty output is almost always a values
-/// file that was not passed, or a section name misspelt (warned about before).
-fn nothing_to_render(
-    sources: &[(String, Vec<u8>)],
-    args: &ValuesArgs,
-    merged: &crate::yaml::Node,
-) -> Problems {
-    let names: Vec<&str> = sources.iter().map(|(n, _)| n.as_str()).collect();
-    let set = !args.set.is_empty() || !args.set_string.is_empty();
-    crate::values::nothing_to_render(&names, set, merged)
-}
-
 fn render(args: RenderArgs) -> Result<u8> {
-    let inputs = read_inputs(&args.values)?;
-    let mut warnings = inputs.warnings;
-    let sources = inputs.values;
-    let merged = crate::values::merge_sources(&sources, &args.values.set, &args.values.set_string);
-    let mut merged = match merged {
-        Ok(m) => m,
-        Err(e) => {
-            print_warnings(&warnings);
-            return Err(e.into());
-        }
-    };
-    let origins = crate::values::reporeg::append(&mut merged, inputs.registrations);
-    let strict = args.strict || crate::values::strict(&merged);
-    // Under strict mode every warning is an error, reported with the other errors and instead
-    // of any output (#11, class 8); otherwise warnings go to stderr before the result.
-    let finish_warnings = |warnings: &[crate::error::Problem]| -> Result<()> {
-        if strict {
-            crate::values::strict_errors(warnings, strict_switch(args.strict))?;
-        } else {
-            print_warnings(warnings);
-        }
-        Ok(())
-    };
-    let options = crate::render::Options {
+    let v = &args.values;
+    let sources = crate::inputs::values_sources(&v.values, &v.set, &v.set_string)?;
+    let to_files = args.output_dir.is_some() || args.check.is_some();
+    let options = crate::pipeline::Options {
         release: crate::render::Release {
             name: args.release_name.clone(),
             namespace: None,
         },
+        strict_flag: args.strict,
+        form: if args.output == OutputFormat::Json && !to_files {
+            crate::pipeline::Form::Json
+        } else {
+            crate::pipeline::Form::Yaml
+        },
         ..Default::default()
     };
-    let to_files = args.output_dir.is_some() || args.check.is_some();
-    if args.output == OutputFormat::Json && !to_files {
-        let rendered = crate::render::render(&merged, &options).map_err(|p| {
-            print_warnings(&warnings);
-            origins.relabel(p)
-        })?;
-        warnings.extend(origins.relabel_warnings(rendered.warnings.clone()));
-        finish_warnings(&warnings)?;
-        if rendered.objects.is_empty() {
-            return Err(nothing_to_render(&sources, &args.values, &merged).into());
+    let generated = generate(sources, &options)?;
+    let docs = match generated.objects {
+        crate::pipeline::Objects::Json(objects) => {
+            return write_stdout([crate::render::to_json_list(&objects).as_bytes()]);
         }
-        return write_stdout([crate::render::to_json_list(&rendered).as_bytes()]);
-    }
-    let (docs, render_warnings) = crate::render::render_docs(&merged, &options).map_err(|p| {
-        print_warnings(&warnings);
-        origins.relabel(p)
-    })?;
-    warnings.extend(origins.relabel_warnings(render_warnings));
-    finish_warnings(&warnings)?;
-    if docs.is_empty() {
-        return Err(nothing_to_render(&sources, &args.values, &merged).into());
-    }
+        crate::pipeline::Objects::Yaml(docs) => docs,
+    };
     if let Some(dir) = &args.output_dir {
         let s = crate::deploy::outdir::write(dir, &crate::deploy::outdir::files(&docs))?;
         eprintln!(
@@ -558,22 +409,40 @@ fn render(args: RenderArgs) -> Result<u8> {
     write_stdout(docs.iter().flat_map(|d| [&b"---\n"[..], d.yaml.as_bytes()]))
 }
 
+/// The pipeline, its warnings printed (before the error when it refuses).
+fn generate(
+    sources: crate::pipeline::Sources,
+    options: &crate::pipeline::Options,
+) -> Result<crate::pipeline::Generated> {
+    match crate::pipeline::generate(sources, options) {
+        Ok(g) => {
+            print_warnings(&g.warnings);
+            Ok(g)
+        }
+        Err(r) => {
+            print_warnings(&r.warnings);
+            Err(r.problems.into())
+        }
+    }
+}
+
 /// `policies`: the values' model, one least-privilege policy per credential.
 fn policies(args: PoliciesArgs) -> Result<u8> {
-    let inputs = read_inputs(&args.values)?;
-    print_warnings(&inputs.warnings);
-    let sources = inputs.values;
-    let mut merged =
-        crate::values::merge_sources(&sources, &args.values.set, &args.values.set_string)?;
-    let origins = crate::values::reporeg::append(&mut merged, inputs.registrations);
-    let (model, warnings) =
-        crate::values::validate::validate(&merged).map_err(|p| origins.relabel(p))?;
-    print_warnings(&origins.relabel_warnings(warnings));
+    let v = &args.values;
+    let sources = crate::inputs::values_sources(&v.values, &v.set, &v.set_string)?;
+    let read = match crate::pipeline::read(sources, false) {
+        Ok(r) => r,
+        Err(r) => {
+            print_warnings(&r.warnings);
+            return Err(r.problems.into());
+        }
+    };
+    print_warnings(&read.warnings);
     let format = match args.format {
         PolicyFormat::Aws => crate::ci::policies::Format::Aws,
         PolicyFormat::Minio => crate::ci::policies::Format::Minio,
     };
-    let (policies, notes) = crate::ci::policies::policies(&model, format);
+    let (policies, notes) = crate::ci::policies::policies(&read.model, format);
     for n in &notes {
         eprintln!("note: {n}");
     }
@@ -599,18 +468,7 @@ fn policies(args: PoliciesArgs) -> Result<u8> {
 /// Errors and warnings also go to the log file when one is set, because Helm 4 never shows a
 /// plugin's stderr; the record has no timestamps, so the same run appends the same lines.
 fn post_render(args: PostRenderArgs) -> Result<u8> {
-    post_render_input(args, read_stdin()?)
-}
-
-/// All of stdin.
-fn read_stdin() -> Result<Vec<u8>> {
-    // Helm's streams are megabytes: start big to skip most of the regrowing.
-    let mut input = Vec::with_capacity(1 << 20);
-    std::io::stdin()
-        .lock()
-        .read_to_end(&mut input)
-        .context("reading stdin")?;
-    Ok(input)
+    post_render_input(args, crate::inputs::read_stdin()?)
 }
 
 /// The KRM function: the ResourceList goes to stdout even on error (its `results` say why, its
@@ -629,188 +487,28 @@ fn krm(input: &[u8]) -> Result<u8> {
 }
 
 /// The Argo CD plugin's generate command, in the Application's source directory (the working
-/// directory), with the environment Argo CD sets (`crate::deploy::argocd`).
+/// directory), with the environment Argo CD sets.
 fn argocd_generate(args: ArgocdGenerateArgs) -> Result<u8> {
-    use crate::deploy::argocd;
     let var = |k: &str| std::env::var(k).ok();
-    let env = argocd::Env {
+    let env = crate::deploy::argocd::Env {
         app_name: var("ARGOCD_APP_NAME"),
         app_namespace: var("ARGOCD_APP_NAMESPACE"),
         parameters: var("ARGOCD_APP_PARAMETERS"),
         kube_version: var("KUBE_VERSION"),
         kube_api_versions: var("KUBE_API_VERSIONS"),
     };
-    let params = argocd::parameters(env.parameters.as_deref())?;
-    let release = crate::render::Release {
-        name: argocd::release_name(&env)?,
-        namespace: env.app_namespace.clone().filter(|s| !s.is_empty()),
-    };
-    if Path::new("Chart.yaml").exists() {
-        let helm_args = argocd::helm_template_args(&env, &params)?;
-        let stream = helm_template(&args.helm, &helm_args)?;
-        let output = crate::deploy::postrender::post_render(&stream)?;
-        if output.strict {
-            crate::values::strict_errors(&output.warnings, strict_switch(false))?;
-        }
-        print_warnings(&output.warnings);
-        if output.generated == 0 {
-            let mut p = Problems::default();
-            p.push("Chart.yaml", format!("the chart renders no values carrier (`apiVersion: {}`, `kind: {}`), so artifact-repos would generate nothing; add the carrier template (charts/artifact-repos/templates/values-carrier.yaml)", crate::deploy::postrender::CARRIER_API_VERSION, crate::deploy::postrender::CARRIER_KIND));
-            return Err(p.into());
-        }
-        return write_stdout(output.parts.iter().map(|p| p.as_ref()));
-    }
-    // A directory of values files and RepoRegistration manifests.
-    let files = params.values_dir_files();
-    let mut values = Vec::new();
-    for f in &files {
-        let bytes = crate::fsio::read_regular(
-            Path::new(f),
-            crate::yaml::MAX_VALUES_BYTES,
-            crate::fsio::Links::Follow,
-        )
-        .map_err(|e| {
-            let mut p = Problems::default();
-            let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
-            p.push(
-                format!("{} ({})", argocd::PARAM_VALUES_FILES, f.escape_debug()),
-                format!("cannot read `{}` in the source directory `{cwd}`: {e:#}; set the plugin parameter `{}` to the values files of this directory (default `{}`)", f.escape_debug(), argocd::PARAM_VALUES_FILES, argocd::DEFAULT_VALUES_FILE),
-            );
-            p
-        })?;
-        values.push((f.clone(), bytes));
-    }
-    let mut problems = Problems::default();
-    let mut registrations = Vec::new();
-    let mut warnings = Vec::new();
-    for (name, bytes) in read_manifest_sources(Path::new("."))? {
-        let name = name.strip_prefix("./").unwrap_or(&name).to_string();
-        if files
-            .iter()
-            .any(|f| f.strip_prefix("./").unwrap_or(f) == name)
-        {
-            continue;
-        }
-        let docs = crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)?;
-        match crate::values::reporeg::from_documents(&name, &docs, false, &mut problems) {
-            Some(regs) => registrations.extend(regs),
-            None => warnings.push(crate::error::Problem::new(
-                name,
-                format!("is neither a values file named by the plugin parameter `{}` nor a RepoRegistration manifest: skipped", argocd::PARAM_VALUES_FILES),
-            )),
-        }
-    }
-    if let Err(p) = problems.into_result() {
-        print_warnings(&warnings);
-        return Err(p.into());
-    }
-    let mut merged = match crate::values::merge_sources(&values, &params.set, &[]) {
-        Ok(m) => m,
-        Err(p) => {
-            print_warnings(&warnings);
-            return Err(p.into());
-        }
-    };
-    let origins = crate::values::reporeg::append(&mut merged, registrations);
-    let options = crate::render::Options {
-        release,
-        ..Default::default()
-    };
-    let (docs, render_warnings) = crate::render::render_docs(&merged, &options).map_err(|p| {
-        print_warnings(&warnings);
-        origins.relabel(p)
-    })?;
-    warnings.extend(origins.relabel_warnings(render_warnings));
-    if crate::values::strict(&merged) {
-        crate::values::strict_errors(&warnings, strict_switch(false))?;
-    }
-    print_warnings(&warnings);
-    if docs.is_empty() {
-        let set = ValuesArgs {
-            set: params.set.clone(),
-            ..Default::default()
-        };
-        return Err(nothing_to_render(&values, &set, &merged).into());
-    }
-    write_stdout(docs.iter().flat_map(|d| [&b"---\n"[..], d.yaml.as_bytes()]))
-}
-
-/// Runs `helm template` in the working directory and returns its stdout; helm's failure is an
-/// error carrying its stderr. Without a usable HOME (the sidecar's user may have none) helm's
-/// cache, config and data directories go to a fresh directory under the temp dir.
-fn helm_template(helm: &Path, args: &[String]) -> Result<Vec<u8>> {
-    let mut cmd = std::process::Command::new(helm);
-    cmd.args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let home_ok = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .is_some_and(|h| {
-            let probe = Path::new(&h).join(format!(".artifact-repos-probe-{}", std::process::id()));
-            let ok = std::fs::write(&probe, b"").is_ok();
-            let _ = std::fs::remove_file(&probe);
-            ok
-        });
-    let scratch = (!home_ok)
-        .then(|| std::env::temp_dir().join(format!("artifact-repos-helm-{}", std::process::id())));
-    if let Some(dir) = &scratch {
-        for (var, sub) in [
-            ("HELM_CACHE_HOME", "cache"),
-            ("HELM_CONFIG_HOME", "config"),
-            ("HELM_DATA_HOME", "data"),
-        ] {
-            if std::env::var_os(var).is_none() {
-                cmd.env(var, dir.join(sub));
-            }
-        }
-    }
-    let result = cmd.output();
-    if let Some(dir) = &scratch {
-        let _ = std::fs::remove_dir_all(dir);
-    }
-    let out = result.with_context(|| {
-        format!(
-            "running `{}` (set the helm binary with --helm or {HELM_ENV})",
-            helm.display()
-        )
-    })?;
-    if !out.status.success() {
-        anyhow::bail!(
-            "`{} {}` failed ({}): {}",
-            helm.display(),
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        );
-    }
-    Ok(out.stdout)
+    let outcome = crate::deploy::argocd::generate(&env, &args.helm);
+    print_warnings(&outcome.warnings);
+    write_stdout([outcome.result?.as_slice()])
 }
 
 fn post_render_input(args: PostRenderArgs, input: Vec<u8>) -> Result<u8> {
-    // Under strict mode a run with warnings fails: its warnings are the errors, in the log file
-    // too (#11, class 8: Helm drops a successful post-renderer's stderr).
-    let result = crate::deploy::postrender::post_render(&input).and_then(|output| {
-        if args.strict || output.strict {
-            crate::values::strict_errors(&output.warnings, strict_switch(args.strict))?;
-        }
-        Ok(output)
-    });
-    let mut record = String::new();
-    match &result {
-        Ok(output) => {
-            print_warnings(&output.warnings);
-            for w in &output.warnings {
-                record.push_str(&format!("artifact-repos post-render: warning: {w}\n"));
-            }
-        }
-        Err(problems) => {
-            record.push_str(&format!("artifact-repos post-render: error: {problems}\n"));
-        }
+    let result = crate::deploy::postrender::post_render(&input, args.strict);
+    if let Ok(output) = &result {
+        print_warnings(&output.warnings);
     }
     if let Some(path) = &args.log_file
-        && !record.is_empty()
-        && let Err(e) = append_log(path, &record)
+        && let Err(e) = crate::deploy::postrender::log(path, &result)
     {
         // The run's own outcome matters more than its log: say so and carry on.
         eprintln!(
@@ -821,14 +519,6 @@ fn post_render_input(args: PostRenderArgs, input: Vec<u8>) -> Result<u8> {
     let output = result?;
     // Written part by part: the input's slices are not copied into one buffer first.
     write_stdout(output.parts.iter().map(|p| p.as_ref()))
-}
-
-fn append_log(path: &Path, record: &str) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    file.write_all(record.as_bytes())
 }
 
 // ---- CI commands: diff, check, explain, workflow, render --output-dir/--check ----
@@ -846,66 +536,9 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// The YAML files of a manifest input as (name, bytes): a file, `-` (stdin), or a directory read
-/// recursively in sorted path order (`.yaml`, `.yml` and `.json` files; hidden entries skipped).
-pub fn read_manifest_sources(path: &Path) -> Result<Vec<(String, Vec<u8>)>> {
-    if path.as_os_str() == "-" {
-        return Ok(vec![("<stdin>".to_string(), read_input(path)?)]);
-    }
-    let meta = std::fs::metadata(path).with_context(|| format!("reading `{}`", path.display()))?;
-    if !meta.is_dir() {
-        return Ok(vec![(path.display().to_string(), read_input(path)?)]);
-    }
-    let mut files = Vec::new();
-    collect_yaml_files(path, &mut files)?;
-    files.sort();
-    files
-        .into_iter()
-        .map(|f| Ok((f.display().to_string(), read_input(&f)?)))
-        .collect()
-}
-
-fn collect_yaml_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("reading directory `{}`", dir.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("reading directory `{}`", dir.display()))?;
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        let ty = entry
-            .file_type()
-            .with_context(|| format!("reading `{}`", path.display()))?;
-        if ty.is_dir() {
-            collect_yaml_files(&path, out)?;
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml" | "json")
-        ) {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn load_manifests(paths: &[&Path]) -> Result<Vec<crate::ci::manifests::Manifest>> {
-    let stdin_count = paths.iter().filter(|p| p.as_os_str() == "-").count();
-    anyhow::ensure!(
-        stdin_count <= 1,
-        "`-` given more than once: stdin can be read only once"
-    );
-    let mut sources = Vec::new();
-    for p in paths {
-        sources.extend(read_manifest_sources(p)?);
-    }
-    Ok(crate::ci::manifests::load(&sources)?)
-}
-
 fn diff(args: DiffArgs) -> Result<u8> {
-    let old = load_manifests(&[&args.old])?;
-    let new = load_manifests(&[&args.new])?;
+    let old = crate::inputs::load_manifests(&[&args.old])?;
+    let new = crate::inputs::load_manifests(&[&args.new])?;
     let outcome = crate::ci::diff::diff(&old, &new, use_color(args.color));
     write_stdout([outcome.text.as_bytes()])?;
     Ok(if outcome.drift() {
@@ -915,35 +548,36 @@ fn diff(args: DiffArgs) -> Result<u8> {
     })
 }
 
-fn check_options(
-    controller_namespace: &str,
-    argo_version: &str,
-) -> Result<crate::ci::check::Options> {
-    let argo_version = ArgoVersion::parse(argo_version).map_err(|e| {
-        let mut p = Problems::default();
-        p.push(
-            "--argo-version",
-            format!("`{}` {e}", argo_version.escape_debug()),
-        );
-        p
-    })?;
-    if !k8s::is_dns1123_label(controller_namespace) {
-        let mut p = Problems::default();
-        p.push(
-            "--controller-namespace",
-            format!("`{controller_namespace}` is not a valid namespace: lowercase letters, digits and `-`, at most 63 characters"),
-        );
-        return Err(p.into());
+/// `--argo-version`, typed by clap: MAJOR.MINOR (an optional `v` and patch are accepted).
+fn argo_version(text: &str) -> Result<ArgoVersion, String> {
+    ArgoVersion::parse(text).map_err(|e| e.to_string())
+}
+
+/// A namespace flag, checked by clap: a DNS-1123 label.
+fn namespace(text: &str) -> Result<String, String> {
+    if k8s::is_dns1123_label(text) {
+        Ok(text.to_string())
+    } else {
+        Err(
+            "is not a valid namespace: lowercase letters, digits and `-`, at most 63 characters"
+                .into(),
+        )
     }
-    Ok(crate::ci::check::Options {
-        controller_namespace: controller_namespace.to_string(),
+}
+
+fn check_options(
+    controller_namespace: String,
+    argo_version: ArgoVersion,
+) -> crate::ci::check::Options {
+    crate::ci::check::Options {
+        controller_namespace,
         argo_version,
         assumed_templates: Vec::new(),
-    })
+    }
 }
 
 fn check(args: CheckArgs) -> Result<u8> {
-    let mut options = check_options(&args.controller_namespace, &args.argo_version)?;
+    let mut options = check_options(args.controller_namespace, args.argo_version);
     let mut p = Problems::default();
     for (i, t) in args.assume_template.iter().enumerate() {
         let ok = match t.split_once('/') {
@@ -963,7 +597,7 @@ fn check(args: CheckArgs) -> Result<u8> {
     p.into_result()?;
     options.assumed_templates = args.assume_template;
     let input = args.input.unwrap_or_else(|| PathBuf::from("-"));
-    let manifests = load_manifests(&[&input])?;
+    let manifests = crate::inputs::load_manifests(&[&input])?;
     let report = crate::ci::check::check(&manifests, &options);
     write_stdout([report.to_text().as_bytes()])?;
     Ok(if !report.failed() {
@@ -974,21 +608,14 @@ fn check(args: CheckArgs) -> Result<u8> {
 }
 
 fn explain(args: ExplainArgs) -> Result<u8> {
-    let options = check_options(&args.controller_namespace, &args.argo_version)?;
-    if let Some(ns) = &args.namespace
-        && !k8s::is_dns1123_label(ns)
-    {
-        let mut p = Problems::default();
-        p.push("--namespace", format!("`{ns}` is not a valid namespace: lowercase letters, digits and `-`, at most 63 characters"));
-        return Err(p.into());
-    }
-    let workflows = load_manifests(&[&args.workflow])?;
+    let options = check_options(args.controller_namespace, args.argo_version);
+    let workflows = crate::inputs::load_manifests(&[&args.workflow])?;
     let paths: Vec<&Path> = args.manifests.iter().map(PathBuf::as_path).collect();
     anyhow::ensure!(
         args.workflow.as_os_str() != "-" || !paths.iter().any(|p| p.as_os_str() == "-"),
         "`-` given more than once: stdin can be read only once"
     );
-    let manifests = load_manifests(&paths)?;
+    let manifests = crate::inputs::load_manifests(&paths)?;
     let e =
         crate::ci::explain::explain(&workflows, &manifests, args.namespace.as_deref(), &options);
     write_stdout([e.text.as_bytes()])?;

@@ -266,6 +266,17 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
+/// Appends to a log file, creating it (the post-renderer's `--log-file`: a path the user chose,
+/// outside any folder we own, so it is opened as named).
+pub fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

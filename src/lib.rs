@@ -1,11 +1,16 @@
 //! artifact-repos: generate per-tenant Argo Workflows artifact repositories from Helm values.
 //!
-//! The pipeline, one module per stage:
-//! `values` (parse and merge values, validate into a checked `model`) -> `render` (typed objects,
-//! serialized in Helm's install order). `stream` and `postrender` handle Helm's post-renderer
-//! stream as bytes; `manifests`, `diff`, `check`, `explain` and `workflow` read manifest streams for
-//! CI. `cli` does the I/O (through `fsio`, the one bounded reader and atomic writer; `outdir` carries
-//! out its plan with it); `yaml` is the only module that knows the YAML library.
+//! The house, from the ground up:
+//! - `rules`: the facts other systems impose (Kubernetes, Argo, S3/git/Vault formats, the
+//!   credential detector, object identities); `error`: problems and exit codes.
+//! - `yaml`: the one owner of the YAML library (Helm-compatible reading, emitting, the stream
+//!   splitter). `values`: reads values files and RepoRegistrations into the checked `model`.
+//! - `render`: the model as typed objects. `pipeline`: the one generate step (merge, append
+//!   registrations, read, render, relabel, strict) every path composes.
+//! - `deploy`: each deploy path's adapter (Helm post-render, KRM, Argo CD, output folder).
+//! - `ci`: manifest readers and the CI commands (`check`, `diff`, `explain`, `workflow`,
+//!   `policies`); it never imports the generator.
+//! - `cli`: clap definitions and dispatch; `inputs` and `fsio`: the reading and writing edge.
 
 pub mod ci;
 pub mod cli;
@@ -13,7 +18,9 @@ pub mod deploy;
 pub mod error;
 pub mod fsio;
 pub mod generated;
+pub mod inputs;
 pub mod model;
+pub mod pipeline;
 pub mod render;
 pub mod rules;
 pub mod values;

@@ -1,6 +1,8 @@
 //! The Argo CD Config Management Plugin's generate command (`artifact-repos argocd-generate`, run by
-//! the repo-server sidecar in the Application's source directory). Pure: the environment Argo CD
-//! sets, and the files it finds, in; what to run and what to read out. `cli` does the I/O.
+//! the repo-server sidecar in the Application's source directory): the environment Argo CD sets
+//! (read by `cli`) and the files of the source directory in (through `fsio`), the stream for Argo
+//! CD out. A chart source runs `helm template` (`deploy::helm`) and the post-renderer; a values
+//! directory runs the pipeline.
 //!
 //! Two kinds of Application source:
 //! - a chart (`Chart.yaml` in the directory) whose templates hold the values carrier: `helm template`
@@ -16,7 +18,9 @@
 //!
 //! An error never yields a partial or empty stream: Argo CD would prune the tenant's objects.
 
-use crate::error::Problems;
+use crate::error::{Problem, Problems};
+use crate::pipeline::{self, Sources, Values};
+use std::path::Path;
 
 /// The parameter naming the values files.
 pub const PARAM_VALUES_FILES: &str = "values-files";
@@ -197,6 +201,110 @@ pub fn helm_template_args(env: &Env, params: &Parameters) -> Result<Vec<String>,
         args.extend(["--set".to_string(), s.clone()]);
     }
     Ok(args)
+}
+
+/// What `generate` produced: the stream for Argo CD, or why not; the warnings either way (printed
+/// before the error, as every path does).
+pub struct Outcome {
+    pub result: anyhow::Result<Vec<u8>>,
+    pub warnings: Vec<Problem>,
+}
+
+/// The generate command in the Application's source directory (the working directory): a chart
+/// source through `helm template` and the post-renderer, a values directory through the pipeline.
+pub fn generate(env: &Env, helm: &Path) -> Outcome {
+    let mut warnings = Vec::new();
+    let result = generate_into(env, helm, &mut warnings);
+    Outcome { result, warnings }
+}
+
+fn generate_into(env: &Env, helm: &Path, warnings: &mut Vec<Problem>) -> anyhow::Result<Vec<u8>> {
+    let params = parameters(env.parameters.as_deref())?;
+    let release = crate::render::Release {
+        name: release_name(env)?,
+        namespace: env.app_namespace.clone().filter(|s| !s.is_empty()),
+    };
+    if Path::new("Chart.yaml").exists() {
+        let helm_args = helm_template_args(env, &params)?;
+        let stream = crate::deploy::helm::template(helm, &helm_args)?;
+        let output = crate::deploy::postrender::post_render(&stream, false)?;
+        warnings.extend(output.warnings.iter().cloned());
+        if output.generated == 0 {
+            let mut p = Problems::default();
+            p.push("Chart.yaml", format!("the chart renders no values carrier (`apiVersion: {}`, `kind: {}`), so artifact-repos would generate nothing; add the carrier template (charts/artifact-repos/templates/values-carrier.yaml)", crate::deploy::postrender::CARRIER_API_VERSION, crate::deploy::postrender::CARRIER_KIND));
+            return Err(p.into());
+        }
+        return Ok(output.to_bytes());
+    }
+    // A directory of values files and RepoRegistration manifests.
+    let files = params.values_dir_files();
+    let mut values = Vec::new();
+    for f in &files {
+        let bytes = crate::fsio::read_regular(
+            Path::new(f),
+            crate::yaml::MAX_VALUES_BYTES,
+            crate::fsio::Links::Follow,
+        )
+        .map_err(|e| {
+            let mut p = Problems::default();
+            let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+            p.push(
+                format!("{} ({})", PARAM_VALUES_FILES, f.escape_debug()),
+                format!("cannot read `{}` in the source directory `{cwd}`: {e:#}; set the plugin parameter `{}` to the values files of this directory (default `{}`)", f.escape_debug(), PARAM_VALUES_FILES, DEFAULT_VALUES_FILE),
+            );
+            p
+        })?;
+        values.push((f.clone(), bytes));
+    }
+    let mut problems = Problems::default();
+    let mut registrations = Vec::new();
+    for (name, bytes) in crate::inputs::read_manifest_sources(Path::new("."))? {
+        let name = name.strip_prefix("./").unwrap_or(&name).to_string();
+        if files
+            .iter()
+            .any(|f| f.strip_prefix("./").unwrap_or(f) == name)
+        {
+            continue;
+        }
+        let docs = crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)?;
+        match crate::values::reporeg::from_documents(&name, &docs, false, &mut problems) {
+            Some(regs) => registrations.extend(regs),
+            None => warnings.push(Problem::new(
+                name,
+                format!("is neither a values file named by the plugin parameter `{}` nor a RepoRegistration manifest: skipped", PARAM_VALUES_FILES),
+            )),
+        }
+    }
+    problems.into_result()?;
+    let sources = Sources {
+        values: Values::Files {
+            files: values,
+            set: params.set.clone(),
+            set_string: Vec::new(),
+        },
+        registrations,
+        warnings: std::mem::take(warnings),
+    };
+    let options = pipeline::Options {
+        release,
+        ..Default::default()
+    };
+    match pipeline::generate(sources, &options) {
+        Ok(g) => {
+            warnings.extend(g.warnings);
+            Ok(g.objects
+                .into_docs()
+                .iter()
+                .flat_map(|d| [&b"---\n"[..], d.yaml.as_bytes()])
+                .flatten()
+                .copied()
+                .collect())
+        }
+        Err(r) => {
+            warnings.extend(r.warnings);
+            Err(r.problems.into())
+        }
+    }
 }
 
 #[cfg(test)]

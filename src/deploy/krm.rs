@@ -22,7 +22,8 @@
 
 use crate::deploy::postrender::{CARRIER_API_VERSION, CARRIER_KIND};
 use crate::error::{Problem, Problems};
-use crate::render::{Options, Release};
+use crate::pipeline;
+use crate::render::Release;
 use crate::yaml::Node;
 use serde_json::{Map, Value, json};
 
@@ -105,6 +106,8 @@ fn resource_ref(node: &Node) -> Value {
 enum ConfigForm {
     Carrier,
     ConfigMap,
+    /// No functionConfig: the values' defaults, registrations from the items.
+    None,
 }
 
 /// Reads release and values out of functionConfig.
@@ -118,12 +121,12 @@ fn read_config(config: Option<&Node>) -> Result<(Release, Node, ConfigForm), Vec
         }]
     };
     let config = match config {
+        // RepoRegistration items carry everything a registration needs: the values' defaults.
         None | Some(Node::Null) => {
-            return Err(error(
-                None,
-                format!(
-                    "no functionConfig: give the values as a `{CARRIER_API_VERSION}` `{CARRIER_KIND}` (`values: {{...}}`), or a ConfigMap with the values file under `data.values`"
-                ),
+            return Ok((
+                Release::default(),
+                Node::Map(Default::default()),
+                ConfigForm::None,
             ));
         }
         Some(c) => c,
@@ -136,8 +139,8 @@ fn read_config(config: Option<&Node>) -> Result<(Release, Node, ConfigForm), Vec
     match (api, kind) {
         (CARRIER_API_VERSION, CARRIER_KIND) => {
             let (release, values) =
-                crate::deploy::postrender::read_carrier(config.clone(), "functionConfig").map_err(
-                    |p| {
+                crate::deploy::postrender::read_carrier(config.clone(), "functionConfig", false)
+                    .map_err(|p| {
                         p.0.into_iter()
                             .map(|p| Finding {
                                 severity: "error",
@@ -146,8 +149,7 @@ fn read_config(config: Option<&Node>) -> Result<(Release, Node, ConfigForm), Vec
                                 resource: Some(resource_ref(config)),
                             })
                             .collect::<Vec<_>>()
-                    },
-                )?;
+                    })?;
             Ok((release, values, ConfigForm::Carrier))
         }
         ("v1", "ConfigMap") => {
@@ -296,14 +298,13 @@ fn generate(
     config: Option<&Node>,
     findings: &mut Vec<Finding>,
 ) -> Option<Vec<Value>> {
-    let (release, mut values, form) = match read_config(config) {
+    let (release, values, form) = match read_config(config) {
         Ok(c) => c,
         Err(f) => {
             findings.extend(f);
             return None;
         }
     };
-    let config = config.expect("read_config needs one");
     // Registrations: each item's source label is `items[K]`, so a problem relabelled into the
     // object (`items[3]: RepoRegistration ns/a: spec.tenant`) finds its item again.
     let mut problems = Problems::default();
@@ -316,19 +317,6 @@ fn generate(
             entries.push(e);
         }
     }
-    let origins = crate::values::reporeg::append(&mut values, entries);
-    let result = if problems.is_empty() {
-        crate::render::render(
-            &values,
-            &Options {
-                release,
-                ..Default::default()
-            },
-        )
-        .map_err(|p| origins.relabel(p))
-    } else {
-        Err(problems)
-    };
     let to_finding = |severity: &'static str, p: Problem| -> Finding {
         if let Some(rest) = p.path.strip_prefix("items[")
             && let Some((index, rest)) = rest.split_once(']')
@@ -352,66 +340,72 @@ fn generate(
                 Some("data.values".into()),
                 format!("{}: {}", p.path, p.message),
             ),
+            ConfigForm::None if p.path.is_empty() => (None, p.message),
+            ConfigForm::None => (None, format!("{}: {}", p.path, p.message)),
         };
         Finding {
             severity,
             message,
             field,
-            resource: Some(resource_ref(config)),
+            resource: config.map(resource_ref),
         }
     };
-    match result {
-        Err(p) => {
-            findings.extend(p.0.into_iter().map(|p| to_finding("error", p)));
-            None
+    if !problems.is_empty() {
+        findings.extend(problems.0.into_iter().map(|p| to_finding("error", p)));
+        return None;
+    }
+    let name = match form {
+        ConfigForm::Carrier => "functionConfig values",
+        ConfigForm::ConfigMap => "functionConfig data.values",
+        ConfigForm::None => "the RepoRegistration items (no functionConfig)",
+    };
+    let sources = pipeline::Sources {
+        values: pipeline::Values::Tree {
+            name: name.to_string(),
+            values,
+        },
+        registrations: entries,
+        warnings: Vec::new(),
+    };
+    let options = pipeline::Options {
+        release,
+        form: pipeline::Form::Json,
+        ..Default::default()
+    };
+    let generated = match pipeline::generate(sources, &options) {
+        Err(r) => {
+            findings.extend(r.warnings.into_iter().map(|p| to_finding("warning", p)));
+            findings.extend(r.problems.0.into_iter().map(|p| to_finding("error", p)));
+            return None;
         }
-        Ok(rendered) => {
-            // Strict mode (`artifactRepos.strict: true`): every warning is an error (#11, class 8).
-            let strict = crate::values::strict(&values);
-            let warnings = origins.relabel_warnings(rendered.warnings);
-            if strict && !warnings.is_empty() {
-                let errors =
-                    crate::values::strict_errors(&warnings, "`artifactRepos.strict: true`")
-                        .err()
-                        .unwrap_or_default();
-                findings.extend(errors.0.into_iter().map(|p| to_finding("error", p)));
-                return None;
-            }
-            findings.extend(warnings.into_iter().map(|p| to_finding("warning", p)));
-            if rendered.objects.is_empty() {
-                findings.push(Finding {
-                    severity: "error",
-                    message: format!(
-                        "nothing to generate: {}; add registrations under `repoRegistrations`, RepoRegistration items, or set `s3.enabled: true` with a bucket",
-                        crate::values::validate::why_nothing(&values)
-                    ),
-                    field: None,
-                    resource: Some(resource_ref(config)),
-                });
-                return None;
-            }
-            // An item that is one of the generated objects: identical is fine (not added twice),
-            // different is an error.
-            let mut objects = Vec::new();
-            for o in rendered.objects {
-                let same = items.iter().find(|item| same_identity(item, &o.identity));
-                match same {
-                    Some(item) if without_tool_annotations(item) == o.value => {}
-                    Some(item) => findings.push(Finding {
-                        severity: "error",
-                        message: format!(
-                            "{} is also generated by artifact-repos from functionConfig, with different content; remove or rename one of them",
-                            o.identity
-                        ),
-                        field: None,
-                        resource: Some(resource_ref(item)),
-                    }),
-                    None => objects.push(o.value),
-                }
-            }
-            Some(objects)
+        Ok(g) => g,
+    };
+    findings.extend(
+        generated
+            .warnings
+            .into_iter()
+            .map(|p| to_finding("warning", p)),
+    );
+    // An item that is one of the generated objects: identical is fine (not added twice),
+    // different is an error.
+    let mut objects = Vec::new();
+    for o in generated.objects.into_json() {
+        let same = items.iter().find(|item| same_identity(item, &o.identity));
+        match same {
+            Some(item) if without_tool_annotations(item) == o.value => {}
+            Some(item) => findings.push(Finding {
+                severity: "error",
+                message: format!(
+                    "{} is also generated by artifact-repos from functionConfig, with different content; remove or rename one of them",
+                    o.identity
+                ),
+                field: None,
+                resource: Some(resource_ref(item)),
+            }),
+            None => objects.push(o.value),
         }
     }
+    Some(objects)
 }
 
 /// An item as JSON without the annotations kustomize and kpt add to what they hand a function

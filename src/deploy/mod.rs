@@ -6,6 +6,7 @@
 //! into a folder (`render --output-dir`, `--check`).
 
 pub mod argocd;
+pub mod helm;
 pub mod krm;
 pub mod outdir;
 pub mod postrender;

@@ -21,11 +21,12 @@
 //! under Helm 4 (the carrier has the `postrenderer.helm.sh/postrender-filename` annotation) every
 //! generated object carries the carrier's annotation, which Helm uses to regroup and then strips.
 
-use crate::yaml::stream::{Piece, split};
 use crate::error::{Problem, Problems};
-use crate::render::{Options, Release};
-use crate::rules::identity::{Document, Identity};
+use crate::pipeline::{self, Refused, Sources};
+use crate::render::Release;
+use crate::rules::identity::Identity;
 use crate::yaml::Node;
+use crate::yaml::stream::{Piece, split};
 use memchr::memmem;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -53,9 +54,6 @@ pub struct Output<'a> {
     pub warnings: Vec<Problem>,
     /// How many documents were generated (0 when no carrier was found).
     pub generated: usize,
-    /// The carried values ask for strict mode (`artifactRepos.strict: true`): the caller turns
-    /// `warnings` into errors.
-    pub strict: bool,
 }
 
 impl Output<'_> {
@@ -157,11 +155,20 @@ fn find_carrier(input: &[u8], pieces: &[Piece]) -> Result<Option<(usize, Node)>,
 
 /// Reads release and values out of the carrier, taking the values out of it rather than copying
 /// them (a 100,000-registration carrier's values are hundreds of MB as a tree, #11).
-pub(crate) fn read_carrier(mut node: Node, at: &str) -> Result<(Release, Node), Problems> {
+/// Without `name_required` (a KRM functionConfig, written by hand) a missing release name is
+/// `render`'s default, as for the ConfigMap form; the chart's carrier always sets it.
+pub(crate) fn read_carrier(
+    mut node: Node,
+    at: &str,
+    name_required: bool,
+) -> Result<(Release, Node), Problems> {
     let mut problems = Problems::default();
     let release = node.get("release");
     let name = match release.and_then(|r| r.get("name")) {
         Some(Node::Str(s)) if !s.is_empty() => s.clone(),
+        None | Some(Node::Null) if !name_required => {
+            crate::render::DEFAULT_RELEASE_NAME.to_string()
+        }
         other => {
             problems.push(
                 format!("{at}: release.name"),
@@ -455,15 +462,16 @@ fn check_collisions(
     Ok(())
 }
 
-/// Runs the post-renderer over one stream.
-pub fn post_render(input: &[u8]) -> Result<Output<'_>, Problems> {
-    post_render_with(input, crate::render::render_docs)
+/// Runs the post-renderer over one stream; `strict_flag` is `--strict`.
+pub fn post_render(input: &[u8], strict_flag: bool) -> Result<Output<'_>, Problems> {
+    post_render_with(input, strict_flag, crate::pipeline::generate)
 }
 
-/// `post_render` with the generator passed in, so the stream handling can be tested on its own.
+/// `post_render` with the generate step passed in, so the stream handling can be tested on its own.
 pub fn post_render_with(
     input: &[u8],
-    render: impl Fn(&Node, &Options) -> Result<(Vec<Document>, Vec<Problem>), Problems>,
+    strict_flag: bool,
+    generate: impl Fn(Sources, &pipeline::Options) -> Result<pipeline::Generated, Refused>,
 ) -> Result<Output<'_>, Problems> {
     // Fast path: no carrier's apiVersion anywhere, nothing to do.
     if memmem::find(input, CARRIER_API_VERSION.as_bytes()).is_none() {
@@ -490,9 +498,9 @@ pub fn post_render_with(
             .and_then(Node::as_str)
             .map(str::to_string),
     };
-    let (release, values) = read_carrier(node, &format!("carrier {carrier_label}"))?;
+    let (release, values) = read_carrier(node, &format!("carrier {carrier_label}"), true)?;
     let release_namespace = release.namespace.clone().unwrap_or_default();
-    let options = Options {
+    let options = pipeline::Options {
         release,
         // Helm labels what it installs `managed-by: Helm` whatever the manifest says.
         managed_by: crate::render::ManagedBy::Helm,
@@ -501,10 +509,13 @@ pub fn post_render_with(
             .iter()
             .map(|f| (HELM4_FILENAME_ANNOTATION.to_string(), f.clone()))
             .collect(),
+        strict_flag,
+        form: pipeline::Form::Yaml,
+        // The stream decides: other objects of the release make an empty generation a warning.
+        allow_empty: true,
     };
     // RepoRegistration objects in the stream are registrations too; their documents pass through
     // untouched (a cluster with the CRD stores them).
-    let mut values = values;
     let mut problems = Problems::default();
     let mut entries = Vec::new();
     for (i, piece) in pieces.iter().enumerate() {
@@ -525,13 +536,27 @@ pub fn post_render_with(
         }
     }
     problems.into_result()?;
-    let origins = crate::values::reporeg::append(&mut values, entries);
-    let (docs, render_warnings) = render(&values, &options).map_err(|p| origins.relabel(p))?;
-    let strict = crate::values::strict(&values);
-    // Memory (#11): the values tree is dropped once rendered and each document's text is moved,
-    // not copied, so the peak is the generated text, not the text plus the trees behind it.
-    drop(values);
-    let render_warnings = origins.relabel_warnings(render_warnings);
+    let sources = Sources {
+        values: pipeline::Values::Tree {
+            name: format!("the values carrier {carrier_label}"),
+            values,
+        },
+        registrations: entries,
+        warnings: Vec::new(),
+    };
+    // Warnings found before a refusal are reported with it: the post-renderer prints one report.
+    let pipeline::Generated {
+        objects,
+        warnings: render_warnings,
+        strict,
+    } = generate(sources, &options).map_err(|r| {
+        let mut p = Problems(r.warnings);
+        p.0.extend(r.problems.0);
+        p
+    })?;
+    // Memory (#11): each document's text is moved, not copied, so the peak is the generated text,
+    // not the text plus the trees behind it.
+    let docs = objects.into_docs();
 
     let mut generated: Vec<Generated> = docs
         .into_iter()
@@ -588,6 +613,7 @@ pub fn post_render_with(
             ),
         ));
     }
+    let warnings = strict.check(warnings)?;
 
     let mut out = Writer::new(input);
     let mut cursor = 0;
@@ -609,8 +635,28 @@ pub fn post_render_with(
         parts: out.finish(),
         warnings,
         generated: generated.len(),
-        strict,
     })
+}
+
+/// Appends a run's warnings, or its error, to the log file (Helm 4 never shows a plugin's stderr,
+/// Helm 3 drops a successful post-renderer's; under strict mode the warnings are the error, in
+/// the log too: #11, class 8). The record has no timestamps, so the same run appends the same lines.
+pub fn log(path: &std::path::Path, result: &Result<Output<'_>, Problems>) -> std::io::Result<()> {
+    let mut record = String::new();
+    match result {
+        Ok(output) => {
+            for w in &output.warnings {
+                record.push_str(&format!("artifact-repos post-render: warning: {w}\n"));
+            }
+        }
+        Err(problems) => {
+            record.push_str(&format!("artifact-repos post-render: error: {problems}\n"));
+        }
+    }
+    if record.is_empty() {
+        return Ok(());
+    }
+    crate::fsio::append(path, record.as_bytes())
 }
 
 /// What was written last, to know whether a document separator must be added.
@@ -746,28 +792,34 @@ mod tests {
     #[test]
     fn no_carrier_is_identity() {
         for s in ["", "a: 1", "---\nkind: A\n", "\u{feff}x"] {
-            assert_eq!(post_render(s.as_bytes()).unwrap().to_bytes(), s.as_bytes());
+            assert_eq!(
+                post_render(s.as_bytes(), false).unwrap().to_bytes(),
+                s.as_bytes()
+            );
         }
         // The apiVersion mentioned without a carrier.
         let s = "---\nkind: ConfigMap\ndata:\n  x: artifact-repos/v1\n";
-        assert_eq!(post_render(s.as_bytes()).unwrap().to_bytes(), s.as_bytes());
+        assert_eq!(
+            post_render(s.as_bytes(), false).unwrap().to_bytes(),
+            s.as_bytes()
+        );
     }
 
     #[test]
     fn two_carriers_are_an_error() {
         let c = "---\n# Source: c/templates/carrier.yaml\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: x\nrelease:\n  name: r\n  namespace: n\nvalues: {}\n";
         let s = format!("{c}{c}");
-        let e = post_render(s.as_bytes()).unwrap_err();
+        let e = post_render(s.as_bytes(), false).unwrap_err();
         assert!(e.to_string().contains("found 2 values carriers"), "{e}");
     }
 
     #[test]
     fn broken_carrier_is_an_error() {
         let s = "---\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nrelease: [\n";
-        let e = post_render(s.as_bytes()).unwrap_err();
+        let e = post_render(s.as_bytes(), false).unwrap_err();
         assert!(e.to_string().contains("carrier document 1"), "{e}");
         let s = "---\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nrelease: {name: 3}\nvalues: []\n";
-        let e = post_render(s.as_bytes()).unwrap_err().to_string();
+        let e = post_render(s.as_bytes(), false).unwrap_err().to_string();
         assert!(
             e.contains("release.name: the release name must be a non-empty string, got a number"),
             "{e}"
@@ -784,7 +836,10 @@ mod tests {
 
     /// Stands in for the generator: for each name in `values.tenants`, a Namespace, a ConfigMap
     /// and a WorkflowTemplate, in install order, with the extra annotations applied.
-    fn fake(values: &Node, options: &Options) -> Result<(Vec<Document>, Vec<Problem>), Problems> {
+    fn fake(sources: Sources, options: &pipeline::Options) -> Result<pipeline::Generated, Refused> {
+        let pipeline::Values::Tree { values, .. } = sources.values else {
+            panic!("the post-renderer hands over a tree");
+        };
         let mut ns = Vec::new();
         let mut cm = Vec::new();
         let mut wt = Vec::new();
@@ -794,7 +849,7 @@ mod tests {
             .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
         let Some(Node::Seq(tenants)) = values.get("tenants") else {
-            return Err(problem("tenants", "expected a list"));
+            return Err(problem("tenants", "expected a list").into());
         };
         for t in tenants {
             let t = t.as_str().unwrap();
@@ -837,14 +892,19 @@ mod tests {
                 yaml: crate::yaml::value_to_yaml(&o.value),
             })
             .collect();
-        Ok((docs, Vec::new()))
+        Ok(pipeline::Generated {
+            objects: pipeline::Objects::Yaml(docs),
+            warnings: Vec::new(),
+            strict: pipeline::Strict::Off,
+        })
     }
 
     const H3_CARRIER: &str = "---\n# Source: c/templates/carrier.yaml\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: rel-values\nrelease:\n  name: \"rel\"\n  namespace: \"argo\"\nvalues: {\"tenants\":[\"team-a\",\"team-b\"]}\n";
     const H4_CARRIER: &str = "---\napiVersion: artifact-repos/v1\nkind: ValuesCarrier\nmetadata:\n  name: rel-values\n  annotations:\n    postrenderer.helm.sh/postrender-filename: 'c/templates/carrier.yaml'\nrelease:\n  name: \"rel\"\n  namespace: \"argo\"\nvalues: {\"tenants\":[\"team-a\"]}\n";
 
     fn run(input: &str) -> Result<String, Problems> {
-        post_render_with(input.as_bytes(), fake).map(|o| String::from_utf8(o.to_bytes()).unwrap())
+        post_render_with(input.as_bytes(), false, fake)
+            .map(|o| String::from_utf8(o.to_bytes()).unwrap())
     }
 
     /// Asserts that `pieces` occur in `out` in this order, each byte for byte.

@@ -114,8 +114,8 @@ pub fn to_yaml_stream(rendered: &Rendered) -> String {
 }
 
 /// A `v1` `List` holding every object, as kubectl prints one.
-pub fn to_json_list(rendered: &Rendered) -> String {
-    let items: Vec<&serde_json::Value> = rendered.objects.iter().map(|o| &o.value).collect();
+pub fn to_json_list(objects: &[Object]) -> String {
+    let items: Vec<&serde_json::Value> = objects.iter().map(|o| &o.value).collect();
     crate::yaml::to_json(&serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}))
 }
 

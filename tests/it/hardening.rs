@@ -711,7 +711,7 @@ mod collision_property {
             let carrier = carrier().replace("namespace: \"argo\"", &format!("namespace: \"{release_ns}\""));
             prop_assert!(carrier.contains(VALUES));
             let input = if before { format!("{doc}{carrier}") } else { format!("{carrier}{doc}") };
-            match artifact_repos::deploy::postrender::post_render(input.as_bytes()) {
+            match artifact_repos::deploy::postrender::post_render(input.as_bytes(), false) {
                 Ok(_) => prop_assert!(false, "not caught:\n{doc}"),
                 Err(e) => prop_assert!(
                     e.to_string().contains("ConfigMap team-a/artifact-repositories is also generated"),

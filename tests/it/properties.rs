@@ -129,7 +129,7 @@ proptest! {
         let direct: String = docs.iter().map(|d| format!("---\n{}", d.yaml)).collect();
         prop_assert_eq!(&text, &direct);
         // The JSON output is the same objects.
-        let json = artifact_repos::render::to_json_list(&a);
+        let json = artifact_repos::render::to_json_list(&a.objects);
         let parsed: Value = serde_json::from_str(&json).unwrap();
         prop_assert_eq!(parsed["items"].as_array().unwrap().len(), a.objects.len());
         check_objects(&a).map_err(TestCaseError::fail)?;
@@ -434,7 +434,7 @@ proptest! {
         with.extend_from_slice(carrier.as_bytes());
         with.extend_from_slice(b"...\n");
         with.extend_from_slice(&input[cut..]);
-        let out = artifact_repos::deploy::postrender::post_render(&with)
+        let out = artifact_repos::deploy::postrender::post_render(&with, false)
             .map_err(|p| TestCaseError::fail(format!("refused: {p}")))?;
         prop_assert!(out.generated > 0);
         let bytes = out.to_bytes();
@@ -457,7 +457,7 @@ proptest! {
 
     #[test]
     fn post_render_without_carrier_returns_the_stream_unchanged(input in stream()) {
-        let out = artifact_repos::deploy::postrender::post_render(&input)
+        let out = artifact_repos::deploy::postrender::post_render(&input, false)
             .map_err(|p| TestCaseError::fail(format!("refused: {p}")))?;
         prop_assert_eq!(out.generated, 0);
         prop_assert!(out.to_bytes() == input, "output differs from input");
@@ -488,7 +488,7 @@ proptest! {
         with.extend_from_slice(carrier.as_bytes());
         with.extend_from_slice(&input[cut..]);
 
-        let out = artifact_repos::deploy::postrender::post_render(&with)
+        let out = artifact_repos::deploy::postrender::post_render(&with, false)
             .map_err(|p| TestCaseError::fail(format!("refused: {p}")))?;
         prop_assert!(out.generated > 0);
         // What came from the input, in order, is the input without the carrier, byte for byte.
@@ -673,9 +673,12 @@ proptest! {
             serde_json::to_string(&rest).unwrap()
         );
         let seen = std::cell::RefCell::new(String::new());
-        let out = artifact_repos::deploy::postrender::post_render_with(stream.as_bytes(), |values, o| {
-            let r = render_docs(values, &Options { release: Release { name: o.release.name.clone(), namespace: None }, ..Default::default() });
-            if let Ok((d, _)) = &r {
+        let out = artifact_repos::deploy::postrender::post_render_with(stream.as_bytes(), false, |sources, o| {
+            use artifact_repos::pipeline;
+            // As `render` generates: labelled by the tool, no Helm 4 annotation.
+            let options = pipeline::Options { release: Release { name: o.release.name.clone(), namespace: None }, allow_empty: true, ..Default::default() };
+            let r = pipeline::generate(sources, &options);
+            if let Ok(g) = &r && let pipeline::Objects::Yaml(d) = &g.objects {
                 *seen.borrow_mut() = docs_text(d);
             }
             r

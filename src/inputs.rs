@@ -1,0 +1,177 @@
+//! The reading edge: what the command line (or an Argo CD source directory) names, read into what
+//! the library takes. `-f` files and directories become `pipeline::Sources` (values files in merge
+//! order; files and folders of RepoRegistration objects); manifest inputs of the CI commands become
+//! (name, bytes) sources for `ci::manifests`. Every byte comes through `fsio` (regular files only,
+//! bounded); nothing here interprets values beyond telling a RepoRegistration file from a values
+//! file.
+
+use crate::error::Problems;
+use crate::pipeline::{Sources, Values};
+use anyhow::{Context, Result};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Reads a manifest file, or stdin for `-`: a regular file (FIFOs, devices and sockets are
+/// refused without waiting on them), at most `manifests::MAX_MANIFEST_BYTES` (`fsio::read_input`).
+pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    crate::fsio::read_input(path, crate::ci::manifests::MAX_MANIFEST_BYTES)
+}
+
+/// Reads every `-f` into the pipeline's sources: a directory is searched for RepoRegistration
+/// objects (other files are skipped with a warning); a file holding RepoRegistrations gives them;
+/// any other file is values, merged in order, with `set` and `set_string` applied on top.
+pub fn values_sources(paths: &[PathBuf], set: &[String], set_string: &[String]) -> Result<Sources> {
+    use crate::values::reporeg;
+    let mut registrations = Vec::new();
+    let mut warnings = Vec::new();
+    let mut values_files = Vec::new();
+    let mut problems = Problems::default();
+    let mut files = Vec::new();
+    for p in paths {
+        if p.as_os_str() != "-" && std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
+            for (name, bytes) in read_manifest_sources(p)? {
+                let docs =
+                    crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)?;
+                match reporeg::from_documents(&name, &docs, false, &mut problems) {
+                    Some(regs) => registrations.extend(regs),
+                    None => warnings.push(crate::error::Problem::new(
+                        name,
+                        format!("holds no {} (`apiVersion: {}`): skipped; pass a values file with its own -f", reporeg::KIND, reporeg::API_VERSION),
+                    )),
+                }
+            }
+            continue;
+        }
+        files.push(p.clone());
+    }
+    let only_dirs = files.is_empty() && !paths.is_empty();
+    let values = if only_dirs {
+        Vec::new()
+    } else {
+        read_values(&files)?
+    };
+    for (name, bytes) in values {
+        // A file of RepoRegistrations is a YAML stream of them; anything else is a values file
+        // (its parse errors are the values reader's).
+        let regs = crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)
+            .ok()
+            .and_then(|docs| reporeg::from_documents(&name, &docs, true, &mut problems));
+        match regs {
+            Some(regs) => registrations.extend(regs),
+            None => values_files.push((name, bytes)),
+        }
+    }
+    problems.into_result()?;
+    Ok(Sources {
+        values: Values::Files {
+            files: values_files,
+            set: set.to_vec(),
+            set_string: set_string.to_vec(),
+        },
+        registrations,
+        warnings,
+    })
+}
+
+/// The values sources of a command line, in merge order, as (name, bytes).
+fn read_values(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>> {
+    if paths.is_empty() {
+        eprintln!(
+            "note: no -f given: rendering the bundled example ({})",
+            crate::values::EXAMPLE_NAME
+        );
+        return Ok(vec![(
+            crate::values::EXAMPLE_NAME.to_string(),
+            crate::values::EXAMPLE.as_bytes().to_vec(),
+        )]);
+    }
+    let mut stdin_used = false;
+    let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            anyhow::ensure!(
+                !stdin_used,
+                "`-f -` given more than once: stdin can be read only once"
+            );
+            stdin_used = true;
+        }
+        let name = if p.as_os_str() == "-" {
+            "<stdin>".to_string()
+        } else {
+            p.display().to_string()
+        };
+        out.push((
+            name,
+            crate::fsio::read_input(p, crate::yaml::MAX_VALUES_BYTES)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// All of stdin.
+pub fn read_stdin() -> Result<Vec<u8>> {
+    // Helm's streams are megabytes: start big to skip most of the regrowing.
+    let mut input = Vec::with_capacity(1 << 20);
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut input)
+        .context("reading stdin")?;
+    Ok(input)
+}
+
+/// The YAML files of a manifest input as (name, bytes): a file, `-` (stdin), or a directory read
+/// recursively in sorted path order (`.yaml`, `.yml` and `.json` files; hidden entries skipped).
+pub fn read_manifest_sources(path: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    if path.as_os_str() == "-" {
+        return Ok(vec![("<stdin>".to_string(), read_input(path)?)]);
+    }
+    let meta = std::fs::metadata(path).with_context(|| format!("reading `{}`", path.display()))?;
+    if !meta.is_dir() {
+        return Ok(vec![(path.display().to_string(), read_input(path)?)]);
+    }
+    let mut files = Vec::new();
+    collect_yaml_files(path, &mut files)?;
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| Ok((f.display().to_string(), read_input(&f)?)))
+        .collect()
+}
+
+fn collect_yaml_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("reading directory `{}`", dir.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading directory `{}`", dir.display()))?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let ty = entry
+            .file_type()
+            .with_context(|| format!("reading `{}`", path.display()))?;
+        if ty.is_dir() {
+            collect_yaml_files(&path, out)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+pub fn load_manifests(paths: &[&Path]) -> Result<Vec<crate::ci::manifests::Manifest>> {
+    let stdin_count = paths.iter().filter(|p| p.as_os_str() == "-").count();
+    anyhow::ensure!(
+        stdin_count <= 1,
+        "`-` given more than once: stdin can be read only once"
+    );
+    let mut sources = Vec::new();
+    for p in paths {
+        sources.extend(read_manifest_sources(p)?);
+    }
+    Ok(crate::ci::manifests::load(&sources)?)
+}
