@@ -67,20 +67,17 @@ impl Ctx<'_> {
         }
     }
 
-    /// A namespace's Namespace, kept by Helm when a release stops generating it (its last
-    /// registration removed) and on `helm uninstall`: Helm deletes dropped objects, Namespaces
-    /// and everything in them included, unless annotated `helm.sh/resource-policy: keep`
-    /// (docs/upstream.md; Helm's `pkg/kube/client.go`). Objects of one namespace take `tenant` as
-    /// their tenant label only when every registration in the namespace is of that tenant.
+    /// A namespace's Namespace, kept by every deploy path when it stops generating it (its last
+    /// registration removed) and on uninstall: Helm, Argo CD, kpt and Flux delete dropped objects,
+    /// Namespaces and everything in them included, unless marked with their own keep annotation
+    /// (`rules::k8s::KEEP_ANNOTATIONS`; docs/upstream.md). Objects of one namespace take `tenant`
+    /// as their tenant label only when every registration in the namespace is of that tenant.
     pub fn namespace(&self, ns: &str, tenant: Option<&str>) -> Namespace {
         let mut metadata = self.meta(ns, None, "tenant-namespace", tenant, None);
-        metadata
-            .annotations
-            .get_or_insert_with(Default::default)
-            .insert(
-                crate::rules::k8s::HELM_RESOURCE_POLICY.into(),
-                "keep".into(),
-            );
+        let annotations = metadata.annotations.get_or_insert_with(Default::default);
+        for (key, value, _) in crate::rules::k8s::KEEP_ANNOTATIONS {
+            annotations.insert((*key).into(), (*value).into());
+        }
         Namespace {
             metadata,
             ..Default::default()

@@ -22,6 +22,33 @@ pub const UNOWNED_NAMESPACES: &[&str] =
 /// renders it, or `helm uninstall`): generated Namespaces carry it with `keep` (docs/hardening.md).
 pub const HELM_RESOURCE_POLICY: &str = "helm.sh/resource-policy";
 
+/// Every deploy path's own mark that keeps an object it no longer renders (a tenant's last
+/// registration removed, an uninstall, an Application deleted): (annotation, value, who reads it).
+/// Generated Namespaces carry all of them, since a Namespace takes everything a tenant put in it
+/// when it goes, and each tool honours only its own (#21).
+pub const KEEP_ANNOTATIONS: &[(&str, &str, &str)] = &[
+    (
+        HELM_RESOURCE_POLICY,
+        "keep",
+        "Helm 3 and 4: `helm upgrade` and `helm uninstall` leave the object (pkg/kube/client.go)",
+    ),
+    (
+        "argocd.argoproj.io/sync-options",
+        "Prune=false,Delete=false",
+        "Argo CD: an automated sync with prune, and deleting the Application, leave the object (gitops-engine sync options)",
+    ),
+    (
+        "cli-utils.sigs.k8s.io/on-remove",
+        "keep",
+        "kpt `live apply` and `live destroy` (cli-utils): the object is left when it leaves the package",
+    ),
+    (
+        "kustomize.toolkit.fluxcd.io/prune",
+        "disabled",
+        "Flux's kustomize-controller: garbage collection leaves the object",
+    ),
+];
+
 /// The RBAC API group.
 pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 

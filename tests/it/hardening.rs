@@ -492,7 +492,7 @@ fn the_default_namespace_is_used_but_never_owned() {
         "default-tenant",
         "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: default\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n- name: other\n  repoUrl: https://git.example.com/o/other.git\n  tenant: team-b\n  artifactBucket:\n    bucket: team-b-artifacts\n    externalSecretPath: team-b/s3\n",
     );
-    assert!(!out.contains("kind: Namespace\nmetadata:\n  annotations:\n    helm.sh/resource-policy: keep\n  labels:\n    app.kubernetes.io/component: tenant-namespace\n    app.kubernetes.io/instance: artifact-repos\n    app.kubernetes.io/managed-by: artifact-repos\n    app.kubernetes.io/name: artifact-repos\n    app.kubernetes.io/part-of: argo-workflows\n    artifact-repos/tenant: default\n"), "{out}");
+    assert!(!out.contains("kind: Namespace\nmetadata:\n  annotations:\n    argocd.argoproj.io/sync-options: Prune=false,Delete=false\n    cli-utils.sigs.k8s.io/on-remove: keep\n    helm.sh/resource-policy: keep\n    kustomize.toolkit.fluxcd.io/prune: disabled\n  labels:\n    app.kubernetes.io/component: tenant-namespace\n    app.kubernetes.io/instance: artifact-repos\n    app.kubernetes.io/managed-by: artifact-repos\n    app.kubernetes.io/name: artifact-repos\n    app.kubernetes.io/part-of: argo-workflows\n    artifact-repos/tenant: default\n"), "{out}");
     assert_eq!(
         out.matches("kind: Namespace\n").count(),
         1,
@@ -504,21 +504,21 @@ fn the_default_namespace_is_used_but_never_owned() {
 }
 
 #[test]
-fn generated_namespaces_are_kept_by_helm() {
+fn generated_namespaces_are_kept_by_every_deploy_path() {
     let out = render_values(
         "keep",
         "repoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n",
     );
     assert!(
         out.contains(
-            "kind: Namespace\nmetadata:\n  annotations:\n    helm.sh/resource-policy: keep\n"
+            "kind: Namespace\nmetadata:\n  annotations:\n    argocd.argoproj.io/sync-options: Prune=false,Delete=false\n    cli-utils.sigs.k8s.io/on-remove: keep\n    helm.sh/resource-policy: keep\n    kustomize.toolkit.fluxcd.io/prune: disabled\n"
         ),
         "{out}"
     );
     let out = text(&post_render(&carrier()).stdout);
     assert!(
         out.contains(
-            "kind: Namespace\nmetadata:\n  annotations:\n    helm.sh/resource-policy: keep\n"
+            "kind: Namespace\nmetadata:\n  annotations:\n    argocd.argoproj.io/sync-options: Prune=false,Delete=false\n    cli-utils.sigs.k8s.io/on-remove: keep\n    helm.sh/resource-policy: keep\n    kustomize.toolkit.fluxcd.io/prune: disabled\n"
         ),
         "{out}"
     );
