@@ -375,7 +375,7 @@ fn render(args: RenderArgs) -> Result<u8> {
         },
         strict_flag: args.strict,
         form: if args.output == OutputFormat::Json && !to_files {
-            crate::pipeline::Form::Json
+            crate::pipeline::Form::JsonText
         } else {
             crate::pipeline::Form::Yaml
         },
@@ -383,10 +383,11 @@ fn render(args: RenderArgs) -> Result<u8> {
     };
     let generated = generate(sources, &options)?;
     let docs = match generated.objects {
-        crate::pipeline::Objects::Json(objects) => {
-            return write_stdout([crate::render::to_json_list(&objects).as_bytes()]);
+        crate::pipeline::Objects::JsonText(objects) => {
+            let parts = crate::render::json_list_parts(&objects);
+            return write_stdout(parts.iter().map(|p| p.as_bytes()));
         }
-        crate::pipeline::Objects::Yaml(docs) => docs,
+        objects => objects.into_docs(),
     };
     if let Some(dir) = &args.output_dir {
         let s = crate::deploy::outdir::write(dir, &crate::deploy::outdir::files(&docs))?;

@@ -60,8 +60,10 @@ pub enum Form {
     /// YAML documents, written straight from the typed objects (the fast path).
     #[default]
     Yaml,
-    /// JSON trees (`-o json`, the KRM function's items).
+    /// JSON trees (the KRM function's items, compared with the input's).
     Json,
+    /// Pretty JSON text per object (`-o json`), written straight from the typed objects.
+    JsonText,
 }
 
 /// How a run is asked for.
@@ -85,6 +87,7 @@ pub struct Options {
 pub enum Objects {
     Yaml(Vec<Document>),
     Json(Vec<Object>),
+    JsonText(Vec<String>),
 }
 
 impl Objects {
@@ -92,6 +95,7 @@ impl Objects {
         match self {
             Objects::Yaml(d) => d.len(),
             Objects::Json(o) => o.len(),
+            Objects::JsonText(o) => o.len(),
         }
     }
 
@@ -103,7 +107,9 @@ impl Objects {
     pub fn into_docs(self) -> Vec<Document> {
         match self {
             Objects::Yaml(d) => d,
-            Objects::Json(_) => panic!("asked for YAML documents from a JSON run"),
+            Objects::Json(_) | Objects::JsonText(_) => {
+                panic!("asked for YAML documents from a JSON run")
+            }
         }
     }
 
@@ -111,7 +117,7 @@ impl Objects {
     pub fn into_json(self) -> Vec<Object> {
         match self {
             Objects::Json(o) => o,
-            Objects::Yaml(_) => panic!("asked for JSON trees from a YAML run"),
+            _ => panic!("asked for JSON trees from another form"),
         }
     }
 }
@@ -299,6 +305,12 @@ pub fn render(read: Read, options: &Options) -> Result<Generated, Refused> {
                         )
                     })
             }
+            Form::JsonText => crate::render::render_with(
+                &model,
+                &render_options,
+                &mut crate::render::JsonTextSink,
+            )
+            .map(|objects| Objects::JsonText(objects.into_iter().map(|(_, text)| text).collect())),
         };
     // Memory (#11): the model goes once rendered; the documents are the peak.
     drop(model);

@@ -136,6 +136,48 @@ impl Sink for JsonSink {
     }
 }
 
+/// Objects as pretty-printed JSON text, written straight from the typed object (`-o json`: no
+/// tree is built, so the memory is the output's, as for YAML).
+pub struct JsonTextSink;
+
+impl Sink for JsonTextSink {
+    type Out = String;
+    fn make<T: Typed>(&mut self, typed: &T) -> String {
+        serde_json::to_string_pretty(&Manifest(typed)).expect("generated objects always serialize")
+    }
+}
+
+/// A `v1` `List` of objects already written as pretty JSON (`JsonTextSink`), byte for byte what
+/// `to_json_list` prints for the same objects, in parts: nothing is copied into one buffer.
+pub fn json_list_parts(objects: &[String]) -> Vec<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
+    if objects.is_empty() {
+        return vec![Cow::Borrowed(
+            "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": []\n}\n",
+        )];
+    }
+    let mut parts = vec![Cow::Borrowed(
+        "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [\n",
+    )];
+    for (i, o) in objects.iter().enumerate() {
+        if i > 0 {
+            parts.push(Cow::Borrowed(",\n"));
+        }
+        // Each object one level deeper: four spaces before every line.
+        let mut indented = String::with_capacity(o.len() + o.len() / 8);
+        for (j, line) in o.split('\n').enumerate() {
+            if j > 0 {
+                indented.push('\n');
+            }
+            indented.push_str("    ");
+            indented.push_str(line);
+        }
+        parts.push(Cow::Owned(indented));
+    }
+    parts.push(Cow::Borrowed("\n  ]\n}\n"));
+    parts
+}
+
 /// Objects as YAML documents, written straight from the typed object (no tree is built, which
 /// halves the time and the memory of large renders; see docs/benchmarks.md).
 pub struct YamlSink;

@@ -130,6 +130,16 @@ proptest! {
         prop_assert_eq!(&text, &direct);
         // The JSON output is the same objects.
         let json = artifact_repos::render::to_json_list(&a.objects);
+        // `-o json` writes the same bytes straight from the typed objects (no trees, #22).
+        {
+            use artifact_repos::pipeline;
+            let sources = pipeline::Sources { values: pipeline::Values::Tree { name: "v".into(), values: v.clone() }, ..Default::default() };
+            let options = pipeline::Options { form: pipeline::Form::JsonText, allow_empty: true, ..Default::default() };
+            let g = pipeline::generate(sources, &options).map_err(|r| TestCaseError::fail(r.problems.to_string()))?;
+            let pipeline::Objects::JsonText(texts) = g.objects else { panic!("JSON text asked for") };
+            let streamed: String = artifact_repos::render::json_list_parts(&texts).concat();
+            prop_assert_eq!(&streamed, &json);
+        }
         let parsed: Value = serde_json::from_str(&json).unwrap();
         prop_assert_eq!(parsed["items"].as_array().unwrap().len(), a.objects.len());
         check_objects(&a).map_err(TestCaseError::fail)?;
