@@ -404,15 +404,19 @@ def check_workflow(argo, ns, wf, cm_ns, key, bucket, prefix, sa_needed=True):
 
 
 def readme_cluster_blocks():
-    """The README's command blocks marked `<!-- readme-test: ... cluster ... -->` (tests/it/readme.rs only
-    parses them), with the Helm major version each names."""
-    text = open(os.path.join(ROOT, "README.md")).read()
+    """The command blocks marked `<!-- readme-test: ... cluster ... -->` (tests/it/readme.rs only parses
+    them) of README.md and of every page of docs/, in the order that test reads them (README.md, then
+    docs/ in path order), with the Helm major version each names."""
+    pages = sorted(os.path.relpath(os.path.join(d, f), ROOT)
+                   for d, _, files in os.walk(os.path.join(ROOT, "docs")) for f in files if f.endswith(".md"))
     out = []
-    for m in re.finditer(r"<!-- readme-test:([^>]*)-->\s*\n```(?:sh|bash)\n(.*?)\n```", text, re.S):
-        directives = m.group(1)
-        if re.search(r"(^|\s)cluster(\s|$)", directives):
-            helm = re.search(r"helm=(\d)", directives)
-            out.append((helm.group(1) if helm else "4", m.group(2)))
+    for page in ["README.md"] + pages:
+        text = open(os.path.join(ROOT, page)).read()
+        for m in re.finditer(r"<!-- readme-test:([^>]*)-->\s*\n```(?:sh|bash)\n(.*?)\n```", text, re.S):
+            directives = m.group(1)
+            if re.search(r"(^|\s)cluster(\s|$)", directives):
+                helm = re.search(r"helm=(\d)", directives)
+                out.append((helm.group(1) if helm else "4", m.group(2)))
     return out
 
 

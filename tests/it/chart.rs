@@ -41,26 +41,6 @@ fn bundled_example_is_the_seed_example() {
     }
 }
 
-use crate::support::bless;
-
-#[test]
-fn readme_generated_tables_are_current() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let committed = std::fs::read_to_string(&path).unwrap();
-    let current = artifact_repos::generated::splice_all(&committed).unwrap();
-    if bless() {
-        std::fs::write(&path, &current).unwrap();
-        return;
-    }
-    assert!(
-        committed == current,
-        "README.md's generated tables are stale (rerun with ARTIFACT_REPOS_BLESS=1):\n{}",
-        similar::TextDiff::from_lines(&committed, &current)
-            .unified_diff()
-            .header("README.md", "generated")
-    );
-}
-
 /// Every key of the chart's values.yaml is a field of the table, holding the table's default; every
 /// settings section is written out (the repository fields of `s3` are documented in comments).
 #[test]
