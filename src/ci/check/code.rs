@@ -1,5 +1,5 @@
-//! What `check` can find, one variant per rule, with the README's description of each: the table in
-//! README.md ("`check`") is generated from `Code::ALL` (`readme_table`) and checked by a test.
+//! What `check` can find, one variant per rule, with the docs' description of each: the table in
+//! docs/commands.md ("`check`") is generated from `Code::ALL` (`readme_table`) and checked by a test.
 
 use std::fmt;
 
