@@ -199,6 +199,15 @@ pub const OSS_LIFECYCLE: &[Field] = &[
     field("markDeletionAfterDays", FieldType::Int),
 ];
 
+/// The first release with `s3.caSecret`, `oss.useSDKCreds` and `artifactory.keyFormat` (v3.5.0).
+pub const V3_5: ArgoVersion = v(3, 5);
+/// The first release with `s3.sessionTokenSecret` and Azure SAS tokens in `accountKeySecret`
+/// (`isSASAccountKey`, `workflow/artifacts/azure/azure.go`, v3.6.0).
+pub const V3_6: ArgoVersion = v(3, 6);
+/// The first release that takes a SAS token in Azure's `accountKeySecret` (3.5 hands it to
+/// `NewSharedKeyCredential`, which fails on it).
+pub const AZURE_SAS_SINCE: ArgoVersion = V3_6;
+
 /// The first release with `s3.addressingStyle`.
 pub const ADDRESSING_STYLE_SINCE: ArgoVersion = v(4, 1);
 /// `s3.addressingStyle` values (`""` is automatic, Argo's default).
@@ -222,8 +231,8 @@ pub const S3: &[Field] = &[
     field("roleARN", FieldType::Str),
     field("accessKeySecret", FieldType::Secret),
     field("secretKeySecret", FieldType::Secret),
-    field("sessionTokenSecret", FieldType::Secret),
-    field("caSecret", FieldType::Secret),
+    since("sessionTokenSecret", FieldType::Secret, V3_6),
+    since("caSecret", FieldType::Secret, V3_5),
     field("createBucketIfNotPresent", FieldType::Object(CREATE_BUCKET)),
     field("encryptionOptions", FieldType::Object(ENCRYPTION)),
 ];
@@ -251,7 +260,7 @@ pub const OSS: &[Field] = &[
     field("keyFormat", FieldType::Str),
     field("createBucketIfNotPresent", FieldType::Bool),
     field("lifecycleRule", FieldType::Object(OSS_LIFECYCLE)),
-    field("useSDKCreds", FieldType::Bool),
+    since("useSDKCreds", FieldType::Bool, V3_5),
     field("securityToken", FieldType::Str),
     field("accessKeySecret", FieldType::Secret),
     field("secretKeySecret", FieldType::Secret),
@@ -260,7 +269,7 @@ pub const OSS: &[Field] = &[
 /// `ArtifactoryArtifactRepository`.
 pub const ARTIFACTORY: &[Field] = &[
     field("repoURL", FieldType::Str),
-    field("keyFormat", FieldType::Str),
+    since("keyFormat", FieldType::Str, V3_5),
     field("usernameSecret", FieldType::Secret),
     field("passwordSecret", FieldType::Secret),
 ];
@@ -624,6 +633,9 @@ mod tests {
         let dir =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/upstream/schemas");
         for (file, version) in [
+            ("argo-workflows.jsonschema.v3.4.18.json", v(3, 4)),
+            ("argo-workflows.jsonschema.v3.5.15.json", v(3, 5)),
+            ("argo-workflows.jsonschema.v3.6.0.json", v(3, 6)),
             ("argo-workflows.jsonschema.v3.7.18.json", v(3, 7)),
             ("argo-workflows.jsonschema.v4.1.2.json", v(4, 1)),
         ] {
@@ -708,7 +720,7 @@ mod tests {
             for c in b.credentials {
                 let mut path = vec![b.key];
                 path.extend(c.field);
-                assert!(has_field(&path, OLDEST), "{path:?}");
+                assert!(has_field(&path, DEFAULT), "{path:?}");
                 let mut fields = b.fields;
                 for (i, k) in c.field.iter().enumerate() {
                     let f = lookup_any(fields, k).unwrap();
