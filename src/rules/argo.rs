@@ -540,6 +540,49 @@ pub fn readme_credentials_table() -> String {
     out.join("\n") + "\n"
 }
 
+/// The variable Argo substitutes with the workflow's namespace in a key template.
+pub const WORKFLOW_NAMESPACE_VARIABLE: &str = "{{workflow.namespace}}";
+
+/// The literal start of the keys an S3 repository writes, without its trailing `/`: its key
+/// template (`keyFormat`, else Argo's `path.Join(keyPrefix, "{{workflow.name}}/{{pod.name}}")`)
+/// up to its last `/` before the first `{{`. `namespace` is the namespace of the workflows that
+/// use the repository, when only one does: it stands for `{{workflow.namespace}}`. The empty
+/// string is the whole bucket. What `policies` grants and `values::isolation` compares.
+pub fn key_literal_prefix(
+    spec: &serde_json::Map<String, serde_json::Value>,
+    namespace: Option<&str>,
+) -> String {
+    let template = match spec.get("keyFormat").and_then(serde_json::Value::as_str) {
+        Some(t) => t.to_string(),
+        None => spec
+            .get("keyPrefix")
+            .and_then(serde_json::Value::as_str)
+            .map(|p| format!("{p}/{{{{"))
+            .unwrap_or_default(),
+    };
+    let template = match namespace {
+        Some(ns) => template.replace(WORKFLOW_NAMESPACE_VARIABLE, ns),
+        None => template,
+    };
+    let literal = template.split("{{").next().unwrap_or_default();
+    match literal.rfind('/') {
+        Some(i) => literal[..i].trim_matches('/').to_string(),
+        None => String::new(),
+    }
+}
+
+/// The characters of a key prefix that an IAM policy's `Resource` or `s3:prefix` would read as
+/// a wildcard (`*`, `?`) or a policy variable (`${`): IAM has no escape for them in a resource.
+pub fn iam_wildcard(prefix: &str) -> Option<&'static str> {
+    ["*", "?", "${"].into_iter().find(|w| prefix.contains(w))
+}
+
+/// True when the keys under prefix `a` include those under `b` (`""` is the whole bucket; `a`
+/// and `a/b` nest, `a` and `ab` do not).
+pub fn prefix_covers(a: &str, b: &str) -> bool {
+    a.is_empty() || a == b || b.strip_prefix(a).is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// The backend of a block key.
 pub fn backend(key: &str) -> Option<&'static Backend> {
     BACKENDS.iter().find(|b| b.key == key)
@@ -614,6 +657,31 @@ mod tests {
         assert_eq!(ArgoVersion::parse(DEFAULT_TEXT), Ok(DEFAULT));
         // Formerly check's own parser: `2.9` refused there, as everywhere.
         assert!(ArgoVersion::parse("2.9").is_err());
+    }
+
+    #[test]
+    fn key_prefixes_as_argo_forms_keys() {
+        let spec = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let p = |v| key_literal_prefix(&spec(v), Some("team-a"));
+        assert_eq!(
+            p(serde_json::json!({"keyFormat": "a/b/{{workflow.name}}"})),
+            "a/b"
+        );
+        assert_eq!(p(serde_json::json!({"keyPrefix": "a/b/"})), "a/b");
+        assert_eq!(
+            p(serde_json::json!({"keyPrefix": "a/b/", "keyFormat": "c/{{pod.name}}"})),
+            "c"
+        );
+        assert_eq!(p(serde_json::json!({})), "");
+        assert_eq!(
+            p(serde_json::json!({"keyFormat": "t/{{workflow.namespace}}/{{workflow.name}}"})),
+            "t/team-a"
+        );
+        assert_eq!(iam_wildcard("team-*"), Some("*"));
+        assert_eq!(iam_wildcard("a/${aws:username}"), Some("${"));
+        assert_eq!(iam_wildcard("team-a/x"), None);
+        assert!(prefix_covers("", "a") && prefix_covers("a", "a") && prefix_covers("a", "a/b"));
+        assert!(!prefix_covers("a", "ab") && !prefix_covers("a/b", "a"));
     }
 
     #[test]

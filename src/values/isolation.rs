@@ -1,0 +1,394 @@
+//! Checks of the finished model, run once at the end of `validate` (issue 20): what only shows
+//! once every registration is read, and concerns how tenants are kept apart. Problems are
+//! errors (exit 2); warnings become errors under `--strict` / `artifactRepos.strict` like every
+//! other warning.
+//!
+//! - Target version: every field a repository will be written with exists in the target Argo
+//!   release. The reader checks the fields a user writes; the conveniences fill more
+//!   (`vaultProperties: {caCert}` writes `s3.caSecret`, new in 3.5; `useSDKCreds: true` writes
+//!   `oss.useSDKCreds`, new in 3.5), and Argo would drop them silently.
+//! - Data buckets are read-only (item 4): `policies` grants a data bucket `s3:GetObject` only, and
+//!   a shared input data set is exactly what a tenant must not overwrite, so its repository is
+//!   written with `archiveLogs: false` (Argo's `SaveLogs` would fail every step on a read-only
+//!   repository); an explicit `archiveLogs: true` on a `dataBucket` is refused.
+//! - IAM wildcards: a key prefix holding `*`, `?` or `${` becomes a wildcard (or a policy
+//!   variable) in the policy's `Resource` and `s3:prefix`, granting other tenants' keys; IAM has no
+//!   escape for them, so such a prefix is refused.
+//! - A Vault secret pulled by registrations of several tenants (one naming another tenant's path)
+//!   syncs one credential into each of their namespaces: a warning at each registration involved.
+//! - Key prefixes: one tenant's key prefix equal to, or containing, another tenant's in the same
+//!   bucket gives its credential the other's keys: a warning at each registration involved.
+//!
+//! Two uses of the default repository are never compared with each other (`validate`'s
+//! `default_isolation` speaks for those), nor two data buckets (sharing read-only input data
+//! between tenants is what a data bucket is for).
+//!
+//! It reads the values tree only to tell an explicit `archiveLogs` from the default.
+
+use super::path::{index, join};
+use crate::error::{Problem, Problems};
+use crate::model::{Credentials, Layout, Model, Registration, Repository};
+use crate::rules::argo::{self, ArgoVersion, FieldType};
+use crate::rules::credential::show;
+use crate::yaml::Node;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The model-level checks: the model back with the warnings, or every problem found.
+pub fn check(
+    values: &Node,
+    mut model: Model,
+    mut warnings: Vec<Problem>,
+) -> Result<(Model, Vec<Problem>), Problems> {
+    let mut problems = Problems::default();
+    data_buckets_read_only(values, &mut model, &mut problems);
+    let uses = uses(&model);
+    let version = model.settings.argo_version;
+    let mut seen = BTreeSet::new();
+    for u in &uses {
+        // Each repository once (the default is used by every namespace).
+        if seen.insert(u.path.clone()) {
+            target_version(
+                &u.path,
+                u.repo.backend,
+                &u.repo.spec,
+                version,
+                &mut problems,
+            );
+        }
+        iam_wildcards(u, &mut problems);
+    }
+    shared_vault_secrets(&model, &uses, &mut warnings);
+    overlapping_prefixes(&uses, &mut warnings);
+    problems.into_result()?;
+    Ok((model, warnings))
+}
+
+/// One namespace's use of a repository.
+struct Use<'m> {
+    /// Where the repository is in the values (`repoRegistrations[2].dataBucket`, `s3`).
+    path: String,
+    /// In messages: `registration `a``, `the data bucket of registration `a``.
+    what: String,
+    namespace: &'m str,
+    tenant: &'m str,
+    repo: Cow<'m, Repository>,
+    default: bool,
+    data: bool,
+}
+
+fn uses(model: &Model) -> Vec<Use<'_>> {
+    let mut out = Vec::new();
+    if let Some(d) = &model.default_repository {
+        let mut tenants: BTreeSet<(&str, &str)> = BTreeSet::new();
+        for r in &model.registrations {
+            tenants.insert((&r.namespace, &r.tenant));
+        }
+        if model.settings.layout == Layout::Central {
+            let cns = model.settings.controller_namespace.as_str();
+            out.push(Use {
+                path: "s3".into(),
+                what: "the default repository".into(),
+                namespace: cns,
+                tenant: cns,
+                repo: d.for_namespace(Some(cns)),
+                default: true,
+                data: false,
+            });
+        }
+        for (ns, tenant) in tenants {
+            out.push(Use {
+                path: "s3".into(),
+                what: "the default repository".into(),
+                namespace: ns,
+                tenant,
+                repo: d.for_namespace(Some(ns)),
+                default: true,
+                data: false,
+            });
+        }
+    }
+    for r in &model.registrations {
+        for (repo, data) in [(&r.repository, false), (&r.data_repository, true)] {
+            if let Some(repo) = repo {
+                out.push(Use {
+                    path: bucket_path(r, data),
+                    what: if data {
+                        format!("the data bucket of registration {}", show(&r.name))
+                    } else {
+                        format!("registration {}", show(&r.name))
+                    },
+                    namespace: &r.namespace,
+                    tenant: &r.tenant,
+                    repo: Cow::Borrowed(repo),
+                    default: false,
+                    data,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn bucket_path(r: &Registration, data: bool) -> String {
+    join(
+        &index("repoRegistrations", r.index),
+        if data { "dataBucket" } else { "artifactBucket" },
+    )
+}
+
+/// A data bucket's repository is written with `archiveLogs: false` (see the file's doc).
+fn data_buckets_read_only(values: &Node, model: &mut Model, problems: &mut Problems) {
+    let items = match values.get("repoRegistrations") {
+        Some(Node::Seq(items)) => items.as_slice(),
+        _ => &[],
+    };
+    for r in &mut model.registrations {
+        let path = bucket_path(r, true);
+        let Some(repo) = &mut r.data_repository else {
+            continue;
+        };
+        let explicit = items
+            .get(r.index)
+            .and_then(|i| i.get("dataBucket"))
+            .and_then(|d| d.get("archiveLogs"));
+        if matches!(explicit, Some(Node::Bool(true))) {
+            problems.push(
+                join(&path, "archiveLogs"),
+                "a data bucket is read-only (workflows read their inputs from it; `artifact-repos policies` grants it `s3:GetObject` only), so Argo could not archive logs there and every step would fail saving them; remove `archiveLogs` (the data repository is written with `archiveLogs: false`), or make the bucket an `artifactBucket` if workflows are to write to it",
+            );
+        }
+        repo.archive_logs = false;
+    }
+}
+
+/// Every field of `spec` exists in Argo `version`.
+fn target_version(
+    path: &str,
+    backend: &'static str,
+    spec: &serde_json::Map<String, serde_json::Value>,
+    version: ArgoVersion,
+    problems: &mut Problems,
+) {
+    let Some(b) = argo::backend(backend) else {
+        return;
+    };
+    fn walk(
+        fields: &'static [argo::Field],
+        map: &serde_json::Map<String, serde_json::Value>,
+        at: &str,
+        version: ArgoVersion,
+        out: &mut Vec<(String, ArgoVersion)>,
+    ) {
+        for (k, v) in map {
+            let field = format!("{at}.{k}");
+            match argo::lookup(fields, k, version) {
+                Some(f) => {
+                    if let (FieldType::Object(inner), Some(m)) = (f.ty, v.as_object()) {
+                        walk(inner, m, &field, version, out);
+                    }
+                }
+                None => {
+                    if let Some(f) = argo::lookup_any(fields, k) {
+                        out.push((field, f.since));
+                    }
+                }
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    walk(b.fields, spec, backend, version, &mut missing);
+    for (field, since) in missing {
+        let slot = b
+            .credentials
+            .iter()
+            .find(|c| format!("{backend}.{}", c.field.join(".")) == field)
+            .map(|c| format!(" (filled for the `{}` credential named in `credentialKeys` or `vaultProperties`)", c.slot))
+            .unwrap_or_default();
+        problems.push(
+            path,
+            format!(
+                "would be written with `{field}`{slot}, which Argo {version} does not have (it exists from Argo {since}): Argo would silently ignore it; target Argo {since} or later (`artifactRepos.argoVersion`), or drop what asks for it"
+            ),
+        );
+    }
+}
+
+/// A key prefix an IAM policy cannot grant exactly (see the file's doc).
+fn iam_wildcards(u: &Use, problems: &mut Problems) {
+    if u.repo.backend != "s3" {
+        return;
+    }
+    let prefix = argo::key_literal_prefix(&u.repo.spec, Some(u.namespace));
+    if let Some(w) = argo::iam_wildcard(&prefix) {
+        let message = format!(
+            "the key prefix {} holds `{w}`, which a bucket policy (`artifact-repos policies`) reads as a wildcard or a policy variable, granting keys of other tenants; IAM has no escape for it: use letters, digits, `-`, `_`, `.` and `/` in `keyPrefix` and `keyFormat`",
+            show(&prefix)
+        );
+        if !problems
+            .0
+            .iter()
+            .any(|p| p.path == u.path && p.message == message)
+        {
+            problems.push(u.path.clone(), message);
+        }
+    }
+}
+
+/// Registrations of several tenants pulling one Vault secret (see the file's doc).
+fn shared_vault_secrets(model: &Model, uses: &[Use], warnings: &mut Vec<Problem>) {
+    let es = &model.settings.external_secrets;
+    // Vault key -> the uses pulling it.
+    let mut by_key: BTreeMap<String, Vec<&Use>> = BTreeMap::new();
+    for u in uses {
+        if let Credentials::Vault { path, .. } = &u.repo.credentials {
+            let path = crate::rules::formats::expand_vault_path(path, u.namespace, u.tenant);
+            let key = match &es.path_prefix {
+                Some(p) => format!("{p}/{path}"),
+                None => path,
+            };
+            by_key.entry(key).or_default().push(u);
+        }
+    }
+    let mut out = Vec::new();
+    for (key, users) in &by_key {
+        for u in users.iter().filter(|u| !u.default) {
+            let others: BTreeSet<String> = users
+                .iter()
+                .filter(|o| o.tenant != u.tenant && !(o.data && u.data))
+                .map(|o| format!("{} of tenant {}", o.what, show(o.tenant)))
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
+            out.push(Problem::new(
+                join(&u.path, "externalSecretPath"),
+                format!(
+                    "Vault secret {} ({} {}) is also pulled by {}: the same credential is synced into namespace {} of tenant {} and theirs, so each can read and overwrite the other's artifacts; give each tenant a Vault path of its own (`{{namespace}}` or `{{tenant}}` in the path)",
+                    show(key),
+                    es.store_kind.as_str(),
+                    show(&es.store_name),
+                    list(&others),
+                    show(u.namespace),
+                    show(u.tenant),
+                ),
+            ));
+        }
+    }
+    dedup_into(out, warnings);
+}
+
+/// One tenant's key prefix covering another's in the same bucket (see the file's doc).
+fn overlapping_prefixes(uses: &[Use], warnings: &mut Vec<Problem>) {
+    // (endpoint, bucket) -> (prefix, use), sorted by prefix so that the prefixes a prefix covers
+    // follow it.
+    let mut by_bucket: BTreeMap<(String, String), Vec<(String, &Use)>> = BTreeMap::new();
+    for u in uses.iter().filter(|u| u.repo.backend == "s3") {
+        let text = |k: &str| {
+            u.repo
+                .spec
+                .get(k)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let prefix = argo::key_literal_prefix(&u.repo.spec, Some(u.namespace));
+        by_bucket
+            .entry((text("endpoint"), text("bucket")))
+            .or_default()
+            .push((prefix, u));
+    }
+    // Use index -> what it overlaps.
+    let mut found: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for ((_, bucket), mut list) in by_bucket {
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+        for i in 0..list.len() {
+            let (pa, a) = &list[i];
+            for (pb, b) in list[i + 1..]
+                .iter()
+                .take_while(|(pb, _)| pa.is_empty() || pb.starts_with(pa.as_str()))
+            {
+                if !argo::prefix_covers(pa, pb)
+                    || a.tenant == b.tenant
+                    || (a.default && b.default)
+                    || (a.data && b.data)
+                {
+                    continue;
+                }
+                let shown = |p: &str| {
+                    if p.is_empty() {
+                        "the whole bucket".to_string()
+                    } else {
+                        format!("prefix {}", show(p))
+                    }
+                };
+                for (x, px, y, py) in [(a, pa, b, pb), (b, pb, a, pa)] {
+                    if x.default {
+                        continue;
+                    }
+                    found
+                        .entry((
+                            x.path.clone(),
+                            if px.is_empty() {
+                                format!(
+                                    "{} (tenant {}) writes anywhere in bucket {}",
+                                    x.what,
+                                    show(x.tenant),
+                                    show(&bucket)
+                                )
+                            } else {
+                                format!(
+                                    "{} (tenant {}) writes under prefix {} of bucket {}",
+                                    x.what,
+                                    show(x.tenant),
+                                    show(px),
+                                    show(&bucket)
+                                )
+                            },
+                        ))
+                        .or_default()
+                        .insert(format!(
+                            "{} of tenant {} ({})",
+                            y.what,
+                            show(y.tenant),
+                            shown(py)
+                        ));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((path, head), others) in found {
+        out.push(Problem::new(
+            path,
+            format!(
+                "{head}, and so does {}: one prefix contains the other, so a bucket policy granting one grants the other's keys too; give each tenant a key prefix of its own that is not the start of another's (`keyPrefix: <tenant>/...`)",
+                list(&others)
+            ),
+        ));
+    }
+    dedup_into(out, warnings);
+}
+
+/// `a`, `a and b`, `a, b and 3 more`.
+fn list(items: &BTreeSet<String>) -> String {
+    let v: Vec<&str> = items.iter().map(String::as_str).collect();
+    match v.len() {
+        0 => String::new(),
+        1 => v[0].to_string(),
+        2 => format!("{} and {}", v[0], v[1]),
+        3 => format!("{}, {} and {}", v[0], v[1], v[2]),
+        n => format!("{}, {} and {} more", v[0], v[1], n - 2),
+    }
+}
+
+fn dedup_into(found: Vec<Problem>, warnings: &mut Vec<Problem>) {
+    for p in found {
+        if !warnings
+            .iter()
+            .any(|w| w.path == p.path && w.message == p.message)
+        {
+            warnings.push(p);
+        }
+    }
+}
