@@ -420,7 +420,7 @@ pub const BACKENDS: &[Backend] = &[
             "accountKey",
             "account_key",
             true,
-            "the storage account key, or a SAS token (starting with `?sv=`)",
+            "the storage account key, or (Argo 3.6 and later) a SAS token without its leading `?` (`sv=...&sig=...`; Argo adds the `?`, and the generated ExternalSecret drops one)",
         )],
         key_format: Some("blobNameFormat"),
         scheme: "azblob",
@@ -691,6 +691,18 @@ mod tests {
         assert!(has_field(&["s3", "accessKeySecret", "key"], OLDEST));
         assert!(!has_field(&["plugin"], v(3, 7)) && has_field(&["plugin"], v(4, 0)));
         assert!(!has_field(&["s3", "pathStyle"], v(4, 1)));
+        // From the schemas of 3.4.18, 3.5.15 and 3.6.0 (issue 20 item 1).
+        assert!(!has_field(&["s3", "caSecret"], v(3, 4)) && has_field(&["s3", "caSecret"], V3_5));
+        assert!(!has_field(&["s3", "sessionTokenSecret"], V3_5));
+        assert!(has_field(&["s3", "sessionTokenSecret"], V3_6));
+        assert!(!has_field(&["oss", "useSDKCreds"], v(3, 4)));
+        // The README's word on SAS tokens names the release the table gates them on.
+        let azure = backend("azure").unwrap().credentials[0].what;
+        assert!(
+            azure.contains(&format!("Argo {AZURE_SAS_SINCE} and later")),
+            "{azure}"
+        );
+        assert!(azure.contains("without its leading `?`"), "{azure}");
     }
 
     /// The table against Argo's own JSON schema of each version in fixtures/upstream: every field
