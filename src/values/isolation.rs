@@ -10,7 +10,8 @@
 //! - Data buckets are read-only (item 4): `policies` grants a data bucket `s3:GetObject` only, and
 //!   a shared input data set is exactly what a tenant must not overwrite, so its repository is
 //!   written with `archiveLogs: false` (Argo's `SaveLogs` would fail every step on a read-only
-//!   repository); an explicit `archiveLogs: true` on a `dataBucket` is refused.
+//!   repository); an explicit `archiveLogs: true` on a `dataBucket` (the RepoRegistration chart
+//!   writes one) is a warning that says so.
 //! - IAM wildcards: a key prefix holding `*`, `?` or `${` becomes a wildcard (or a policy
 //!   variable) in the policy's `Resource` and `s3:prefix`, granting other tenants' keys; IAM has no
 //!   escape for them, so such a prefix is refused.
@@ -41,7 +42,7 @@ pub fn check(
     mut warnings: Vec<Problem>,
 ) -> Result<(Model, Vec<Problem>), Problems> {
     let mut problems = Problems::default();
-    data_buckets_read_only(values, &mut model, &mut problems);
+    data_buckets_read_only(values, &mut model, &mut warnings);
     let uses = uses(&model);
     let version = model.settings.argo_version;
     let mut seen = BTreeSet::new();
@@ -138,7 +139,7 @@ fn bucket_path(r: &Registration, data: bool) -> String {
 }
 
 /// A data bucket's repository is written with `archiveLogs: false` (see the file's doc).
-fn data_buckets_read_only(values: &Node, model: &mut Model, problems: &mut Problems) {
+fn data_buckets_read_only(values: &Node, model: &mut Model, warnings: &mut Vec<Problem>) {
     let items = match values.get("repoRegistrations") {
         Some(Node::Seq(items)) => items.as_slice(),
         _ => &[],
@@ -153,10 +154,10 @@ fn data_buckets_read_only(values: &Node, model: &mut Model, problems: &mut Probl
             .and_then(|i| i.get("dataBucket"))
             .and_then(|d| d.get("archiveLogs"));
         if matches!(explicit, Some(Node::Bool(true))) {
-            problems.push(
+            warnings.push(Problem::new(
                 join(&path, "archiveLogs"),
-                "a data bucket is read-only (workflows read their inputs from it; `artifact-repos policies` grants it `s3:GetObject` only), so Argo could not archive logs there and every step would fail saving them; remove `archiveLogs` (the data repository is written with `archiveLogs: false`), or make the bucket an `artifactBucket` if workflows are to write to it",
-            );
+                "`true` is not written: a data bucket is read-only (workflows read their inputs from it; `artifact-repos policies` grants it `s3:GetObject` only), so Argo could not archive logs there and every step would fail saving them; the data repository is written with `archiveLogs: false` (remove the key, or make the bucket an `artifactBucket` if workflows are to write to it)",
+            ));
         }
         repo.archive_logs = false;
     }
