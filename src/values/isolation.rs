@@ -45,7 +45,7 @@ pub fn check(
     data_buckets_read_only(values, &mut model, &mut warnings);
     let uses = uses(&model);
     let version = model.settings.argo_version;
-    let mut seen = BTreeSet::new();
+    let (mut seen, mut wildcards) = (BTreeSet::new(), BTreeSet::new());
     for u in &uses {
         // Each repository once (the default is used by every namespace).
         if seen.insert(u.path.clone()) {
@@ -57,7 +57,7 @@ pub fn check(
                 &mut problems,
             );
         }
-        iam_wildcards(u, &mut problems);
+        iam_wildcards(u, &mut wildcards, &mut problems);
     }
     shared_vault_secrets(&model, &uses, &mut warnings);
     overlapping_prefixes(&uses, &mut warnings);
@@ -215,51 +215,94 @@ fn target_version(
     }
 }
 
-/// A key prefix an IAM policy cannot grant exactly (see the file's doc).
-fn iam_wildcards(u: &Use, problems: &mut Problems) {
+/// A key prefix an IAM policy cannot grant exactly (see the file's doc). `seen`: the paths
+/// reported already (the default repository is used by every namespace).
+fn iam_wildcards(u: &Use, seen: &mut BTreeSet<String>, problems: &mut Problems) {
     if u.repo.backend != "s3" {
         return;
     }
     let prefix = argo::key_literal_prefix(&u.repo.spec, Some(u.namespace));
-    if let Some(w) = argo::iam_wildcard(&prefix) {
-        let message = format!(
-            "the key prefix {} holds `{w}`, which a bucket policy (`artifact-repos policies`) reads as a wildcard or a policy variable, granting keys of other tenants; IAM has no escape for it: use letters, digits, `-`, `_`, `.` and `/` in `keyPrefix` and `keyFormat`",
-            show(&prefix)
+    if let Some(w) = argo::iam_wildcard(&prefix)
+        && seen.insert(u.path.clone())
+    {
+        problems.push(
+            u.path.clone(),
+            format!(
+                "the key prefix {} holds `{w}`, which a bucket policy (`artifact-repos policies`) reads as a wildcard or a policy variable, granting keys of other tenants; IAM has no escape for it: use letters, digits, `-`, `_`, `.` and `/` in `keyPrefix` and `keyFormat`",
+                show(&prefix)
+            ),
         );
-        if !problems
-            .0
-            .iter()
-            .any(|p| p.path == u.path && p.message == message)
-        {
-            problems.push(u.path.clone(), message);
+    }
+}
+
+/// What one use shares with uses of other tenants: how many, and the first few (in input
+/// order), so that a message names some and counts the rest. Linear in what it is told.
+#[derive(Default)]
+struct Shared {
+    count: usize,
+    first: Vec<usize>,
+}
+
+impl Shared {
+    const SHOWN: usize = 2;
+    fn add(&mut self, other: usize) {
+        self.count += 1;
+        if self.first.len() < Self::SHOWN {
+            self.first.push(other);
         }
     }
+    /// `a`, `a and b`, `a, b and 3 more`.
+    fn describe(&self, name: impl Fn(usize) -> String) -> String {
+        let names: Vec<String> = self.first.iter().map(|&i| name(i)).collect();
+        let rest = self.count - names.len();
+        match (names.as_slice(), rest) {
+            ([a], 0) => a.clone(),
+            ([a, b], 0) => format!("{a} and {b}"),
+            ([a, b], 1) => format!("{a}, {b} and 1 other"),
+            ([a, b], n) => format!("{a}, {b} and {n} others"),
+            _ => names.join(", "),
+        }
+    }
+}
+
+/// Two uses that may not share: of different tenants, not both the default repository (the
+/// validator's `default_isolation` speaks for those), not both data buckets.
+fn apart(a: &Use, b: &Use) -> bool {
+    a.tenant != b.tenant && !(a.default && b.default) && !(a.data && b.data)
 }
 
 /// Registrations of several tenants pulling one Vault secret (see the file's doc).
 fn shared_vault_secrets(model: &Model, uses: &[Use], warnings: &mut Vec<Problem>) {
     let es = &model.settings.external_secrets;
-    // Vault key -> the uses pulling it.
-    let mut by_key: BTreeMap<String, Vec<&Use>> = BTreeMap::new();
-    for u in uses {
+    // Vault key -> the uses pulling it (indexes into `uses`).
+    let mut by_key: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, u) in uses.iter().enumerate() {
         if let Credentials::Vault { path, .. } = &u.repo.credentials {
             let path = crate::rules::formats::expand_vault_path(path, u.namespace, u.tenant);
             let key = match &es.path_prefix {
                 Some(p) => format!("{p}/{path}"),
                 None => path,
             };
-            by_key.entry(key).or_default().push(u);
+            by_key.entry(key).or_default().push(i);
         }
     }
+    let name = |i: usize| format!("{} of tenant {}", uses[i].what, show(uses[i].tenant));
     let mut out = Vec::new();
     for (key, users) in &by_key {
-        for u in users.iter().filter(|u| !u.default) {
-            let others: BTreeSet<String> = users
-                .iter()
-                .filter(|o| o.tenant != u.tenant && !(o.data && u.data))
-                .map(|o| format!("{} of tenant {}", o.what, show(o.tenant)))
-                .collect();
-            if others.is_empty() {
+        // Most keys are one tenant's: nothing to compare.
+        let first = uses[users[0]].tenant;
+        if users.iter().all(|&i| uses[i].tenant == first) {
+            continue;
+        }
+        for &i in users.iter().filter(|&&i| !uses[i].default) {
+            let u = &uses[i];
+            let mut shared = Shared::default();
+            for &j in users {
+                if apart(u, &uses[j]) {
+                    shared.add(j);
+                }
+            }
+            if shared.count == 0 {
                 continue;
             }
             out.push(Problem::new(
@@ -269,7 +312,7 @@ fn shared_vault_secrets(model: &Model, uses: &[Use], warnings: &mut Vec<Problem>
                     show(key),
                     es.store_kind.as_str(),
                     show(&es.store_name),
-                    list(&others),
+                    shared.describe(name),
                     show(u.namespace),
                     show(u.tenant),
                 ),
@@ -281,115 +324,125 @@ fn shared_vault_secrets(model: &Model, uses: &[Use], warnings: &mut Vec<Problem>
 
 /// One tenant's key prefix covering another's in the same bucket (see the file's doc).
 fn overlapping_prefixes(uses: &[Use], warnings: &mut Vec<Problem>) {
-    // (endpoint, bucket) -> (prefix, use), sorted by prefix so that the prefixes a prefix covers
-    // follow it.
-    let mut by_bucket: BTreeMap<(String, String), Vec<(String, &Use)>> = BTreeMap::new();
-    for u in uses.iter().filter(|u| u.repo.backend == "s3") {
+    let prefixes: Vec<String> = uses
+        .iter()
+        .map(|u| argo::key_literal_prefix(&u.repo.spec, Some(u.namespace)))
+        .collect();
+    // (endpoint, bucket) -> uses, sorted by prefix so that the prefixes a prefix covers follow it.
+    let mut by_bucket: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (i, u) in uses
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| u.repo.backend == "s3")
+    {
         let text = |k: &str| {
             u.repo
                 .spec
                 .get(k)
                 .and_then(serde_json::Value::as_str)
                 .unwrap_or_default()
-                .to_string()
         };
-        let prefix = argo::key_literal_prefix(&u.repo.spec, Some(u.namespace));
         by_bucket
             .entry((text("endpoint"), text("bucket")))
             .or_default()
-            .push((prefix, u));
+            .push(i);
     }
-    // Use index -> what it overlaps.
-    let mut found: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    for ((_, bucket), mut list) in by_bucket {
-        list.sort_by(|a, b| a.0.cmp(&b.0));
-        for i in 0..list.len() {
-            let (pa, a) = &list[i];
-            for (pb, b) in list[i + 1..]
+    let shown = |p: &str| {
+        if p.is_empty() {
+            "the whole bucket".to_string()
+        } else {
+            format!("prefix {}", show(p))
+        }
+    };
+    let mut found: BTreeMap<usize, Shared> = BTreeMap::new();
+    for ((_, _), mut list) in by_bucket {
+        list.sort_by(|&a, &b| prefixes[a].cmp(&prefixes[b]).then(a.cmp(&b)));
+        for (n, &a) in list.iter().enumerate() {
+            let pa = prefixes[a].as_str();
+            for &b in list[n + 1..]
                 .iter()
-                .take_while(|(pb, _)| pa.is_empty() || pb.starts_with(pa.as_str()))
+                .take_while(|&&b| prefixes[b].starts_with(pa))
             {
-                if !argo::prefix_covers(pa, pb)
-                    || a.tenant == b.tenant
-                    || (a.default && b.default)
-                    || (a.data && b.data)
-                {
+                if !argo::prefix_covers(pa, &prefixes[b]) || !apart(&uses[a], &uses[b]) {
                     continue;
                 }
-                let shown = |p: &str| {
-                    if p.is_empty() {
-                        "the whole bucket".to_string()
-                    } else {
-                        format!("prefix {}", show(p))
+                for (x, y) in [(a, b), (b, a)] {
+                    if !uses[x].default {
+                        found.entry(x).or_default().add(y);
                     }
-                };
-                for (x, px, y, py) in [(a, pa, b, pb), (b, pb, a, pa)] {
-                    if x.default {
-                        continue;
-                    }
-                    found
-                        .entry((
-                            x.path.clone(),
-                            if px.is_empty() {
-                                format!(
-                                    "{} (tenant {}) writes anywhere in bucket {}",
-                                    x.what,
-                                    show(x.tenant),
-                                    show(&bucket)
-                                )
-                            } else {
-                                format!(
-                                    "{} (tenant {}) writes under prefix {} of bucket {}",
-                                    x.what,
-                                    show(x.tenant),
-                                    show(px),
-                                    show(&bucket)
-                                )
-                            },
-                        ))
-                        .or_default()
-                        .insert(format!(
-                            "{} of tenant {} ({})",
-                            y.what,
-                            show(y.tenant),
-                            shown(py)
-                        ));
                 }
             }
         }
     }
     let mut out = Vec::new();
-    for ((path, head), others) in found {
+    for (x, shared) in found {
+        let u = &uses[x];
+        let bucket = u
+            .repo
+            .spec
+            .get("bucket")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        let head = if prefixes[x].is_empty() {
+            format!(
+                "{} (tenant {}) writes anywhere in bucket {}",
+                u.what,
+                show(u.tenant),
+                show(bucket)
+            )
+        } else {
+            format!(
+                "{} (tenant {}) writes under prefix {} of bucket {}",
+                u.what,
+                show(u.tenant),
+                show(&prefixes[x]),
+                show(bucket)
+            )
+        };
         out.push(Problem::new(
-            path,
+            u.path.clone(),
             format!(
                 "{head}, and so does {}: one prefix contains the other, so a bucket policy granting one grants the other's keys too; give each tenant a key prefix of its own that is not the start of another's (`keyPrefix: <tenant>/...`)",
-                list(&others)
+                shared.describe(|i| format!("{} of tenant {} ({})", uses[i].what, show(uses[i].tenant), shown(&prefixes[i])))
             ),
         ));
     }
     dedup_into(out, warnings);
 }
 
-/// `a`, `a and b`, `a, b and 3 more`.
-fn list(items: &BTreeSet<String>) -> String {
-    let v: Vec<&str> = items.iter().map(String::as_str).collect();
-    match v.len() {
-        0 => String::new(),
-        1 => v[0].to_string(),
-        2 => format!("{} and {}", v[0], v[1]),
-        3 => format!("{}, {} and {}", v[0], v[1], v[2]),
-        n => format!("{}, {} and {} more", v[0], v[1], n - 2),
+/// Adds what is not there already (the same path and message), in order.
+fn dedup_into(found: Vec<Problem>, warnings: &mut Vec<Problem>) {
+    let mut have: std::collections::HashSet<(String, String)> = warnings
+        .iter()
+        .map(|w| (w.path.clone(), w.message.clone()))
+        .collect();
+    for p in found {
+        if have.insert((p.path.clone(), p.message.clone())) {
+            warnings.push(p);
+        }
     }
 }
 
-fn dedup_into(found: Vec<Problem>, warnings: &mut Vec<Problem>) {
-    for p in found {
-        if !warnings
-            .iter()
-            .any(|w| w.path == p.path && w.message == p.message)
-        {
-            warnings.push(p);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A message names two of those it shares with and counts the rest, however many there are
+    /// (2,000 tenants on one Vault path made 2,000 messages of 2,000 names each).
+    #[test]
+    fn shared_names_two_and_counts_the_rest() {
+        let mut s = Shared::default();
+        let name = |i: usize| format!("r{i}");
+        s.add(1);
+        assert_eq!(s.describe(name), "r1");
+        s.add(2);
+        assert_eq!(s.describe(name), "r1 and r2");
+        s.add(3);
+        assert_eq!(s.describe(name), "r1, r2 and 1 other");
+        for i in 4..2000 {
+            s.add(i);
         }
+        assert_eq!(s.describe(name), "r1, r2 and 1997 others");
+        assert_eq!(s.first.len(), Shared::SHOWN);
     }
 }
