@@ -86,6 +86,19 @@ pub struct Target {
     pub name: String,
     pub creation_policy: &'static str,
     pub deletion_policy: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<TargetTemplate>,
+}
+
+/// ESO's `target.template` (engine v2, Go templates with ESO's sprig functions): keys whose
+/// value is rewritten on its way into the Secret; with `mergePolicy: Merge` every other key is
+/// kept as fetched.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetTemplate {
+    pub engine_version: &'static str,
+    pub merge_policy: &'static str,
+    pub data: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Serialize, Debug)]

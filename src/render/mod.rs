@@ -341,7 +341,11 @@ pub fn render_with<S: Sink>(
             // Not a tenant's Secret: no tenant label, no registration. A `{tenant}` in the path
             // stands for the controller namespace itself there.
             let path = crate::rules::formats::expand_vault_path(path, cns, cns);
-            let es = ctx.external_secret(secret_name, &path, data, cns, None, None);
+            let sas = model
+                .default_repository
+                .as_ref()
+                .and_then(|d| ctx.sas_key(d));
+            let es = ctx.external_secret(secret_name, &path, data, cns, None, None, sas.as_deref());
             em.emit(&es, || ("s3.secretName".into(), ""));
         }
     }
@@ -448,7 +452,16 @@ pub fn render_with<S: Sink>(
                 // A Vault path template (`{namespace}`, `{tenant}`): this namespace's credential.
                 // The validator made sure a `{tenant}` here has one tenant to stand for.
                 let path = crate::rules::formats::expand_vault_path(path, ns, tenant.unwrap_or(ns));
-                let es = ctx.external_secret(secret_name, &path, data, ns, tenant, registration);
+                let sas = repo.and_then(|x| ctx.sas_key(x));
+                let es = ctx.external_secret(
+                    secret_name,
+                    &path,
+                    data,
+                    ns,
+                    tenant,
+                    registration,
+                    sas.as_deref(),
+                );
                 em.emit(&es, || (from(), ""));
             }
         };

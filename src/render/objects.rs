@@ -3,7 +3,7 @@
 //! object land under another kind, namespace or name than the one its builder gives it.
 
 use super::custom::*;
-use crate::model::{Model, Registration, Repository, Settings};
+use crate::model::{Credentials, Model, Registration, Repository, Settings};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -346,6 +346,26 @@ impl Ctx<'_> {
     }
 
     /// The ExternalSecret that produces a repository's credential Secret from Vault.
+    /// The Secret key of an Azure repository's `accountKeySecret` when it may hold a SAS token
+    /// (Argo 3.6 and later, `rules::argo::AZURE_SAS_SINCE`) and the tool writes its
+    /// ExternalSecret: Argo appends the token to the container URL after a `?` of its own
+    /// (`fmt.Sprintf("%s?%s", containerURL, accountKey)`, `workflow/artifacts/azure/azure.go`),
+    /// so a token copied with its leading `?` (as the Azure portal shows it) would give `??sv=`.
+    pub fn sas_key(&self, repo: &Repository) -> Option<String> {
+        if repo.backend != "azure"
+            || self.settings().argo_version < crate::rules::argo::AZURE_SAS_SINCE
+            || !matches!(repo.credentials, Credentials::Vault { .. })
+        {
+            return None;
+        }
+        repo.spec
+            .get("accountKeySecret")
+            .and_then(|s| s.get("key"))
+            .and_then(|k| k.as_str())
+            .map(str::to_string)
+    }
+
+    #[allow(clippy::too_many_arguments)]
     pub fn external_secret(
         &self,
         secret_name: &str,
@@ -354,6 +374,7 @@ impl Ctx<'_> {
         ns: &str,
         tenant: Option<&str>,
         registration: Option<&str>,
+        sas_key: Option<&str>,
     ) -> ExternalSecret {
         let s = self.settings();
         let e = &s.external_secrets;
@@ -383,6 +404,19 @@ impl Ctx<'_> {
                     name: secret_name.into(),
                     creation_policy: "Owner",
                     deletion_policy: "Retain",
+                    // One leading `?` of a SAS token dropped (see `sas_key`); an account key
+                    // (base64) never starts with one. A data key is `[-._a-zA-Z0-9]+`, so it
+                    // goes between quotes as it is.
+                    template: sas_key.map(|k| TargetTemplate {
+                        engine_version: "v2",
+                        merge_policy: "Merge",
+                        data: [(
+                            k.to_string(),
+                            format!("{{{{ index . \"{k}\" | trimPrefix \"?\" }}}}"),
+                        )]
+                        .into_iter()
+                        .collect(),
+                    }),
                 },
                 data,
             },

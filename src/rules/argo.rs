@@ -199,6 +199,15 @@ pub const OSS_LIFECYCLE: &[Field] = &[
     field("markDeletionAfterDays", FieldType::Int),
 ];
 
+/// The first release with `s3.caSecret`, `oss.useSDKCreds` and `artifactory.keyFormat` (v3.5.0).
+pub const V3_5: ArgoVersion = v(3, 5);
+/// The first release with `s3.sessionTokenSecret` and Azure SAS tokens in `accountKeySecret`
+/// (`isSASAccountKey`, `workflow/artifacts/azure/azure.go`, v3.6.0).
+pub const V3_6: ArgoVersion = v(3, 6);
+/// The first release that takes a SAS token in Azure's `accountKeySecret` (3.5 hands it to
+/// `NewSharedKeyCredential`, which fails on it).
+pub const AZURE_SAS_SINCE: ArgoVersion = V3_6;
+
 /// The first release with `s3.addressingStyle`.
 pub const ADDRESSING_STYLE_SINCE: ArgoVersion = v(4, 1);
 /// `s3.addressingStyle` values (`""` is automatic, Argo's default).
@@ -222,8 +231,8 @@ pub const S3: &[Field] = &[
     field("roleARN", FieldType::Str),
     field("accessKeySecret", FieldType::Secret),
     field("secretKeySecret", FieldType::Secret),
-    field("sessionTokenSecret", FieldType::Secret),
-    field("caSecret", FieldType::Secret),
+    since("sessionTokenSecret", FieldType::Secret, V3_6),
+    since("caSecret", FieldType::Secret, V3_5),
     field("createBucketIfNotPresent", FieldType::Object(CREATE_BUCKET)),
     field("encryptionOptions", FieldType::Object(ENCRYPTION)),
 ];
@@ -251,7 +260,7 @@ pub const OSS: &[Field] = &[
     field("keyFormat", FieldType::Str),
     field("createBucketIfNotPresent", FieldType::Bool),
     field("lifecycleRule", FieldType::Object(OSS_LIFECYCLE)),
-    field("useSDKCreds", FieldType::Bool),
+    since("useSDKCreds", FieldType::Bool, V3_5),
     field("securityToken", FieldType::Str),
     field("accessKeySecret", FieldType::Secret),
     field("secretKeySecret", FieldType::Secret),
@@ -260,7 +269,7 @@ pub const OSS: &[Field] = &[
 /// `ArtifactoryArtifactRepository`.
 pub const ARTIFACTORY: &[Field] = &[
     field("repoURL", FieldType::Str),
-    field("keyFormat", FieldType::Str),
+    since("keyFormat", FieldType::Str, V3_5),
     field("usernameSecret", FieldType::Secret),
     field("passwordSecret", FieldType::Secret),
 ];
@@ -411,7 +420,7 @@ pub const BACKENDS: &[Backend] = &[
             "accountKey",
             "account_key",
             true,
-            "the storage account key, or a SAS token (starting with `?sv=`)",
+            "the storage account key, or (Argo 3.6 and later) a SAS token without its leading `?` (`sv=...&sig=...`; Argo adds the `?`, and the generated ExternalSecret drops one)",
         )],
         key_format: Some("blobNameFormat"),
         scheme: "azblob",
@@ -531,6 +540,49 @@ pub fn readme_credentials_table() -> String {
     out.join("\n") + "\n"
 }
 
+/// The variable Argo substitutes with the workflow's namespace in a key template.
+pub const WORKFLOW_NAMESPACE_VARIABLE: &str = "{{workflow.namespace}}";
+
+/// The literal start of the keys an S3 repository writes, without its trailing `/`: its key
+/// template (`keyFormat`, else Argo's `path.Join(keyPrefix, "{{workflow.name}}/{{pod.name}}")`)
+/// up to its last `/` before the first `{{`. `namespace` is the namespace of the workflows that
+/// use the repository, when only one does: it stands for `{{workflow.namespace}}`. The empty
+/// string is the whole bucket. What `policies` grants and `values::isolation` compares.
+pub fn key_literal_prefix(
+    spec: &serde_json::Map<String, serde_json::Value>,
+    namespace: Option<&str>,
+) -> String {
+    let template = match spec.get("keyFormat").and_then(serde_json::Value::as_str) {
+        Some(t) => t.to_string(),
+        None => spec
+            .get("keyPrefix")
+            .and_then(serde_json::Value::as_str)
+            .map(|p| format!("{p}/{{{{"))
+            .unwrap_or_default(),
+    };
+    let template = match namespace {
+        Some(ns) => template.replace(WORKFLOW_NAMESPACE_VARIABLE, ns),
+        None => template,
+    };
+    let literal = template.split("{{").next().unwrap_or_default();
+    match literal.rfind('/') {
+        Some(i) => literal[..i].trim_matches('/').to_string(),
+        None => String::new(),
+    }
+}
+
+/// The characters of a key prefix that an IAM policy's `Resource` or `s3:prefix` would read as
+/// a wildcard (`*`, `?`) or a policy variable (`${`): IAM has no escape for them in a resource.
+pub fn iam_wildcard(prefix: &str) -> Option<&'static str> {
+    ["*", "?", "${"].into_iter().find(|w| prefix.contains(w))
+}
+
+/// True when the keys under prefix `a` include those under `b` (`""` is the whole bucket; `a`
+/// and `a/b` nest, `a` and `ab` do not).
+pub fn prefix_covers(a: &str, b: &str) -> bool {
+    a.is_empty() || a == b || b.strip_prefix(a).is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// The backend of a block key.
 pub fn backend(key: &str) -> Option<&'static Backend> {
     BACKENDS.iter().find(|b| b.key == key)
@@ -608,12 +660,49 @@ mod tests {
     }
 
     #[test]
+    fn key_prefixes_as_argo_forms_keys() {
+        let spec = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let p = |v| key_literal_prefix(&spec(v), Some("team-a"));
+        assert_eq!(
+            p(serde_json::json!({"keyFormat": "a/b/{{workflow.name}}"})),
+            "a/b"
+        );
+        assert_eq!(p(serde_json::json!({"keyPrefix": "a/b/"})), "a/b");
+        assert_eq!(
+            p(serde_json::json!({"keyPrefix": "a/b/", "keyFormat": "c/{{pod.name}}"})),
+            "c"
+        );
+        assert_eq!(p(serde_json::json!({})), "");
+        assert_eq!(
+            p(serde_json::json!({"keyFormat": "t/{{workflow.namespace}}/{{workflow.name}}"})),
+            "t/team-a"
+        );
+        assert_eq!(iam_wildcard("team-*"), Some("*"));
+        assert_eq!(iam_wildcard("a/${aws:username}"), Some("${"));
+        assert_eq!(iam_wildcard("team-a/x"), None);
+        assert!(prefix_covers("", "a") && prefix_covers("a", "a") && prefix_covers("a", "a/b"));
+        assert!(!prefix_covers("a", "ab") && !prefix_covers("a/b", "a"));
+    }
+
+    #[test]
     fn fields_by_version() {
         assert!(!has_field(&["s3", "addressingStyle"], v(4, 0)));
         assert!(has_field(&["s3", "addressingStyle"], v(4, 1)));
         assert!(has_field(&["s3", "accessKeySecret", "key"], OLDEST));
         assert!(!has_field(&["plugin"], v(3, 7)) && has_field(&["plugin"], v(4, 0)));
         assert!(!has_field(&["s3", "pathStyle"], v(4, 1)));
+        // From the schemas of 3.4.18, 3.5.15 and 3.6.0 (issue 20 item 1).
+        assert!(!has_field(&["s3", "caSecret"], v(3, 4)) && has_field(&["s3", "caSecret"], V3_5));
+        assert!(!has_field(&["s3", "sessionTokenSecret"], V3_5));
+        assert!(has_field(&["s3", "sessionTokenSecret"], V3_6));
+        assert!(!has_field(&["oss", "useSDKCreds"], v(3, 4)));
+        // The README's word on SAS tokens names the release the table gates them on.
+        let azure = backend("azure").unwrap().credentials[0].what;
+        assert!(
+            azure.contains(&format!("Argo {AZURE_SAS_SINCE} and later")),
+            "{azure}"
+        );
+        assert!(azure.contains("without its leading `?`"), "{azure}");
     }
 
     /// The table against Argo's own JSON schema of each version in fixtures/upstream: every field
@@ -624,6 +713,9 @@ mod tests {
         let dir =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/upstream/schemas");
         for (file, version) in [
+            ("argo-workflows.jsonschema.v3.4.18.json", v(3, 4)),
+            ("argo-workflows.jsonschema.v3.5.15.json", v(3, 5)),
+            ("argo-workflows.jsonschema.v3.6.0.json", v(3, 6)),
             ("argo-workflows.jsonschema.v3.7.18.json", v(3, 7)),
             ("argo-workflows.jsonschema.v4.1.2.json", v(4, 1)),
         ] {
@@ -708,7 +800,7 @@ mod tests {
             for c in b.credentials {
                 let mut path = vec![b.key];
                 path.extend(c.field);
-                assert!(has_field(&path, OLDEST), "{path:?}");
+                assert!(has_field(&path, DEFAULT), "{path:?}");
                 let mut fields = b.fields;
                 for (i, k) in c.field.iter().enumerate() {
                     let f = lookup_any(fields, k).unwrap();

@@ -3,6 +3,7 @@
 //! merged tree to `validate`, which turns it into the checked `model`.
 
 pub mod fields;
+pub mod isolation;
 pub mod path;
 pub mod reporeg;
 pub mod schema;

@@ -291,7 +291,7 @@ pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
         registrations,
         identities,
     };
-    Ok((model, r.warnings))
+    super::isolation::check(values, model, r.warnings)
 }
 
 /// A `configMapName` other than the one Argo's ref-less lookup reads, with a default repository:

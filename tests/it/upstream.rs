@@ -40,7 +40,7 @@ fn every_upstream_file_matches_its_recorded_digest() {
         "files in fixtures/upstream not listed in SHA256SUMS (or missing)"
     );
     assert!(
-        present.len() >= 12,
-        "expected the 4 schemas and 8 streams, found {present:?}"
+        present.len() >= 15,
+        "expected the 7 schemas and 8 streams, found {present:?}"
     );
 }

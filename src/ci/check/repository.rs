@@ -77,7 +77,14 @@ fn walk(node: &Node, fields: &'static [Field], path: &str, v: ArgoVersion, repo:
             repo.issues.push(Issue {
                 field,
                 unknown_key: true,
-                message: format!("unknown key `{k}`{}", hint(k, v)),
+                message: match argo::lookup_any(fields, k) {
+                    // A field of a later release (issue 20 item 1: `caSecret` from 3.5).
+                    Some(f) if hint(k, v).is_empty() => format!(
+                        "unknown key `{k}`; `{k}` exists from Argo {}, this check targets {v} (see --argo-version)",
+                        f.since
+                    ),
+                    _ => format!("unknown key `{k}`{}", hint(k, v)),
+                },
             });
             continue;
         };
