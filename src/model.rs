@@ -117,9 +117,17 @@ pub struct Repository {
     pub archive_logs: bool,
     /// The backend's key (`s3`, `gcs`, `azure`, `oss`, `artifactory`): rules::argo::BACKENDS.
     pub backend: &'static str,
-    /// The backend block, every field checked against the target Argo version, keys in the table's
-    /// order, Secret references filled in from the credentials.
+    /// The backend block as it is written, every field checked against the target Argo version,
+    /// keys in the table's order, Secret references filled in from the credentials. Written, never
+    /// read: what the tool reads of it is typed below.
     pub spec: serde_json::Map<String, serde_json::Value>,
+    /// Where artifacts go: the block's bucket (container, repository URL; `Backend::location`).
+    pub location: Option<String>,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    /// The key template Argo uses: the block's (`keyFormat`, `blobNameFormat`), else Argo's
+    /// default under the deprecated `keyPrefix` (joined as Argo joins them), else Argo's default.
+    pub key_template: String,
     pub credentials: Credentials,
     /// Secrets the repository references that the user manages (an `existingSecret`, or `{name,
     /// key}` written in the values): they must exist in every namespace that uses it.
@@ -144,7 +152,42 @@ pub struct TenantKey {
 /// substitutes its global variables into `keyFormat` (`workflow.namespace` is one).
 pub const WORKFLOW_NAMESPACE_VARIABLE: &str = "{{workflow.namespace}}";
 
+/// Argo's key template when a repository sets none (`workflow/artifacts` `DefaultKeyFormat`).
+pub const ARGO_KEY_FORMAT: &str = "{{workflow.name}}/{{pod.name}}";
+
 impl Repository {
+    /// A repository of `backend` writing `spec`, with the typed view of what the tool reads of it.
+    pub fn new(
+        archive_logs: bool,
+        backend: &'static crate::rules::argo::Backend,
+        spec: serde_json::Map<String, serde_json::Value>,
+        credentials: Credentials,
+        user_secrets: Vec<String>,
+        tenant_key: Option<TenantKey>,
+    ) -> Repository {
+        let text = |k: &str| spec.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let key_template = match (
+            text(backend.key_format.unwrap_or("keyFormat")),
+            text("keyPrefix"),
+        ) {
+            (Some(t), _) => t,
+            (None, Some(p)) => crate::rules::formats::argo_key_join(&p, ARGO_KEY_FORMAT),
+            (None, None) => ARGO_KEY_FORMAT.to_string(),
+        };
+        Repository {
+            archive_logs,
+            backend: backend.key,
+            location: text(backend.location),
+            endpoint: text("endpoint"),
+            region: text("region"),
+            key_template,
+            spec,
+            credentials,
+            user_secrets,
+            tenant_key,
+        }
+    }
+
     /// The repository as the workflows of `namespace` see it (`None`: the central ConfigMap's,
     /// which serves every namespace): with `keyPrefixPerTenant`, its key template under the
     /// namespace's own prefix.
@@ -159,19 +202,15 @@ impl Repository {
             &tk.rest,
         );
         repo.spec
-            .insert(tk.field.into(), serde_json::Value::from(key));
+            .insert(tk.field.into(), serde_json::Value::from(key.clone()));
+        repo.key_template = key;
         std::borrow::Cow::Owned(repo)
     }
 
     /// True when each namespace writes under keys of its own: `keyPrefixPerTenant`, or a key
     /// template holding `{{workflow.namespace}}`.
     pub fn keys_per_namespace(&self) -> bool {
-        self.tenant_key.is_some()
-            || self
-                .spec
-                .values()
-                .filter_map(|v| v.as_str())
-                .any(|v| v.contains(WORKFLOW_NAMESPACE_VARIABLE))
+        self.tenant_key.is_some() || self.key_template.contains(WORKFLOW_NAMESPACE_VARIABLE)
     }
 }
 
