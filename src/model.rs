@@ -118,16 +118,10 @@ pub struct Repository {
     /// The backend's key (`s3`, `gcs`, `azure`, `oss`, `artifactory`): rules::argo::BACKENDS.
     pub backend: &'static str,
     /// The backend block as it is written, every field checked against the target Argo version,
-    /// keys in the table's order, Secret references filled in from the credentials. Written, never
-    /// read: what the tool reads of it is typed below.
-    pub spec: serde_json::Map<String, serde_json::Value>,
-    /// Where artifacts go: the block's bucket (container, repository URL; `Backend::location`).
-    pub location: Option<String>,
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
-    /// The key template Argo uses: the block's (`keyFormat`, `blobNameFormat`), else Argo's
-    /// default under the deprecated `keyPrefix` (joined as Argo joins them), else Argo's default.
-    pub key_template: String,
+    /// keys in the table's order, Secret references filled in from the credentials. Stored once,
+    /// as written (10,000 registrations hold 20,000 of them): what the tool reads of it is the
+    /// typed view below (`location`, `endpoint`, `region`, `key_template`), never its keys.
+    spec: serde_json::Map<String, serde_json::Value>,
     pub credentials: Credentials,
     /// Secrets the repository references that the user manages (an `existingSecret`, or `{name,
     /// key}` written in the values): they must exist in every namespace that uses it.
@@ -156,7 +150,7 @@ pub const WORKFLOW_NAMESPACE_VARIABLE: &str = "{{workflow.namespace}}";
 pub const ARGO_KEY_FORMAT: &str = "{{workflow.name}}/{{pod.name}}";
 
 impl Repository {
-    /// A repository of `backend` writing `spec`, with the typed view of what the tool reads of it.
+    /// A repository of `backend` writing `spec`.
     pub fn new(
         archive_logs: bool,
         backend: &'static crate::rules::argo::Backend,
@@ -165,26 +159,50 @@ impl Repository {
         user_secrets: Vec<String>,
         tenant_key: Option<TenantKey>,
     ) -> Repository {
-        let text = |k: &str| spec.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        let key_template = match (
-            text(backend.key_format.unwrap_or("keyFormat")),
-            text("keyPrefix"),
-        ) {
-            (Some(t), _) => t,
-            (None, Some(p)) => crate::rules::formats::argo_key_join(&p, ARGO_KEY_FORMAT),
-            (None, None) => ARGO_KEY_FORMAT.to_string(),
-        };
         Repository {
             archive_logs,
             backend: backend.key,
-            location: text(backend.location),
-            endpoint: text("endpoint"),
-            region: text("region"),
-            key_template,
             spec,
             credentials,
             user_secrets,
             tenant_key,
+        }
+    }
+
+    /// The backend block as Argo reads it, for writing.
+    pub fn spec(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.spec
+    }
+
+    fn text(&self, key: &str) -> Option<&str> {
+        self.spec.get(key).and_then(|v| v.as_str())
+    }
+
+    fn backend_table(&self) -> &'static crate::rules::argo::Backend {
+        crate::rules::argo::backend(self.backend).expect("a backend of the table")
+    }
+
+    /// Where artifacts go: the block's bucket (container, repository URL; `Backend::location`).
+    pub fn location(&self) -> Option<&str> {
+        self.text(self.backend_table().location)
+    }
+
+    pub fn endpoint(&self) -> Option<&str> {
+        self.text("endpoint")
+    }
+
+    pub fn region(&self) -> Option<&str> {
+        self.text("region")
+    }
+
+    /// The key template Argo uses: the block's (`keyFormat`, `blobNameFormat`), else Argo's
+    /// default under the deprecated `keyPrefix` (joined as Argo joins them), else Argo's default.
+    pub fn key_template(&self) -> std::borrow::Cow<'_, str> {
+        let field = self.backend_table().key_format.unwrap_or("keyFormat");
+        match (self.text(field), self.text("keyPrefix")) {
+            (Some(t), _) => t.into(),
+            (None, Some(p)) => crate::rules::formats::argo_key_join(p, ARGO_KEY_FORMAT).into(),
+            (None, None) => ARGO_KEY_FORMAT.into(),
         }
     }
 
@@ -202,15 +220,14 @@ impl Repository {
             &tk.rest,
         );
         repo.spec
-            .insert(tk.field.into(), serde_json::Value::from(key.clone()));
-        repo.key_template = key;
+            .insert(tk.field.into(), serde_json::Value::from(key));
         std::borrow::Cow::Owned(repo)
     }
 
     /// True when each namespace writes under keys of its own: `keyPrefixPerTenant`, or a key
     /// template holding `{{workflow.namespace}}`.
     pub fn keys_per_namespace(&self) -> bool {
-        self.tenant_key.is_some() || self.key_template.contains(WORKFLOW_NAMESPACE_VARIABLE)
+        self.tenant_key.is_some() || self.key_template().contains(WORKFLOW_NAMESPACE_VARIABLE)
     }
 }
 

@@ -41,17 +41,8 @@ pub struct Policy {
 type Grants = BTreeMap<String, BTreeMap<String, bool>>;
 
 /// The literal key prefix of a repository's key template, without its trailing `/`.
-fn literal_prefix(repo: &Repository, backend_field: &str) -> String {
-    let template = match repo.spec.get(backend_field).and_then(Value::as_str) {
-        Some(t) => t.to_string(),
-        // Argo: `path.Join(keyPrefix, "{{workflow.name}}/{{pod.name}}")`.
-        None => repo
-            .spec
-            .get("keyPrefix")
-            .and_then(Value::as_str)
-            .map(|p| format!("{p}/{{{{"))
-            .unwrap_or_default(),
-    };
+fn literal_prefix(repo: &Repository) -> String {
+    let template = repo.key_template();
     let literal = template.split("{{").next().unwrap_or_default();
     match literal.rfind('/') {
         Some(i) => literal[..i].trim_matches('/').to_string(),
@@ -84,7 +75,7 @@ pub fn policies(model: &Model, format: Format) -> (Vec<Policy>, Vec<String>) {
             ));
             return;
         }
-        let Some(bucket) = repo.spec.get("bucket").and_then(Value::as_str) else {
+        let Some(bucket) = repo.location() else {
             return;
         };
         let (id, name) = match &repo.credentials {
@@ -117,13 +108,10 @@ pub fn policies(model: &Model, format: Format) -> (Vec<Policy>, Vec<String>) {
                 }
             }
         };
-        let region = repo
-            .spec
-            .get("region")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        regions.entry(bucket.to_string()).or_insert(region);
-        let prefix = literal_prefix(repo, "keyFormat");
+        regions
+            .entry(bucket.to_string())
+            .or_insert(repo.region().map(str::to_string));
+        let prefix = literal_prefix(repo);
         let entry = grants.entry(id).or_insert_with(|| {
             let name: String = name
                 .chars()

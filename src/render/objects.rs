@@ -246,7 +246,7 @@ impl Ctx<'_> {
     pub fn repository<'r>(&'r self, repo: &'r Repository) -> ArtifactRepository<'r> {
         ArtifactRepository {
             archive_logs: repo.archive_logs,
-            storage: [(repo.backend, &repo.spec)].into_iter().collect(),
+            storage: [(repo.backend, repo.spec())].into_iter().collect(),
         }
     }
 

@@ -1,13 +1,18 @@
 //! The values fields, declared once: key, type, default, what it means, the rule its value follows,
-//! and the Argo version that introduced what it writes. From this table come the keys the reader
-//! accepts (and its did-you-mean), the defaults it applies, `values.schema.json` (`schema`), the
-//! check of the chart's `values.yaml`, and the README's values tables (`readme_table`).
+//! how it is screened for credentials, which repository shape it belongs to, and the Argo version
+//! that introduced what it writes. The reader is a walk over this table (`values::read`): the keys
+//! it accepts (and its did-you-mean), the types, rules and defaults it applies all come from here,
+//! as do `values.schema.json` (`schema`), the check of the chart's `values.yaml`, and the README's
+//! values tables (`readme_table`). tests/it/reader_table.rs holds the reader and the schema to it.
 //!
-//! Adding a field: a row here (a `const` and its place in a section), the line of `values::validate`
-//! that reads it into the model, and the model field. A field of one of Argo's repositories is a row
-//! of `rules::argo` alone: the reader checks it in Argo's shape and the model carries the backend
-//! block as checked JSON (`model::Repository::spec`), which render writes as it is. The schema, the
-//! README tables, the chart check and the did-you-mean follow from the row.
+//! Adding a field: a row here (a `const` and its place in a section), the line of
+//! `values::validate` that takes it into the model (debug builds fail while a given field is not
+//! taken), the model field, and its use in `render`. A rule that involves other fields goes in
+//! `values::cross`. A field of one of Argo's repositories is a row of `rules::argo` alone: the
+//! reader checks it in Argo's shape and the model carries the backend block as checked JSON
+//! (`model::Repository::spec`), which render writes as it is; in the seed's shape it is also a
+//! row of `repository::ARGO_S3`. The schema, the README tables, the chart check and the
+//! did-you-mean follow from the rows.
 
 use crate::rules::argo::{self, ArgoVersion};
 use crate::rules::k8s;
@@ -363,18 +368,6 @@ impl Field {
         match self.default {
             Default::Str(s) => s,
             _ => panic!("not a string field with a default"),
-        }
-    }
-    pub const fn default_bool(&self) -> bool {
-        match self.default {
-            Default::Bool(b) => b,
-            _ => panic!("not a boolean field with a default"),
-        }
-    }
-    pub const fn default_list(&self) -> &'static [&'static str] {
-        match self.default {
-            Default::List(l) => l,
-            _ => panic!("not a list field with a default"),
         }
     }
 }

@@ -196,7 +196,7 @@ impl Reader {
         match fs.take(self, f) {
             Value::Section(inner) => {
                 inner.open(self);
-                Some(inner)
+                Some(*inner)
             }
             _ => None,
         }
@@ -230,7 +230,7 @@ pub(crate) enum Value<'a> {
     Version(ArgoVersion),
     /// One of Argo's fields, checked, as JSON.
     Json(Json),
-    Section(Fields<'a>),
+    Section(Box<Fields<'a>>),
     /// A map of names to sections (`namespaces`); `None` for an entry with a problem.
     Named(Vec<(String, Option<Fields<'a>>)>),
 }
@@ -436,7 +436,7 @@ fn read<'a>(r: &mut Reader, f: &'static Field, node: &'a Node, p: &str, ctx: Ctx
             }
             Value::Pairs(out)
         }
-        (Type::Map(inner), Node::Map(m)) => Value::Section(walk(inner, m, p, ctx)),
+        (Type::Map(inner), Node::Map(m)) => Value::Section(Box::new(walk(inner, m, p, ctx))),
         (Type::MapOf(inner), Node::Map(m)) => {
             let mut out = Vec::new();
             for (name, node) in m {

@@ -204,7 +204,7 @@ fn read_settings(r: &mut Reader, node: Option<&Node>) -> (Settings, Defaults, bo
     let create_namespaces = r.bool(&mut fs, &set::CREATE_NAMESPACES).unwrap_or(true);
     let service_account_name = str_or_default(r, &mut fs, &set::SERVICE_ACCOUNT_NAME);
     let artifact_gc = match fs.take(r, &set::ARTIFACT_GC) {
-        Value::Section(gc) => read_gc(r, gc, &service_account_name),
+        Value::Section(gc) => read_gc(r, *gc, &service_account_name),
         _ => None,
     };
     let identity = match r.section(&mut fs, &set::WORKLOAD_IDENTITY) {
@@ -671,7 +671,7 @@ fn read_registrations(
                     endpoint_key: repo::HOSTNAME.key,
                     default_secret_name: &default_secret,
                 };
-                read_bucket(r, b, &kind, settings, ctx, false)
+                read_bucket(r, *b, &kind, settings, ctx, false)
             }
             _ => None,
         };
@@ -688,7 +688,7 @@ fn read_registrations(
                     endpoint_key: repo::HOSTNAME.key,
                     default_secret_name: &default_secret,
                 };
-                let data = read_bucket(r, b, &kind, settings, ctx, false);
+                let data = read_bucket(r, *b, &kind, settings, ctx, false);
                 if let (Some(a), Some(d), Some(sn)) = (&repository, &data, &shared_secret) {
                     cross::same_shared_secret(r, &data_path, a, d, sn);
                 }
@@ -705,7 +705,7 @@ fn read_registrations(
         );
         let artifact_gc = match fs.take(r, &reg::ARTIFACT_GC) {
             Value::Absent => defaults.artifact_gc.clone(),
-            Value::Section(gc) => read_gc(r, gc, &settings.service_account_name),
+            Value::Section(gc) => read_gc(r, *gc, &settings.service_account_name),
             _ => None,
         };
         let identity_at = fs.at(&reg::WORKLOAD_IDENTITY);
@@ -714,7 +714,7 @@ fn read_registrations(
             Value::Absent => identities.default_for(namespace.as_deref()),
             Value::Section(id) => {
                 id.open(r);
-                read_identity(r, id)
+                read_identity(r, *id)
             }
             _ => None,
         };
@@ -973,7 +973,7 @@ mod tests {
         assert_eq!(r.credentials, Credentials::AsWritten);
         assert_eq!(r.user_secrets, vec!["my-s3-credentials".to_string()]);
         assert_eq!(
-            r.spec["accessKeySecret"],
+            r.spec()["accessKeySecret"],
             serde_json::json!({"name": "my-s3-credentials", "key": "accessKey"})
         );
         // The same in Argo's shape.
@@ -1002,7 +1002,7 @@ mod tests {
             "s3:\n  enabled: true\n  azure: {endpoint: 'https://a.blob.core.windows.net', container: c}\n  externalSecretPath: p/azure\n",
         );
         assert_eq!(
-            r.spec["accountKeySecret"],
+            r.spec()["accountKeySecret"],
             serde_json::json!({"name": "azure-credentials-default", "key": "accountKey"})
         );
         match &r.credentials {
@@ -1015,10 +1015,10 @@ mod tests {
         let r = one(
             "s3:\n  enabled: true\n  oss: {endpoint: 'http://oss-cn-hangzhou.aliyuncs.com', bucket: bk1}\n  useSDKCreds: true\n",
         );
-        assert_eq!(r.spec["useSDKCreds"], serde_json::json!(true));
+        assert_eq!(r.spec()["useSDKCreds"], serde_json::json!(true));
         // GCS workload identity: no key Secret at all.
         let r = one("s3:\n  enabled: true\n  gcs: {bucket: bk1}\n  useSDKCreds: true\n");
-        assert!(!r.spec.contains_key("useSDKCreds") && r.credentials == Credentials::Sdk);
+        assert!(!r.spec().contains_key("useSDKCreds") && r.credentials == Credentials::Sdk);
         let e = problems("s3:\n  enabled: true\n  azure: {container: c}\n");
         assert!(e.contains("s3.azure.endpoint: is required"), "{e}");
     }
@@ -1040,7 +1040,7 @@ mod tests {
         let r = one(
             "artifactRepos: {argoVersion: \"4.1\"}\ns3:\n  enabled: true\n  s3: {bucket: bk1, addressingStyle: virtual-hosted}\n",
         );
-        assert_eq!(r.spec["addressingStyle"], "virtual-hosted");
+        assert_eq!(r.spec()["addressingStyle"], "virtual-hosted");
         let e = problems(
             "artifactRepos: {argoVersion: \"4.1\"}\ns3:\n  enabled: true\n  s3: {bucket: bk1, addressingStyle: dns}\n",
         );
@@ -1106,7 +1106,7 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
-        assert_eq!(r.spec["caSecret"]["key"], "ca.pem");
+        assert_eq!(r.spec()["caSecret"]["key"], "ca.pem");
         let e = problems(
             "s3:\n  enabled: true\n  bucket: bk1\n  externalSecretPath: p\n  credentialKeys: {token: t}\n",
         );
@@ -1126,14 +1126,20 @@ mod tests {
             "s3:\n  enabled: true\n  hostname: 'http://minio:9000'\n  bucket: bk1\n  useSDKCreds: true\n",
         );
         assert_eq!(
-            (r.spec["endpoint"].as_str(), r.spec["insecure"].as_bool()),
+            (
+                r.spec()["endpoint"].as_str(),
+                r.spec()["insecure"].as_bool()
+            ),
             (Some("minio:9000"), Some(true))
         );
         let r = one(
             "s3:\n  enabled: true\n  hostname: 'https://minio:9000'\n  endpoint: 'https://minio:9000'\n  bucket: bk1\n  useSDKCreds: true\n",
         );
         assert_eq!(
-            (r.spec["endpoint"].as_str(), r.spec["insecure"].as_bool()),
+            (
+                r.spec()["endpoint"].as_str(),
+                r.spec()["insecure"].as_bool()
+            ),
             (Some("minio:9000"), Some(false))
         );
         // The origin project's own example.
