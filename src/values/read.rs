@@ -237,6 +237,8 @@ pub(crate) enum Value<'a> {
 
 struct Slot<'a> {
     key: &'static str,
+    /// Given in the input (not absent, not null).
+    given: bool,
     value: Value<'a>,
     problems: Vec<Problem>,
     warnings: Vec<Problem>,
@@ -269,12 +271,13 @@ pub(crate) fn walk<'a>(
     let mut slots = Vec::with_capacity(section.fields().count());
     for f in section.fields() {
         let mut sub = Reader::default();
-        let value = match map.get(f.key) {
+        let node = map.get(f.key);
+        let value = match node {
             None | Some(Node::Null) => {
                 if matches!(f.default, Default::Required) {
                     let example = f.example;
                     sub.err(
-                        &join(path, f.key),
+                        &declared(path, f.key),
                         format!("is required; expected a string like `{example}`"),
                     );
                     Value::Invalid
@@ -282,10 +285,11 @@ pub(crate) fn walk<'a>(
                     Value::Absent
                 }
             }
-            Some(node) => read(&mut sub, f, node, &join(path, f.key), ctx),
+            Some(node) => read(&mut sub, f, node, &declared(path, f.key), ctx),
         };
         slots.push(Slot {
             key: f.key,
+            given: !matches!(node, None | Some(Node::Null)),
             value,
             problems: sub.problems.0,
             warnings: sub.warnings,
@@ -329,7 +333,16 @@ impl<'a> Fields<'a> {
 
     /// Whether `f` is given (not absent, not null).
     pub fn given(&self, f: &Field) -> bool {
-        !matches!(self.map.get(f.key), None | Some(Node::Null))
+        self.slots.iter().any(|s| s.key == f.key && s.given)
+    }
+
+    /// The fields given, in the table's order.
+    pub fn given_fields(&self) -> impl Iterator<Item = &'static Field> + '_ {
+        self.section
+            .fields()
+            .zip(&self.slots)
+            .filter(|(_, s)| s.given)
+            .map(|(f, _)| f)
     }
 
     /// The value of a string field as read, without taking it (`None` when absent or wrong).
@@ -342,25 +355,40 @@ impl<'a> Fields<'a> {
 
     /// The path of `f` in the input.
     pub fn at(&self, f: &Field) -> String {
-        join(&self.path, f.key)
+        declared(&self.path, f.key)
     }
 
     /// Ends the section: a field that was given but not taken is reported with its problems, and
     /// recorded as untaken (debug builds fail on it: see `values::validate`).
     pub fn finish(self, r: &mut Reader) {
         for slot in self.slots {
-            if slot.taken || !self.map.get(slot.key).is_some_and(|n| *n != Node::Null) {
+            if slot.taken || !slot.given {
                 continue;
             }
             r.problems.0.extend(slot.problems);
             r.warnings.extend(slot.warnings);
-            r.untaken.push(join(&self.path, slot.key));
+            r.untaken.push(declared(&self.path, slot.key));
         }
     }
 
     /// Ends a section whose fields do not apply (`s3` with `enabled: false`, a bucket refused as
     /// a whole): their problems are dropped on purpose.
     pub fn discard(self) {}
+}
+
+/// The path of a declared field: its key is one of the table's (letters only, never a
+/// credential), so `path::join`'s screening and quoting have nothing to do.
+fn declared(parent: &str, key: &'static str) -> String {
+    debug_assert!(join("", key) == key, "`{key}` is not a plain key");
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        let mut p = String::with_capacity(parent.len() + 1 + key.len());
+        p.push_str(parent);
+        p.push('.');
+        p.push_str(key);
+        p
+    }
 }
 
 /// One field's value, as its row says.

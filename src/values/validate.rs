@@ -412,10 +412,13 @@ fn read_bucket(
 ) -> Option<Repository> {
     fs.open(r);
     let before = r.problems.len();
-    let blocks: Vec<&'static Field> = repo::BLOCKS.iter().filter(|b| fs.given(b)).collect();
-    let seed: Vec<&'static str> = f::ARTIFACT_BUCKET
-        .fields()
-        .filter(|f| f.shape == Shape::Seed && fs.given(f))
+    let blocks: Vec<&'static Field> = fs
+        .given_fields()
+        .filter(|f| f.shape == Shape::Block)
+        .collect();
+    let seed: Vec<&'static str> = fs
+        .given_fields()
+        .filter(|f| f.shape == Shape::Seed)
         .map(|f| f.key)
         .collect();
     if !cross::one_shape(r, &fs.path, &blocks, &seed) {
