@@ -117,9 +117,11 @@ pub struct Repository {
     pub archive_logs: bool,
     /// The backend's key (`s3`, `gcs`, `azure`, `oss`, `artifactory`): rules::argo::BACKENDS.
     pub backend: &'static str,
-    /// The backend block, every field checked against the target Argo version, keys in the table's
-    /// order, Secret references filled in from the credentials.
-    pub spec: serde_json::Map<String, serde_json::Value>,
+    /// The backend block as it is written, every field checked against the target Argo version,
+    /// keys in the table's order, Secret references filled in from the credentials. Stored once,
+    /// as written (10,000 registrations hold 20,000 of them): what the tool reads of it is the
+    /// typed view below (`location`, `endpoint`, `region`, `key_template`), never its keys.
+    spec: serde_json::Map<String, serde_json::Value>,
     pub credentials: Credentials,
     /// Secrets the repository references that the user manages (an `existingSecret`, or `{name,
     /// key}` written in the values): they must exist in every namespace that uses it.
@@ -144,7 +146,87 @@ pub struct TenantKey {
 /// substitutes its global variables into `keyFormat` (`workflow.namespace` is one).
 pub const WORKFLOW_NAMESPACE_VARIABLE: &str = "{{workflow.namespace}}";
 
+/// Argo's key template when a repository sets none (`workflow/artifacts` `DefaultKeyFormat`).
+pub const ARGO_KEY_FORMAT: &str = "{{workflow.name}}/{{pod.name}}";
+
 impl Repository {
+    /// A repository of `backend` writing `spec`.
+    pub fn new(
+        archive_logs: bool,
+        backend: &'static crate::rules::argo::Backend,
+        spec: serde_json::Map<String, serde_json::Value>,
+        credentials: Credentials,
+        user_secrets: Vec<String>,
+        tenant_key: Option<TenantKey>,
+    ) -> Repository {
+        Repository {
+            archive_logs,
+            backend: backend.key,
+            spec,
+            credentials,
+            user_secrets,
+            tenant_key,
+        }
+    }
+
+    /// The backend block as Argo reads it, for writing.
+    pub fn spec(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.spec
+    }
+
+    fn text(&self, key: &str) -> Option<&str> {
+        self.spec.get(key).and_then(|v| v.as_str())
+    }
+
+    fn backend_table(&self) -> &'static crate::rules::argo::Backend {
+        crate::rules::argo::backend(self.backend).expect("a backend of the table")
+    }
+
+    /// Where artifacts go: the block's bucket (container, repository URL; `Backend::location`).
+    pub fn location(&self) -> Option<&str> {
+        self.text(self.backend_table().location)
+    }
+
+    pub fn endpoint(&self) -> Option<&str> {
+        self.text("endpoint")
+    }
+
+    pub fn region(&self) -> Option<&str> {
+        self.text("region")
+    }
+
+    /// The key template Argo uses: the block's (`keyFormat`, `blobNameFormat`), else Argo's
+    /// default under the deprecated `keyPrefix` (joined as Argo joins them), else Argo's default.
+    pub fn key_template(&self) -> std::borrow::Cow<'_, str> {
+        let field = self.backend_table().key_format.unwrap_or("keyFormat");
+        match (self.text(field), self.text("keyPrefix")) {
+            (Some(t), _) => t.into(),
+            (None, Some(p)) => crate::rules::formats::argo_key_join(p, ARGO_KEY_FORMAT).into(),
+            (None, None) => ARGO_KEY_FORMAT.into(),
+        }
+    }
+
+    /// The literal key prefix the repository writes under for the workflows of `namespace` (the
+    /// key template up to its last `/` before the first `{{`; empty: the whole bucket): what
+    /// `policies` grants and `values::isolation` compares.
+    pub fn key_prefix(&self, namespace: Option<&str>) -> String {
+        crate::rules::argo::key_literal_prefix(&self.key_template(), namespace)
+    }
+
+    /// Argo's `createBucketIfNotPresent` block (S3), when set.
+    pub fn create_bucket(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.spec
+            .get("createBucketIfNotPresent")
+            .and_then(|v| v.as_object())
+    }
+
+    /// Argo's `encryptionOptions` block (S3), when set.
+    pub fn encryption(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.spec
+            .get("encryptionOptions")
+            .and_then(|v| v.as_object())
+    }
+
     /// The repository as the workflows of `namespace` see it (`None`: the central ConfigMap's,
     /// which serves every namespace): with `keyPrefixPerTenant`, its key template under the
     /// namespace's own prefix.
@@ -166,12 +248,7 @@ impl Repository {
     /// True when each namespace writes under keys of its own: `keyPrefixPerTenant`, or a key
     /// template holding `{{workflow.namespace}}`.
     pub fn keys_per_namespace(&self) -> bool {
-        self.tenant_key.is_some()
-            || self
-                .spec
-                .values()
-                .filter_map(|v| v.as_str())
-                .any(|v| v.contains(WORKFLOW_NAMESPACE_VARIABLE))
+        self.tenant_key.is_some() || self.key_template().contains(WORKFLOW_NAMESPACE_VARIABLE)
     }
 }
 

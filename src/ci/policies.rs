@@ -109,7 +109,7 @@ pub fn policies(model: &Model, format: Format) -> (Vec<Policy>, Vec<String>) {
             ));
             return;
         }
-        let Some(bucket) = repo.spec.get("bucket").and_then(Value::as_str) else {
+        let Some(bucket) = repo.location() else {
             return;
         };
         let (id, name) = match &repo.credentials {
@@ -142,16 +142,12 @@ pub fn policies(model: &Model, format: Format) -> (Vec<Policy>, Vec<String>) {
                 }
             }
         };
-        let region = repo
-            .spec
-            .get("region")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        regions.entry(bucket.to_string()).or_insert(region);
-        let prefix = crate::rules::argo::key_literal_prefix(&repo.spec, Some(ns));
-        let options = |key: &str| repo.spec.get(key).and_then(Value::as_object);
-        let create = options("createBucketIfNotPresent");
-        let encryption = options("encryptionOptions");
+        regions
+            .entry(bucket.to_string())
+            .or_insert(repo.region().map(str::to_string));
+        let prefix = repo.key_prefix(Some(ns));
+        let create = repo.create_bucket();
+        let encryption = repo.encryption();
         let encrypted = encryption
             .and_then(|e| e.get("enableEncryption"))
             .and_then(Value::as_bool)

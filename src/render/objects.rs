@@ -243,7 +243,7 @@ impl Ctx<'_> {
     pub fn repository<'r>(&'r self, repo: &'r Repository) -> ArtifactRepository<'r> {
         ArtifactRepository {
             archive_logs: repo.archive_logs,
-            storage: [(repo.backend, &repo.spec)].into_iter().collect(),
+            storage: [(repo.backend, repo.spec())].into_iter().collect(),
         }
     }
 
@@ -358,7 +358,7 @@ impl Ctx<'_> {
         {
             return None;
         }
-        repo.spec
+        repo.spec()
             .get("accountKeySecret")
             .and_then(|s| s.get("key"))
             .and_then(|k| k.as_str())

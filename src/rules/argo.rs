@@ -548,21 +548,10 @@ pub const WORKFLOW_NAMESPACE_VARIABLE: &str = "{{workflow.namespace}}";
 /// up to its last `/` before the first `{{`. `namespace` is the namespace of the workflows that
 /// use the repository, when only one does: it stands for `{{workflow.namespace}}`. The empty
 /// string is the whole bucket. What `policies` grants and `values::isolation` compares.
-pub fn key_literal_prefix(
-    spec: &serde_json::Map<String, serde_json::Value>,
-    namespace: Option<&str>,
-) -> String {
-    let template = match spec.get("keyFormat").and_then(serde_json::Value::as_str) {
-        Some(t) => t.to_string(),
-        None => spec
-            .get("keyPrefix")
-            .and_then(serde_json::Value::as_str)
-            .map(|p| format!("{p}/{{{{"))
-            .unwrap_or_default(),
-    };
+pub fn key_literal_prefix(template: &str, namespace: Option<&str>) -> String {
     let template = match namespace {
         Some(ns) => template.replace(WORKFLOW_NAMESPACE_VARIABLE, ns),
-        None => template,
+        None => template.to_string(),
     };
     let literal = template.split("{{").next().unwrap_or_default();
     match literal.rfind('/') {
@@ -661,22 +650,13 @@ mod tests {
 
     #[test]
     fn key_prefixes_as_argo_forms_keys() {
-        let spec = |v: serde_json::Value| v.as_object().unwrap().clone();
-        let p = |v| key_literal_prefix(&spec(v), Some("team-a"));
-        assert_eq!(
-            p(serde_json::json!({"keyFormat": "a/b/{{workflow.name}}"})),
-            "a/b"
-        );
-        assert_eq!(p(serde_json::json!({"keyPrefix": "a/b/"})), "a/b");
-        assert_eq!(
-            p(serde_json::json!({"keyPrefix": "a/b/", "keyFormat": "c/{{pod.name}}"})),
-            "c"
-        );
-        assert_eq!(p(serde_json::json!({})), "");
-        assert_eq!(
-            p(serde_json::json!({"keyFormat": "t/{{workflow.namespace}}/{{workflow.name}}"})),
-            "t/team-a"
-        );
+        let p = |t: &str| key_literal_prefix(t, Some("team-a"));
+        assert_eq!(p("a/b/{{workflow.name}}"), "a/b");
+        // A keyPrefix alone: Argo's default key under it (Repository::key_template).
+        assert_eq!(p("a/b/{{workflow.name}}/{{pod.name}}"), "a/b");
+        assert_eq!(p("c/{{pod.name}}"), "c");
+        assert_eq!(p("{{workflow.name}}/{{pod.name}}"), "");
+        assert_eq!(p("t/{{workflow.namespace}}/{{workflow.name}}"), "t/team-a");
         assert_eq!(iam_wildcard("team-*"), Some("*"));
         assert_eq!(iam_wildcard("a/${aws:username}"), Some("${"));
         assert_eq!(iam_wildcard("team-a/x"), None);

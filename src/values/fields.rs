@@ -1,13 +1,18 @@
 //! The values fields, declared once: key, type, default, what it means, the rule its value follows,
-//! and the Argo version that introduced what it writes. From this table come the keys the reader
-//! accepts (and its did-you-mean), the defaults it applies, `values.schema.json` (`schema`), the
-//! check of the chart's `values.yaml`, and the README's values tables (`readme_table`).
+//! how it is screened for credentials, which repository shape it belongs to, and the Argo version
+//! that introduced what it writes. The reader is a walk over this table (`values::read`): the keys
+//! it accepts (and its did-you-mean), the types, rules and defaults it applies all come from here,
+//! as do `values.schema.json` (`schema`), the check of the chart's `values.yaml`, and the README's
+//! values tables (`readme_table`). tests/it/reader_table.rs holds the reader and the schema to it.
 //!
-//! Adding a field: a row here (a `const` and its place in a section), the line of `values::validate`
-//! that reads it into the model, and the model field. A field of one of Argo's repositories is a row
-//! of `rules::argo` alone: the reader checks it in Argo's shape and the model carries the backend
-//! block as checked JSON (`model::Repository::spec`), which render writes as it is. The schema, the
-//! README tables, the chart check and the did-you-mean follow from the row.
+//! Adding a field: a row here (a `const` and its place in a section), the line of
+//! `values::validate` that takes it into the model (debug builds fail while a given field is not
+//! taken), the model field, and its use in `render`. A rule that involves other fields goes in
+//! `values::cross`. A field of one of Argo's repositories is a row of `rules::argo` alone: the
+//! reader checks it in Argo's shape and the model carries the backend block as checked JSON
+//! (`model::Repository::spec`), which render writes as it is; in the seed's shape it is also a
+//! row of `repository::ARGO_S3`. The schema, the README tables, the chart check and the
+//! did-you-mean follow from the rows.
 
 use crate::rules::argo::{self, ArgoVersion};
 use crate::rules::k8s;
@@ -71,8 +76,25 @@ pub enum Rule {
     AbsolutePath,
     GcpServiceAccount,
     Uuid,
-    /// A Kubernetes label value (the tenant is sanitised into one; see `formats::tenant_label`).
-    LabelValue,
+    /// A tenant: anything with a letter or digit, sanitised into a label value
+    /// (`formats::tenant_label`).
+    Tenant,
+    /// The prefix of the `repo` namespace rule: at most 40 of `[a-z0-9-]`, not starting with `-`.
+    NamespacePrefix,
+    /// A WorkflowTemplate, `name` or `namespace/name`.
+    TemplateName,
+    /// A container image reference: no white space.
+    Image,
+    /// A field name of a Vault secret: no white space.
+    VaultProperty,
+    /// A Secret Argo mounts as a pod volume: a DNS-1123 label.
+    MountedSecret,
+    /// The default repository's key: a data key outside `artifactRepositories.*`.
+    DefaultKey,
+    /// A Vault path template (`{namespace}`, `{tenant}`).
+    VaultTemplate,
+    /// One of a few words, named (`a layout`): `` `x` is not a layout; expected `a` or `b` ``.
+    Choice(&'static str, &'static [&'static str]),
     /// An e-mail address (`adminUsers`, `readUsers`).
     Email,
     OneOf(&'static [&'static str]),
@@ -102,35 +124,31 @@ impl Rule {
                 ("pattern", json!(DATA_KEY_PATTERN)),
                 ("not", json!({"pattern": "^\\.\\.|^\\.$"})),
             ],
-            Rule::Endpoint => vec![
-                ("pattern", json!("^[^/]+$")),
-                ("not", json!({"pattern": "://"})),
-            ],
+            // The seed's endpoint may carry an `http://` or `https://` scheme (it sets `insecure`)
+            // and trailing `/`s; any other scheme or a path is refused.
+            Rule::Endpoint => vec![("pattern", json!("^([hH][tT][tT][pP][sS]?://)?[^/]+/*$"))],
             Rule::S3Bucket => vec![
                 ("minLength", json!(3)),
                 ("maxLength", json!(63)),
                 ("pattern", json!("^[a-z0-9][a-z0-9.-]*[a-z0-9]$")),
             ],
             Rule::Region => vec![("pattern", json!("^[a-z0-9-]+$"))],
-            Rule::KeyLayout => vec![("pattern", json!("^[^/]"))],
+            Rule::KeyLayout => vec![("not", json!({"pattern": "^/"}))],
             Rule::VaultPath => vec![("pattern", json!("^[^/\\s]([^\\s]*[^/\\s])?$"))],
             Rule::RoleArn => vec![(
                 "pattern",
-                json!("^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/.+$"),
+                json!("^arn:aws[^:]*:iam:[^:]*:[0-9]{12}:role/.+$"),
             )],
             Rule::RepoUrl => vec![(
                 "pattern",
-                json!("^(https?://|ssh://|git://|file://|[^/@\\s]+@[^:\\s]+:)\\S+$"),
+                json!("^((https?|ssh|git|file)://\\S+|[^/:\\s]*@[^/:\\s]*:\\S+)$"),
             )],
             Rule::GitRef => vec![],
-            Rule::GoDuration => vec![(
-                "pattern",
-                json!("^(0|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$"),
-            )],
+            Rule::GoDuration => vec![("pattern", json!("^(0|([0-9.]+(ns|us|µs|ms|s|m|h))+)$"))],
             Rule::AbsolutePath => vec![("pattern", json!("^/"))],
             Rule::GcpServiceAccount => vec![(
                 "pattern",
-                json!("^[a-z0-9-]+@[^@\\s]+\\.gserviceaccount\\.com$"),
+                json!("^[a-z0-9-]+@\\S*\\.gserviceaccount\\.com$"),
             )],
             Rule::Uuid => vec![(
                 "pattern",
@@ -138,9 +156,42 @@ impl Rule {
                     "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
                 ),
             )],
-            Rule::LabelValue => vec![],
+            Rule::Tenant => vec![("pattern", json!("[A-Za-z0-9]"))],
+            Rule::NamespacePrefix => vec![
+                ("maxLength", json!(40)),
+                ("pattern", json!("^([a-z0-9][-a-z0-9]*)?$")),
+            ],
+            Rule::TemplateName => vec![(
+                "pattern",
+                json!(format!(
+                    "^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?{}",
+                    &DNS_SUBDOMAIN_PATTERN[1..]
+                )),
+            )],
+            Rule::Image | Rule::VaultProperty => vec![("pattern", json!("^\\S+$"))],
+            Rule::MountedSecret => Rule::DnsLabel.schema(),
+            Rule::DefaultKey => vec![
+                ("maxLength", json!(k8s::DNS_SUBDOMAIN_MAX)),
+                ("pattern", json!(DATA_KEY_PATTERN)),
+                (
+                    "not",
+                    json!({"pattern": "^\\.\\.|^\\.$|^artifactRepositories"}),
+                ),
+            ],
+            Rule::VaultTemplate => Rule::VaultPath.schema(),
+            Rule::Choice(_, values) => vec![("enum", json!(values))],
             Rule::Email => vec![("pattern", json!("^[^@\\s]+@[^@\\s]+$"))],
             Rule::OneOf(values) => vec![("enum", json!(values))],
+        }
+    }
+
+    /// What is worth a warning about a valid `value`, worded to follow it.
+    pub fn warning(self, value: &str) -> Option<&'static str> {
+        match self {
+            Rule::VaultTemplate if value.starts_with("data/") => Some(
+                "starts with `data/`: with a Vault KV v2 store whose `path` is the mount, `remoteRef.key` is relative to the mount and without `data/`",
+            ),
+            _ => None,
         }
     }
 
@@ -152,7 +203,7 @@ impl Rule {
             Rule::DnsLabel => k8s::dns_label(value),
             Rule::DnsSubdomain => k8s::dns_subdomain(value),
             Rule::DataKey => k8s::data_key(value),
-            Rule::Endpoint => formats::endpoint(value),
+            Rule::Endpoint => formats::endpoint(&seed_endpoint(value).0),
             Rule::S3Bucket => formats::s3_bucket(value),
             Rule::Region => formats::region(value),
             Rule::KeyLayout => formats::key_layout(value),
@@ -164,7 +215,52 @@ impl Rule {
             Rule::AbsolutePath => formats::absolute_path(value),
             Rule::GcpServiceAccount => formats::gcp_service_account(value),
             Rule::Uuid => formats::uuid(value),
-            Rule::LabelValue => k8s::label_value(value),
+            Rule::Tenant => match formats::tenant_label(value) {
+                Some(_) => Ok(()),
+                None => Err("has no letter or digit; the tenant is written as a label value, so it needs at least one".into()),
+            },
+            Rule::NamespacePrefix => {
+                let ok = value.len() <= 40
+                    && value
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !value.starts_with('-');
+                if ok {
+                    Ok(())
+                } else {
+                    Err("is not a namespace prefix; expected at most 40 lowercase letters, digits and `-`, not starting with `-`, like `wf-`".into())
+                }
+            }
+            Rule::TemplateName => match value.split_once('/') {
+                Some((ns, name)) => k8s::dns_label(ns).and_then(|()| k8s::dns_subdomain(name)),
+                None => k8s::dns_subdomain(value),
+            }
+            .map_err(|e| format!("{e}; expected `name` or `namespace/name`")),
+            Rule::Image if no_space(value) => Ok(()),
+            Rule::Image => Err("is not an image reference; expected `registry/name:tag`".into()),
+            Rule::VaultProperty if no_space(value) => Ok(()),
+            Rule::VaultProperty => Err(
+                "is not a Vault property name; expected a field name like `access_key`".into(),
+            ),
+            Rule::MountedSecret => k8s::dns_label(value).map_err(|e| {
+                format!("{e}: Argo mounts the credential Secret as a pod volume, so its name must be a DNS-1123 label")
+            }),
+            Rule::DefaultKey => {
+                k8s::data_key(value)?;
+                if value.starts_with(argo::REPOSITORY_KEY_PREFIX.trim_end_matches('.')) {
+                    return Err("collides with the repository keys `artifactRepositories.*`; choose another key like `default-v1`".into());
+                }
+                Ok(())
+            }
+            Rule::VaultTemplate => {
+                formats::vault_path(value).and_then(|()| formats::vault_template(value))
+            }
+            Rule::Choice(_, values) if values.contains(&value) => Ok(()),
+            Rule::Choice(noun, values) => {
+                let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+                let (last, rest) = quoted.split_last().expect("a choice has values");
+                Err(format!("is not {noun}; expected {} or {last}", rest.join(", ")))
+            }
             Rule::Email => formats::email(value),
             Rule::OneOf(values) if values.contains(&value) => Ok(()),
             Rule::OneOf(values) => Err(format!(
@@ -179,6 +275,27 @@ impl Rule {
     }
 }
 
+fn no_space(v: &str) -> bool {
+    !v.is_empty() && !v.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// The seed's endpoint without its `http://` or `https://` scheme (and trailing `/`s), and
+/// whether the scheme said plain HTTP (`Some(true)`), HTTPS (`Some(false)`) or nothing. Any other
+/// scheme stays, for `formats::endpoint` to refuse.
+pub fn seed_endpoint(raw: &str) -> (String, Option<(bool, &'static str)>) {
+    match raw.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => (
+            rest.trim_end_matches('/').to_string(),
+            Some((false, "https://")),
+        ),
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => (
+            rest.trim_end_matches('/').to_string(),
+            Some((true, "http://")),
+        ),
+        _ => (raw.to_string(), None),
+    }
+}
+
 /// One values field.
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
@@ -189,14 +306,45 @@ pub struct Field {
     /// schema's description.
     pub doc: &'static str,
     pub rule: Rule,
-    /// The first Argo release that can express what the field asks for, where that matters.
+    /// The first Argo release that can express what the field asks for, where that matters. For
+    /// one of Argo's own fields (`Type::Argo`), the reader refuses it below that release.
     pub argo: Option<ArgoVersion>,
+    /// How the value is screened for credentials before it is kept (it is written into objects).
+    pub screen: Screen,
+    /// Which repository shape the field belongs to (only in the bucket sections).
+    pub shape: Shape,
+    /// For a required field, a valid value for the "is required" message.
+    pub example: &'static str,
+}
+
+/// The credential screening of a value (issue #11, class 2): a value that looks like a credential
+/// is refused without being shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// `rules::credential::looks_like_credential` on the value (list items: also the argument
+    /// after a credential flag like `--password`).
+    Value,
+    /// A git URL: also user info or a query that carries a credential
+    /// (`rules::credential::url_carries_credential`), with the URL's own advice.
+    Url,
+}
+
+/// Where a bucket field belongs: the seed's shape (`hostname`, `bucket`, ... at the top of the
+/// bucket map), one of Argo's backend blocks (`s3:`, `gcs:`, ...), or the tool's own conveniences,
+/// which go with either shape. The two shapes do not mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Tool,
+    Seed,
+    Block,
 }
 
 /// A map of fields, as groups so that sections can share one (the repository fields of `s3` and
 /// `artifactBucket`).
 #[derive(Debug)]
 pub struct Section {
+    /// The advice of an inline-credential key in this section (`""`: the general one).
+    pub credential_hint: &'static str,
     pub groups: &'static [&'static [Field]],
     /// The fields marked `Required` are required only when this boolean field is `true` (`s3`).
     pub required_when: Option<&'static str>,
@@ -222,18 +370,6 @@ impl Field {
             _ => panic!("not a string field with a default"),
         }
     }
-    pub const fn default_bool(&self) -> bool {
-        match self.default {
-            Default::Bool(b) => b,
-            _ => panic!("not a boolean field with a default"),
-        }
-    }
-    pub const fn default_list(&self) -> &'static [&'static str] {
-        match self.default {
-            Default::List(l) => l,
-            _ => panic!("not a list field with a default"),
-        }
-    }
 }
 
 const fn field(
@@ -250,11 +386,21 @@ const fn field(
         doc,
         rule,
         argo: None,
+        screen: Screen::Value,
+        shape: Shape::Tool,
+        example: "",
     }
 }
 
 const fn s(key: &'static str, default: Default, rule: Rule, doc: &'static str) -> Field {
     field(key, Type::Str, default, rule, doc)
+}
+
+const fn seed(f: Field) -> Field {
+    Field {
+        shape: Shape::Seed,
+        ..f
+    }
 }
 
 const fn b(key: &'static str, default: Default, doc: &'static str) -> Field {
@@ -269,30 +415,40 @@ pub const DATA_SECRET_PREFIX: &str = "s3-data-credentials-";
 /// `repoRegistrations[]`.
 pub mod registration {
     use super::*;
-    pub const NAME: Field = s(
-        "name",
-        Default::Required,
-        Rule::DnsLabel,
-        "DNS-1123 label, unique, not `default`; names the WorkflowTemplate and the key `artifactRepositories.<name>`",
-    );
-    pub const REPO_URL: Field = s(
-        "repoUrl",
-        Default::Required,
-        Rule::RepoUrl,
-        "the git URL the WorkflowTemplate runs: `https://`, `http://`, `ssh://`, `git://`, `file://` or `user@host:path`",
-    );
+    pub const NAME: Field = Field {
+        example: "genomics-pipeline",
+        ..s(
+            "name",
+            Default::Required,
+            Rule::DnsLabel,
+            "DNS-1123 label, unique, not `default`; names the WorkflowTemplate and the key `artifactRepositories.<name>`",
+        )
+    };
+    pub const REPO_URL: Field = Field {
+        example: "https://github.com/org/repo.git",
+        screen: Screen::Url,
+        ..s(
+            "repoUrl",
+            Default::Required,
+            Rule::RepoUrl,
+            "the git URL the WorkflowTemplate runs: `https://`, `http://`, `ssh://`, `git://`, `file://` or `user@host:path`",
+        )
+    };
     pub const DEFAULT_BRANCH: Field = s(
         "defaultBranch",
         Default::Str("main"),
         Rule::GitRef,
         "the default revision; a valid git ref name",
     );
-    pub const TENANT: Field = s(
-        "tenant",
-        Default::Required,
-        Rule::LabelValue,
-        "the tenant identifier (`program/project`, an org short code): written as the `artifact-repos/tenant` label, every character a label value cannot hold replaced by `-`; the namespace too when `namespace` is not set and `artifactRepos.namespaceRule` is `tenant`",
-    );
+    pub const TENANT: Field = Field {
+        example: "research-team",
+        ..s(
+            "tenant",
+            Default::Required,
+            Rule::Tenant,
+            "the tenant identifier (`program/project`, an org short code): written as the `artifact-repos/tenant` label, every character a label value cannot hold replaced by `-`; the namespace too when `namespace` is not set and `artifactRepos.namespaceRule` is `tenant`",
+        )
+    };
     pub const NAMESPACE: Field = s(
         "namespace",
         Default::Derived("by `artifactRepos.namespaceRule`"),
@@ -417,6 +573,7 @@ pub mod identity {
 }
 
 pub static IDENTITY: Section = Section {
+    credential_hint: "",
     required_when: None,
     groups: &[identity::FIELDS],
 };
@@ -424,12 +581,15 @@ pub static IDENTITY: Section = Section {
 /// Argo's workflow-level `artifactGC`.
 pub mod gc {
     use super::*;
-    pub const STRATEGY: Field = s(
-        "strategy",
-        Default::Derived("required when `artifactGC` is set"),
-        Rule::OneOf(&["OnWorkflowCompletion", "OnWorkflowDeletion", "Never"]),
-        "when Argo deletes the workflow's artifacts: `OnWorkflowCompletion`, `OnWorkflowDeletion` or `Never`",
-    );
+    pub const STRATEGY: Field = Field {
+        example: "OnWorkflowDeletion",
+        ..s(
+            "strategy",
+            Default::Derived("required when `artifactGC` is set"),
+            Rule::OneOf(&["OnWorkflowCompletion", "OnWorkflowDeletion", "Never"]),
+            "when Argo deletes the workflow's artifacts: `OnWorkflowCompletion`, `OnWorkflowDeletion` or `Never`",
+        )
+    };
     pub const SERVICE_ACCOUNT_NAME: Field = s(
         "serviceAccountName",
         Default::Derived("`artifactRepos.serviceAccountName`"),
@@ -440,6 +600,7 @@ pub mod gc {
 }
 
 pub static ARTIFACT_GC: Section = Section {
+    credential_hint: "",
     required_when: None,
     groups: &[gc::FIELDS],
 };
@@ -447,37 +608,41 @@ pub static ARTIFACT_GC: Section = Section {
 /// The repository fields `repoRegistrations[].artifactBucket` and `s3` share.
 pub mod repository {
     use super::*;
-    pub const BUCKET: Field = s(
-        "bucket",
-        Default::Derived("required without a backend block"),
-        Rule::S3Bucket,
-        "AWS bucket naming rules (3–63 characters, no IP address, no reserved prefixes or suffixes)",
-    );
-    pub const REGION: Field = s(
+    pub const BUCKET: Field = Field {
+        example: "my-team-artifacts",
+        ..seed(s(
+            "bucket",
+            Default::Derived("required without a backend block"),
+            Rule::S3Bucket,
+            "AWS bucket naming rules (3–63 characters, no IP address, no reserved prefixes or suffixes)",
+        ))
+    };
+    pub const REGION: Field = seed(s(
         "region",
         Default::None,
         Rule::Region,
         "the bucket's region, like `us-west-2`",
-    );
-    pub const KEY_PREFIX: Field = s(
+    ));
+    pub const KEY_PREFIX: Field = seed(s(
         "keyPrefix",
         Default::None,
         Rule::KeyLayout,
         "becomes `keyFormat: <prefix>/{{workflow.name}}/{{pod.name}}` (Argo deprecates `keyPrefix`)",
-    );
-    pub const KEY_FORMAT: Field = s(
+    ));
+    pub const KEY_FORMAT: Field = seed(s(
         "keyFormat",
         Default::Derived("Argo's"),
         Rule::KeyLayout,
         "Argo's `keyFormat` template, placed under `keyPrefix` when both are set",
-    );
-    pub const INSECURE: Field = b(
+    ));
+    pub const INSECURE: Field = seed(b(
         "insecure",
         Default::Bool(false),
         "plain HTTP to the endpoint",
-    );
+    ));
     pub const PATH_STYLE: Field = Field {
         argo: Some(argo::ADDRESSING_STYLE_SINCE),
+        shape: Shape::Seed,
         ..b(
             "pathStyle",
             Default::None,
@@ -492,13 +657,13 @@ pub mod repository {
     pub const EXTERNAL_SECRET_PATH: Field = s(
         "externalSecretPath",
         Default::None,
-        Rule::VaultPath,
+        Rule::VaultTemplate,
         "credentials from Vault (relative to the store's mount, no `data/`) through an ExternalSecret; `{namespace}` and `{tenant}` in it are replaced per namespace, so each tenant namespace pulls its own credential (see [Tenant isolation](#tenant-isolation))",
     );
     pub const EXISTING_SECRET: Field = s(
         "existingSecret",
         Default::None,
-        Rule::DnsLabel,
+        Rule::MountedSecret,
         "a Secret you manage, in every namespace that uses the repository (DNS-1123 label)",
     );
     pub const USE_SDK_CREDS: Field = b(
@@ -506,16 +671,16 @@ pub mod repository {
         Default::None,
         "the pod's cloud identity (IRSA, instance profile), no Secret",
     );
-    pub const ROLE_ARN: Field = s(
+    pub const ROLE_ARN: Field = seed(s(
         "roleARN",
         Default::None,
         Rule::RoleArn,
         "IAM role to assume, with any credential source",
-    );
+    ));
     pub const SECRET_NAME: Field = s(
         "secretName",
         Default::Derived("`s3-credentials-<name>` (`s3-credentials-default`)"),
-        Rule::DnsLabel,
+        Rule::MountedSecret,
         "name of the Secret the ExternalSecret creates (DNS-1123 label)",
     );
     pub const FIELDS: &[Field] = &[
@@ -532,12 +697,12 @@ pub mod repository {
         ROLE_ARN,
         SECRET_NAME,
     ];
-    pub const HOSTNAME: Field = s(
+    pub const HOSTNAME: Field = seed(s(
         "hostname",
         Default::Str(ENDPOINT),
         Rule::Endpoint,
         "the S3 endpoint, `host[:port]`, no path; a scheme sets `insecure` (`http://`: `true`, `https://`: `false`) and is not written to Argo",
-    );
+    ));
     pub const ENDPOINT_FIELD: Field = Field {
         key: "endpoint",
         doc: "a synonym of `hostname` (Argo's name); both set: they must be equal",
@@ -556,18 +721,25 @@ pub mod repository {
     );
 
     const fn argo(key: &'static str, ty: argo::FieldType, doc: &'static str) -> Field {
-        field(key, Type::Argo(ty), Default::None, Rule::None, doc)
+        seed(field(key, Type::Argo(ty), Default::None, Rule::None, doc))
+    }
+    const fn block(key: &'static str, ty: argo::FieldType, doc: &'static str) -> Field {
+        Field {
+            shape: Shape::Block,
+            ..argo(key, ty, doc)
+        }
     }
     /// Argo's S3 fields the seed shape has no key of its own for: written to Argo as given.
+    pub const ADDRESSING_STYLE: Field = Field {
+        argo: Some(argo::ADDRESSING_STYLE_SINCE),
+        ..argo(
+            "addressingStyle",
+            argo::FieldType::Enum(argo::ADDRESSING_STYLES),
+            "Argo's `s3.addressingStyle` (Argo ≥ 4.1); not with `pathStyle`",
+        )
+    };
     pub const ARGO_S3: &[Field] = &[
-        Field {
-            argo: Some(argo::ADDRESSING_STYLE_SINCE),
-            ..argo(
-                "addressingStyle",
-                argo::FieldType::Enum(argo::ADDRESSING_STYLES),
-                "Argo's `s3.addressingStyle` (Argo ≥ 4.1); not with `pathStyle`",
-            )
-        },
+        ADDRESSING_STYLE,
         argo(
             "accessKeySecret",
             argo::FieldType::Secret,
@@ -601,27 +773,27 @@ pub mod repository {
     ];
     /// The backend blocks, each Argo's repository of that kind verbatim.
     pub const BLOCKS: &[Field] = &[
-        argo(
+        block(
             "s3",
             argo::FieldType::Object(argo::S3),
             "Argo's `S3ArtifactRepository`, verbatim (see [Backends](#backends))",
         ),
-        argo(
+        block(
             "gcs",
             argo::FieldType::Object(argo::GCS),
             "Argo's `GCSArtifactRepository`, verbatim",
         ),
-        argo(
+        block(
             "azure",
             argo::FieldType::Object(argo::AZURE),
             "Argo's `AzureArtifactRepository`, verbatim",
         ),
-        argo(
+        block(
             "oss",
             argo::FieldType::Object(argo::OSS),
             "Argo's `OSSArtifactRepository`, verbatim",
         ),
-        argo(
+        block(
             "artifactory",
             argo::FieldType::Object(argo::ARTIFACTORY),
             "Argo's `ArtifactoryArtifactRepository`, verbatim",
@@ -644,8 +816,12 @@ pub mod repository {
     pub const CONVENIENCES: &[Field] = &[CREDENTIAL_KEYS, VAULT_PROPERTIES];
 }
 
+/// The advice of an inline credential in a bucket section.
+pub const BUCKET_CREDENTIAL_HINT: &str = "credentials are only ever referenced: store them in Vault and set `externalSecretPath`, name an `existingSecret`, reference a Secret as Argo does (`accessKeySecret: {name, key}`), or set `useSDKCreds: true`";
+
 /// `repoRegistrations[].artifactBucket`: `hostname`, as the seed names the endpoint.
 pub static ARTIFACT_BUCKET: Section = Section {
+    credential_hint: BUCKET_CREDENTIAL_HINT,
     required_when: None,
     groups: &[
         &[repository::HOSTNAME, repository::ENDPOINT_FIELD],
@@ -658,6 +834,7 @@ pub static ARTIFACT_BUCKET: Section = Section {
 
 /// `s3`: the platform default repository.
 pub static S3: Section = Section {
+    credential_hint: BUCKET_CREDENTIAL_HINT,
     required_when: Some("enabled"),
     groups: &[
         &[repository::ENABLED, repository::KEY_PREFIX_PER_TENANT],
@@ -670,6 +847,7 @@ pub static S3: Section = Section {
 };
 
 pub static REGISTRATION: Section = Section {
+    credential_hint: "credentials belong in Vault: set `artifactBucket.externalSecretPath`",
     required_when: None,
     groups: &[registration::FIELDS],
 };
@@ -702,7 +880,7 @@ pub mod settings {
     pub const DEFAULT_KEY: Field = s(
         "defaultKey",
         Default::Str("default-v1"),
-        Rule::DataKey,
+        Rule::DefaultKey,
         "key of the default repository, named by the default-artifact-repository annotation",
     );
     pub const ARGO_VERSION: Field = field(
@@ -715,7 +893,7 @@ pub mod settings {
     pub const LAYOUT: Field = s(
         "layout",
         Default::Str("central"),
-        Rule::OneOf(&["central", "tenant"]),
+        Rule::Choice("a layout", &["central", "tenant"]),
         "`central`: a ConfigMap in the controller namespace with every repository plus one per tenant; `tenant`: tenant ConfigMaps only, which scales past the 1 MiB ConfigMap limit (see [Scale and layouts](#scale-and-layouts))",
     );
     pub const CREATE_NAMESPACES: Field = b(
@@ -772,14 +950,14 @@ pub mod settings {
     pub const NAMESPACE_PREFIX: Field = s(
         "namespacePrefix",
         Default::Str("wf-"),
-        Rule::None,
+        Rule::NamespacePrefix,
         "the prefix of the `repo` namespace rule",
     );
     pub const EXISTING_TEMPLATES: Field = field(
         "existingTemplates",
         Type::StrList,
         Default::None,
-        Rule::None,
+        Rule::TemplateName,
         "WorkflowTemplates that exist in the cluster outside the rendered objects, `name` (any namespace) or `namespace/name`: `check --values` does not report a `workflowTemplateRef` to them (same as `check --assume-template`)",
     );
     pub const COMMON_LABELS: Field = field(
@@ -811,6 +989,7 @@ pub mod settings {
         "the cloud identity of that namespace's workflow pods; its registrations' own `workloadIdentity` must agree",
     );
     pub static NAMESPACE_SECTION: Section = Section {
+        credential_hint: "",
         required_when: None,
         groups: &[&[NAMESPACE_WORKLOAD_IDENTITY]],
     };
@@ -857,6 +1036,7 @@ pub mod settings {
         "the reader Role's name",
     );
     pub static READER_ROLE_SECTION: Section = Section {
+        credential_hint: "",
         required_when: None,
         groups: &[&[READER_ROLE_ENABLED, READER_ROLE_NAME]],
     };
@@ -864,7 +1044,7 @@ pub mod settings {
     pub const STORE_KIND: Field = s(
         "kind",
         Default::Str("ClusterSecretStore"),
-        Rule::OneOf(&["ClusterSecretStore", "SecretStore"]),
+        Rule::Choice("a store kind", &["ClusterSecretStore", "SecretStore"]),
         "the ESO store's kind",
     );
     pub const STORE_NAME: Field = s(
@@ -874,6 +1054,7 @@ pub mod settings {
         "the ESO store's name",
     );
     pub static STORE_REF_SECTION: Section = Section {
+        credential_hint: "",
         required_when: None,
         groups: &[&[STORE_KIND, STORE_NAME]],
     };
@@ -893,13 +1074,13 @@ pub mod settings {
     pub const ACCESS_KEY_PROPERTY: Field = s(
         "accessKeyProperty",
         Default::Str("access_key"),
-        Rule::None,
+        Rule::VaultProperty,
         "field of the Vault secret holding the access key id",
     );
     pub const SECRET_KEY_PROPERTY: Field = s(
         "secretKeyProperty",
         Default::Str("secret_key"),
-        Rule::None,
+        Rule::VaultProperty,
         "field of the Vault secret holding the secret access key",
     );
     pub const PATH_PREFIX: Field = s(
@@ -909,6 +1090,7 @@ pub mod settings {
         "joined before every `externalSecretPath` as `<pathPrefix>/<path>` (the RepoRegistration chart's `kv`: its paths are relative to `kv/`)",
     );
     pub static EXTERNAL_SECRETS_SECTION: Section = Section {
+        credential_hint: "",
         required_when: None,
         groups: &[&[
             PATH_PREFIX,
@@ -932,6 +1114,7 @@ pub mod settings {
         "the credential Secret's key holding the secret access key",
     );
     pub static CREDENTIAL_KEYS_SECTION: Section = Section {
+        credential_hint: "credentials stay in Vault",
         required_when: None,
         groups: &[&[ACCESS_KEY, SECRET_KEY]],
     };
@@ -941,7 +1124,7 @@ pub mod settings {
     pub const RUNNER_IMAGE: Field = s(
         "image",
         Default::Str("nextflow/nextflow:24.10.4"),
-        Rule::None,
+        Rule::Image,
         "the runner image",
     );
     pub const RUNNER_COMMAND: Field = field(
@@ -980,6 +1163,7 @@ pub mod settings {
         "with a registration's `workflowTemplateRef`: the template of that WorkflowTemplate the generated one calls (`templateRef.template`; `run-nextflow` is the entrypoint of the RepoRegistration chart's `nextflow-repo-runner`); it receives the parameters `repo-url` and `revision`",
     );
     pub static WORKFLOW_TEMPLATES_SECTION: Section = Section {
+        credential_hint: "these are the names of the Secret's keys, not their values",
         required_when: None,
         groups: &[&[
             RUNNER_ENABLED,
@@ -993,40 +1177,46 @@ pub mod settings {
 }
 
 pub static SETTINGS: Section = Section {
+    credential_hint: "pass credentials to the runner through a Secret it mounts",
     required_when: None,
     groups: &[settings::FIELDS],
 };
 
 /// The top level: the sections the tool owns. Every other top-level key is ignored, so an umbrella
 /// chart can pass all its values.
-pub const TOP_FIELDS: &[Field] = &[
-    field(
+pub const TOP_FIELDS: &[Field] = &[top::REGISTRATIONS, top::S3, top::SETTINGS];
+
+/// The top-level sections.
+pub mod top {
+    use super::*;
+    pub const REGISTRATIONS: Field = field(
         "repoRegistrations",
         Type::List(&REGISTRATION),
         Default::None,
         Rule::None,
         "one entry per git repository",
-    ),
-    field(
+    );
+    pub const S3: Field = field(
         "s3",
-        Type::Map(&S3),
+        Type::Map(&super::S3),
         Default::None,
         Rule::None,
         "the platform's default artifact repository (`default-v1` and `artifactRepositories.default`), and the repository of registrations without an `artifactBucket`",
-    ),
-    field(
+    );
+    pub const SETTINGS: Field = field(
         "artifactRepos",
-        Type::Map(&SETTINGS),
+        Type::Map(&super::SETTINGS),
         Default::None,
         Rule::None,
         "what a platform team tunes",
-    ),
-];
+    );
+}
 
 /// The top-level section names, for the reader and its warnings.
 pub const SECTIONS: [&str; 3] = [TOP_FIELDS[0].key, TOP_FIELDS[1].key, TOP_FIELDS[2].key];
 
 pub static TOP: Section = Section {
+    credential_hint: "the tool only references credentials",
     required_when: None,
     groups: &[TOP_FIELDS],
 };
@@ -1147,6 +1337,9 @@ fn nullable(mut v: serde_json::Value) -> serde_json::Value {
 }
 
 /// The JSON schema (draft-07) of a section's map, with Helm's null allowed for optional sections.
+/// A gated section (`s3`, read only with `enabled: true`) declares its keys unconditionally (an
+/// unknown key is refused either way, as the reader refuses it) and their rules only under the
+/// gate: with `enabled: false` the reader reads nothing else of it, so Helm must not refuse it.
 pub fn section_schema(section: &Section, description: &str) -> serde_json::Value {
     use serde_json::{Map, Value, json};
     let mut props = Map::new();
@@ -1157,39 +1350,54 @@ pub fn section_schema(section: &Section, description: &str) -> serde_json::Value
             required.push(f.key);
         }
     }
+    // The seed's shape needs a `bucket`, Argo's shape a backend block: one of them.
+    let any: Option<Vec<Value>> = (section.get("bucket").is_some() && section.get("gcs").is_some())
+        .then(|| {
+            std::iter::once("bucket")
+                .chain(crate::rules::argo::BACKENDS.iter().map(|b| b.key))
+                .map(|k| json!({"required": [k]}))
+                .collect()
+        });
     let mut obj = Map::new();
     obj.insert("type".into(), json!(["object", "null"]));
     obj.insert("description".into(), json!(description));
     obj.insert("additionalProperties".into(), Value::Bool(false));
-    obj.insert("properties".into(), Value::Object(props));
-    // The seed's shape needs a `bucket`, Argo's shape a backend block: one of them.
-    if section.get("bucket").is_some() && section.get("gcs").is_some() {
-        let any: Vec<Value> = std::iter::once("bucket")
-            .chain(crate::rules::argo::BACKENDS.iter().map(|b| b.key))
-            .map(|k| json!({"required": [k]}))
-            .collect();
-        match section.required_when {
-            Some(gate) => {
-                obj.insert(
-                    "if".into(),
-                    json!({"properties": {gate: {"const": true}}, "required": [gate]}),
-                );
-                obj.insert("then".into(), json!({"anyOf": any}));
-            }
-            None => {
-                obj.insert("anyOf".into(), Value::Array(any));
-            }
-        }
-    }
-    if !required.is_empty() {
-        if let Some(gate) = section.required_when {
+    match section.required_when {
+        Some(gate) => {
+            let base: Map<String, Value> = section
+                .fields()
+                .map(|f| {
+                    let v = if f.key == gate {
+                        props[f.key].clone()
+                    } else {
+                        json!({"description": f.doc})
+                    };
+                    (f.key.to_string(), v)
+                })
+                .collect();
+            obj.insert("properties".into(), Value::Object(base));
             obj.insert(
                 "if".into(),
                 json!({"properties": {gate: {"const": true}}, "required": [gate]}),
             );
-            obj.insert("then".into(), json!({"required": required}));
-        } else {
-            obj.insert("required".into(), json!(required));
+            let mut then = Map::new();
+            then.insert("properties".into(), Value::Object(props));
+            if let Some(any) = any {
+                then.insert("anyOf".into(), Value::Array(any));
+            }
+            if !required.is_empty() {
+                then.insert("required".into(), json!(required));
+            }
+            obj.insert("then".into(), Value::Object(then));
+        }
+        None => {
+            obj.insert("properties".into(), Value::Object(props));
+            if let Some(any) = any {
+                obj.insert("anyOf".into(), Value::Array(any));
+            }
+            if !required.is_empty() {
+                obj.insert("required".into(), json!(required));
+            }
         }
     }
     Value::Object(obj)

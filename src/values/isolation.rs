@@ -52,7 +52,7 @@ pub fn check(
             target_version(
                 &u.path,
                 u.repo.backend,
-                &u.repo.spec,
+                u.repo.spec(),
                 version,
                 &mut problems,
             );
@@ -221,7 +221,7 @@ fn iam_wildcards(u: &Use, seen: &mut BTreeSet<String>, problems: &mut Problems) 
     if u.repo.backend != "s3" {
         return;
     }
-    let prefix = argo::key_literal_prefix(&u.repo.spec, Some(u.namespace));
+    let prefix = u.repo.key_prefix(Some(u.namespace));
     if let Some(w) = argo::iam_wildcard(&prefix)
         && seen.insert(u.path.clone())
     {
@@ -326,7 +326,7 @@ fn shared_vault_secrets(model: &Model, uses: &[Use], warnings: &mut Vec<Problem>
 fn overlapping_prefixes(uses: &[Use], warnings: &mut Vec<Problem>) {
     let prefixes: Vec<String> = uses
         .iter()
-        .map(|u| argo::key_literal_prefix(&u.repo.spec, Some(u.namespace)))
+        .map(|u| u.repo.key_prefix(Some(u.namespace)))
         .collect();
     // (endpoint, bucket) -> uses, sorted by prefix so that the prefixes a prefix covers follow it.
     let mut by_bucket: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
@@ -337,7 +337,7 @@ fn overlapping_prefixes(uses: &[Use], warnings: &mut Vec<Problem>) {
     {
         let text = |k: &str| {
             u.repo
-                .spec
+                .spec()
                 .get(k)
                 .and_then(serde_json::Value::as_str)
                 .unwrap_or_default()
@@ -379,7 +379,7 @@ fn overlapping_prefixes(uses: &[Use], warnings: &mut Vec<Problem>) {
         let u = &uses[x];
         let bucket = u
             .repo
-            .spec
+            .spec()
             .get("bucket")
             .and_then(serde_json::Value::as_str)
             .unwrap_or_default();

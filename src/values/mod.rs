@@ -2,9 +2,11 @@
 //! later sources win, lists and scalars replace, `null` removes a key), applies `--set`, and hands the
 //! merged tree to `validate`, which turns it into the checked `model`.
 
+pub mod cross;
 pub mod fields;
 pub mod isolation;
 pub mod path;
+pub mod read;
 pub mod reporeg;
 pub mod schema;
 pub mod set;

@@ -13,6 +13,7 @@ mod krm;
 mod postrender_streams;
 mod privilege;
 mod properties;
+mod reader_table;
 mod readme;
 mod scale;
 mod support;
