@@ -293,7 +293,7 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
         // Post-render is parsed as `post-render` with no flags, so the log file comes from the
         // environment the one way every run reads it (clap's `env`, `LOG_ENV`).
         None if !std::io::stdin().is_terminal() => {
-            let input = crate::inputs::read_stdin()?;
+            let input = crate::inputs::read_stdin(crate::inputs::MAX_STDIN_BYTES)?;
             if crate::deploy::krm::is_resource_list(&input) {
                 return krm(&input);
             }
@@ -311,7 +311,7 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
     match command {
         Command::Render(a) => render(a),
         Command::PostRender(a) => post_render(a),
-        Command::Krm => krm(&crate::inputs::read_stdin()?),
+        Command::Krm => krm(&crate::inputs::read_stdin(crate::inputs::MAX_STDIN_BYTES)?),
         Command::ArgocdGenerate(a) => argocd_generate(a),
         Command::Diff(a) => diff(a),
         Command::Check(a) => check(a),
@@ -468,7 +468,10 @@ fn policies(args: PoliciesArgs) -> Result<u8> {
 /// Errors and warnings also go to the log file when one is set, because Helm 4 never shows a
 /// plugin's stderr; the record has no timestamps, so the same run appends the same lines.
 fn post_render(args: PostRenderArgs) -> Result<u8> {
-    post_render_input(args, crate::inputs::read_stdin()?)
+    post_render_input(
+        args,
+        crate::inputs::read_stdin(crate::inputs::MAX_STDIN_BYTES)?,
+    )
 }
 
 /// The KRM function: the ResourceList goes to stdout even on error (its `results` say why, its
