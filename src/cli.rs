@@ -454,12 +454,17 @@ fn policies(args: PoliciesArgs) -> Result<u8> {
     let Some(dir) = &args.output_dir else {
         return write_stdout([crate::ci::policies::to_json(&policies).as_bytes()]);
     };
-    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
-    for p in &policies {
-        let path = dir.join(format!("{}.json", p.name));
-        std::fs::write(&path, crate::ci::policies::document_json(p))
-            .with_context(|| format!("writing `{}`", path.display()))?;
-    }
+    // The same file layer as `render --output-dir`: no links followed, no FIFO opened (#20).
+    let files: Vec<crate::deploy::outdir::File> = policies
+        .iter()
+        .map(|p| {
+            (
+                format!("{}.json", p.name),
+                crate::ci::policies::document_json(p),
+            )
+        })
+        .collect();
+    crate::deploy::outdir::write_files(dir, &files)?;
     eprintln!("wrote {} policies to `{}`", policies.len(), dir.display());
     Ok(EXIT_OK)
 }
