@@ -497,14 +497,7 @@ fn krm(input: &[u8]) -> Result<u8> {
 /// The Argo CD plugin's generate command, in the Application's source directory (the working
 /// directory), with the environment Argo CD sets.
 fn argocd_generate(args: ArgocdGenerateArgs) -> Result<u8> {
-    let var = |k: &str| std::env::var(k).ok();
-    let env = crate::deploy::argocd::Env {
-        app_name: var("ARGOCD_APP_NAME"),
-        app_namespace: var("ARGOCD_APP_NAMESPACE"),
-        parameters: var("ARGOCD_APP_PARAMETERS"),
-        kube_version: var("KUBE_VERSION"),
-        kube_api_versions: var("KUBE_API_VERSIONS"),
-    };
+    let env = crate::deploy::argocd::Env::read(|k| std::env::var_os(k))?;
     let outcome = crate::deploy::argocd::generate(&env, &args.helm);
     print_warnings(&outcome.warnings);
     write_stdout([outcome.result?.as_slice()])
