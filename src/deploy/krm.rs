@@ -12,13 +12,24 @@
 //!   output back into the package, so a dropped item would delete its file. To keep registrations
 //!   out of what is applied, annotate them `config.kubernetes.io/local-config: "true"` (kustomize
 //!   then leaves them out of its output, kpt out of `live apply`).
-//! - The generated objects are appended after the items, in `render`'s order.
+//! - Items come back byte for byte (comments, tags, `0400`, big integers) where the input is
+//!   block YAML, as kustomize and kpt send it (`resource_list`); flow style and JSON are written
+//!   back from their trees.
+//! - Idempotent: an item the function generated earlier (its labels: `app.kubernetes.io/name` and
+//!   `managed-by` `artifact-repos`, `instance` the release, a `component`) is replaced by what this
+//!   run generates for it (kept byte for byte when unchanged), and dropped when this run no longer
+//!   generates it, so kpt and kustomize converge after any values change. Any other item that
+//!   Kubernetes would apply with a generated identity (read as post-render reads documents: merge
+//!   keys, escapes, tags, `List` items) is an error.
+//! - The generated objects that replace nothing are appended after the items, in `render`'s order.
 //! - Problems are `results` (severity, message, `field.path`, `resourceRef`); on an error the items
 //!   come back unchanged with the results, nothing is generated, and the exit code is non-zero.
 //!
 //! Sniffing (`artifact-repos` with no arguments and a piped stdin): a stream that is exactly one
-//! YAML document of kind `ResourceList` with an apiVersion in `config.kubernetes.io` is a KRM call;
-//! anything else is Helm's post-renderer stream. A Helm stream never is a lone ResourceList.
+//! YAML document of kind `ResourceList` with an apiVersion in `config.kubernetes.io`, without the
+//! mark Helm puts on every document it hands a post-renderer (Helm 3's `# Source:` line, Helm 4's
+//! `postrenderer.helm.sh/postrender-filename` annotation), is a KRM call; anything else is Helm's
+//! post-renderer stream, so a chart whose one template is a ResourceList stays post-render.
 
 use crate::deploy::postrender::{CARRIER_API_VERSION, CARRIER_KIND};
 use crate::deploy::resource_list::{Action, Layout};
