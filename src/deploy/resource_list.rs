@@ -207,8 +207,8 @@ impl<'a> Layout<'a> {
             }
             for (k, item) in items.iter().enumerate() {
                 let alone = layout.entry_alone(k, *indent);
-                let docs =
-                    crate::yaml::parse_documents("item", alone.as_bytes(), usize::MAX).ok()?;
+                // The whole document was read (its expansion bounded) already: parsed once.
+                let docs = crate::yaml::parse_part("item", &alone).ok()?;
                 if docs.len() != 1 || docs[0] != *item {
                     return None;
                 }
