@@ -908,6 +908,29 @@ mod tests {
     }
 
     #[test]
+    fn a_registration_naming_another_namespace_is_a_warning_and_strict_refuses_it() {
+        let reg = "\n- apiVersion: platform.calypr.io/v1alpha1\n  kind: RepoRegistration\n  metadata: {name: v, namespace: team-a}\n  spec: {repoUrl: 'https://g/o/r', tenant: t, namespace: team-b, artifactBucket: {bucket: v-b, externalSecretPath: p}}";
+        let out = run(list(reg, &carrier()).as_bytes());
+        assert!(!out.failed, "{:?}", out.messages);
+        let text = out.output.unwrap();
+        assert!(text.contains("severity: warning"), "{text}");
+        assert!(text.contains("path: spec.namespace"), "{text}");
+        let strict = carrier().replace(
+            "  values:\n",
+            "  values:\n    artifactRepos: {strict: true}\n",
+        );
+        let out = run(list(reg, &strict).as_bytes());
+        assert!(out.failed, "{:?}", out.messages);
+        assert!(
+            out.messages
+                .iter()
+                .any(|m| m.contains("`team-b` is another namespace")),
+            "{:?}",
+            out.messages
+        );
+    }
+
+    #[test]
     fn foreign_objects_with_a_generated_identity_are_still_errors() {
         let foreign = "\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: artifact-repositories\n    namespace: genomics\n    labels: {app.kubernetes.io/managed-by: someone-else}\n  data: {x: y}";
         let out = run(list(foreign, &carrier()).as_bytes());
