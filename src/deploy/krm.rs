@@ -135,9 +135,19 @@ struct Finding {
     resource: Option<Value>,
 }
 
-/// The `resourceRef` of an object: apiVersion, kind, name, namespace.
+/// The `resourceRef` of an object: apiVersion, kind, name, namespace; each withheld when it looks
+/// like a credential (#20: a message hid a value after printing it in the object's name), as
+/// every value echoed from input is.
 fn resource_ref(node: &Node) -> Value {
-    let text = |n: Option<&Node>| n.and_then(Node::as_str).map(str::to_string);
+    let text = |n: Option<&Node>| {
+        n.and_then(Node::as_str).map(|s| {
+            if crate::rules::credential::looks_like_credential(s) {
+                "(not shown: looks like a credential)".to_string()
+            } else {
+                s.to_string()
+            }
+        })
+    };
     let meta = node.get("metadata");
     let mut r = Map::new();
     for (k, v) in [
@@ -928,6 +938,24 @@ mod tests {
             "{:?}",
             out.messages
         );
+    }
+
+    #[test]
+    fn a_credential_in_an_items_name_is_not_echoed() {
+        let key = "AKIAIOSFODNN7EXAMPLE";
+        let reg = format!(
+            "\n- apiVersion: platform.calypr.io/v1alpha1\n  kind: RepoRegistration\n  metadata: {{name: {key}, namespace: wf}}\n  spec: {{repoUrl: 'https://g/o/r', tenant: t, artifactBucket: {{bucket: B_AD, externalSecretPath: p}}}}"
+        );
+        let out = run(list(&reg, &carrier()).as_bytes());
+        assert!(out.failed);
+        assert!(
+            !out.messages.iter().any(|m| m.contains(key)),
+            "{:?}",
+            out.messages
+        );
+        let text = out.output.unwrap();
+        let results = &text[text.find("results:").unwrap()..];
+        assert!(!results.contains(key), "{results}");
     }
 
     #[test]
