@@ -293,7 +293,7 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
         // Post-render is parsed as `post-render` with no flags, so the log file comes from the
         // environment the one way every run reads it (clap's `env`, `LOG_ENV`).
         None if !std::io::stdin().is_terminal() => {
-            let input = crate::inputs::read_stdin()?;
+            let input = crate::inputs::read_stdin(crate::inputs::MAX_STDIN_BYTES)?;
             if crate::deploy::krm::is_resource_list(&input) {
                 return krm(&input);
             }
@@ -311,7 +311,7 @@ pub fn run(args: Vec<OsString>) -> Result<u8> {
     match command {
         Command::Render(a) => render(a),
         Command::PostRender(a) => post_render(a),
-        Command::Krm => krm(&crate::inputs::read_stdin()?),
+        Command::Krm => krm(&crate::inputs::read_stdin(crate::inputs::MAX_STDIN_BYTES)?),
         Command::ArgocdGenerate(a) => argocd_generate(a),
         Command::Diff(a) => diff(a),
         Command::Check(a) => check(a),
@@ -455,12 +455,17 @@ fn policies(args: PoliciesArgs) -> Result<u8> {
     let Some(dir) = &args.output_dir else {
         return write_stdout([crate::ci::policies::to_json(&policies).as_bytes()]);
     };
-    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
-    for p in &policies {
-        let path = dir.join(format!("{}.json", p.name));
-        std::fs::write(&path, crate::ci::policies::document_json(p))
-            .with_context(|| format!("writing `{}`", path.display()))?;
-    }
+    // The same file layer as `render --output-dir`: no links followed, no FIFO opened (#20).
+    let files: Vec<crate::deploy::outdir::File> = policies
+        .iter()
+        .map(|p| {
+            (
+                format!("{}.json", p.name),
+                crate::ci::policies::document_json(p),
+            )
+        })
+        .collect();
+    crate::deploy::outdir::write_files(dir, &files)?;
     eprintln!("wrote {} policies to `{}`", policies.len(), dir.display());
     Ok(EXIT_OK)
 }
@@ -469,7 +474,10 @@ fn policies(args: PoliciesArgs) -> Result<u8> {
 /// Errors and warnings also go to the log file when one is set, because Helm 4 never shows a
 /// plugin's stderr; the record has no timestamps, so the same run appends the same lines.
 fn post_render(args: PostRenderArgs) -> Result<u8> {
-    post_render_input(args, crate::inputs::read_stdin()?)
+    post_render_input(
+        args,
+        crate::inputs::read_stdin(crate::inputs::MAX_STDIN_BYTES)?,
+    )
 }
 
 /// The KRM function: the ResourceList goes to stdout even on error (its `results` say why, its
@@ -490,14 +498,7 @@ fn krm(input: &[u8]) -> Result<u8> {
 /// The Argo CD plugin's generate command, in the Application's source directory (the working
 /// directory), with the environment Argo CD sets.
 fn argocd_generate(args: ArgocdGenerateArgs) -> Result<u8> {
-    let var = |k: &str| std::env::var(k).ok();
-    let env = crate::deploy::argocd::Env {
-        app_name: var("ARGOCD_APP_NAME"),
-        app_namespace: var("ARGOCD_APP_NAMESPACE"),
-        parameters: var("ARGOCD_APP_PARAMETERS"),
-        kube_version: var("KUBE_VERSION"),
-        kube_api_versions: var("KUBE_API_VERSIONS"),
-    };
+    let env = crate::deploy::argocd::Env::read(|k| std::env::var_os(k))?;
     let outcome = crate::deploy::argocd::generate(&env, &args.helm);
     print_warnings(&outcome.warnings);
     write_stdout([outcome.result?.as_slice()])

@@ -108,14 +108,30 @@ fn read_values(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(out)
 }
 
-/// All of stdin.
-pub fn read_stdin() -> Result<Vec<u8>> {
+/// The largest stream read from stdin by the post-renderer, the Helm 4 plugin and the KRM
+/// function (kustomize hands over a whole build): `krm::MAX_INPUT_BYTES`.
+pub const MAX_STDIN_BYTES: usize = crate::deploy::krm::MAX_INPUT_BYTES;
+
+/// Stdin, at most `max` bytes: the read stops one byte past the limit, so an endless or huge
+/// stream is refused (exit 2) without being held in memory first (#20).
+pub fn read_stdin(max: usize) -> Result<Vec<u8>> {
+    read_stdin_from(std::io::stdin().lock(), max)
+}
+
+fn read_stdin_from(r: impl Read, max: usize) -> Result<Vec<u8>> {
     // Helm's streams are megabytes: start big to skip most of the regrowing.
-    let mut input = Vec::with_capacity(1 << 20);
-    std::io::stdin()
-        .lock()
+    let mut input = Vec::with_capacity((1 << 20).min(max + 1));
+    r.take(max as u64 + 1)
         .read_to_end(&mut input)
         .context("reading stdin")?;
+    if input.len() > max {
+        let mut p = Problems::default();
+        p.push(
+            "<stdin>",
+            format!("input is more than the limit of {max} bytes; split it or check that the right stream was given"),
+        );
+        return Err(p.into());
+    }
     Ok(input)
 }
 
@@ -174,4 +190,19 @@ pub fn load_manifests(paths: &[&Path]) -> Result<Vec<crate::ci::manifests::Manif
         sources.extend(read_manifest_sources(p)?);
     }
     Ok(crate::ci::manifests::load(&sources)?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stdin_is_bounded_before_it_is_read_whole() {
+        // An endless stream: the read stops one byte past the limit.
+        let endless = std::io::repeat(b'a');
+        let err = super::read_stdin_from(endless, 1000).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("more than the limit of 1000 bytes"),
+            "{err:#}"
+        );
+        assert_eq!(super::read_stdin_from(&b"12345"[..], 5).unwrap(), b"12345");
+    }
 }

@@ -235,6 +235,7 @@ pub fn read(sources: Sources, strict_flag: bool) -> Result<Read, Refused> {
         Values::Tree { name, values } => (values, vec![name], false),
     };
     let origins = crate::values::reporeg::append(&mut merged, registrations);
+    warnings.extend(origins.namespace_warnings());
     let strict = Strict::of(strict_flag, &merged);
     match crate::values::validate::validate(&merged) {
         Ok((model, w)) => {

@@ -20,6 +20,7 @@
 
 use crate::error::{Problem, Problems};
 use crate::pipeline::{self, Sources, Values};
+use crate::yaml::Node;
 use std::path::Path;
 
 /// The parameter naming the values files.
@@ -42,6 +43,53 @@ pub struct Env {
     pub kube_version: Option<String>,
     /// `KUBE_API_VERSIONS`: comma-separated `group/version` and `group/version/Kind`.
     pub kube_api_versions: Option<String>,
+    /// `ARGOCD_APP_SOURCE_PATH`: the source directory's path in the repository, which tells where
+    /// the repository's root is (a chart's `file://` dependencies must stay inside it).
+    pub app_source_path: Option<String>,
+}
+
+/// The variables `Env` reads.
+const ENV_VARS: [&str; 6] = [
+    "ARGOCD_APP_NAME",
+    "ARGOCD_APP_NAMESPACE",
+    "ARGOCD_APP_PARAMETERS",
+    "KUBE_VERSION",
+    "KUBE_API_VERSIONS",
+    "ARGOCD_APP_SOURCE_PATH",
+];
+
+impl Env {
+    /// Reads the environment through `var` (the process's: `std::env::var_os`). A variable that is
+    /// not UTF-8 is an error, never "unset" (#20: a non-UTF-8 `ARGOCD_APP_PARAMETERS` was read as
+    /// no parameters, so the Application's values files were silently not used).
+    pub fn read(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Result<Env, Problems> {
+        let mut problems = Problems::default();
+        let mut values: Vec<Option<String>> = Vec::new();
+        for name in ENV_VARS {
+            values.push(match var(name).map(std::ffi::OsString::into_string) {
+                None => None,
+                Some(Ok(s)) => Some(s),
+                Some(Err(_)) => {
+                    problems.push(
+                        name,
+                        "is not UTF-8: Argo CD sets it as UTF-8 text (JSON for the parameters); refusing to guess what it meant",
+                    );
+                    None
+                }
+            });
+        }
+        problems.into_result()?;
+        let mut v = values.into_iter();
+        let mut next = || v.next().flatten();
+        Ok(Env {
+            app_name: next(),
+            app_namespace: next(),
+            parameters: next(),
+            kube_version: next(),
+            kube_api_versions: next(),
+            app_source_path: next(),
+        })
+    }
 }
 
 /// The Application's parameters, defaults applied.
@@ -160,6 +208,16 @@ fn check_relative(path: &str) -> Result<(), &'static str> {
     if path.split('/').any(|c| c == "..") {
         return Err("leaves the Application's source directory (`..`): name a file inside it");
     }
+    // Helm reads a values path with a URL scheme (`https://`, `s3:`) through its getters: a
+    // request from the repo-server to wherever it names (#20, SSRF).
+    if path.contains(':') {
+        return Err(
+            "holds `:`, which helm reads as a URL and fetches from the repo-server: values files are read from the Application's source directory only, name one relative to it",
+        );
+    }
+    if path.contains('\\') {
+        return Err("holds a backslash: name a file relative to the source directory with `/`");
+    }
     Ok(())
 }
 
@@ -224,7 +282,14 @@ fn generate_into(env: &Env, helm: &Path, warnings: &mut Vec<Problem>) -> anyhow:
         name: release_name(env)?,
         namespace: env.app_namespace.clone().filter(|s| !s.is_empty()),
     };
+    let source = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| anyhow::anyhow!("reading the source directory: {e}"))?;
+    // Nothing is read (by us or by helm) before every file of the source is known to be a regular
+    // file inside it, and the whole bounded (#20).
+    confine(&source, &source)?;
     if Path::new("Chart.yaml").exists() {
+        build_dependencies(env, helm, &source)?;
         let helm_args = helm_template_args(env, &params)?;
         let stream = crate::deploy::helm::template(helm, &helm_args)?;
         let output = crate::deploy::postrender::post_render(&stream, false)?;
@@ -243,6 +308,7 @@ fn generate_into(env: &Env, helm: &Path, warnings: &mut Vec<Problem>) -> anyhow:
         let bytes = crate::fsio::read_regular(
             Path::new(f),
             crate::yaml::MAX_VALUES_BYTES,
+            // `confine` has checked where every link in the source leads.
             crate::fsio::Links::Follow,
         )
         .map_err(|e| {
@@ -307,6 +373,168 @@ fn generate_into(env: &Env, helm: &Path, warnings: &mut Vec<Problem>) -> anyhow:
     }
 }
 
+/// The most a source directory may hold: every byte helm (or the values reader) would read.
+pub const MAX_SOURCE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Checks every entry under `dir` before anything reads it (#20, source confinement): a
+/// directory, or a regular file, or a symbolic link to one of those that resolves inside `root`;
+/// a FIFO, a device, a socket, a dangling link or a link out of `root` (`/dev/zero`, a file of
+/// the repo-server) is refused, naming it; so is a directory holding more than
+/// `MAX_SOURCE_BYTES`. Helm reads every file of a chart directory (`.Files`) and follows links, so
+/// this covers the values files and the chart's own files alike.
+///
+/// What remains: a process that can write in the source directory while the command runs could
+/// swap a file after the check; the repo-server's source copy is the plugin's own.
+pub fn confine(dir: &Path, root: &Path) -> anyhow::Result<()> {
+    let mut total = 0u64;
+    let mut seen = std::collections::HashSet::new();
+    confine_into(dir, root, &mut total, &mut seen)
+}
+
+fn confine_into(
+    dir: &Path,
+    root: &Path,
+    total: &mut u64,
+    seen: &mut std::collections::HashSet<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    use crate::fsio::{describe, show};
+    if !seen.insert(dir.to_path_buf()) {
+        return Ok(());
+    }
+    let refuse = |path: &Path, why: String| -> anyhow::Error {
+        let mut p = Problems::default();
+        p.push(
+            format!("source `{}`", show(path.strip_prefix(root).unwrap_or(path))),
+            format!("{why}: the plugin reads only regular files inside the Application's source directory; remove it or replace it with a regular file"),
+        );
+        p.into()
+    };
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| refuse(dir, format!("cannot be read ({e})")))?;
+    let mut entries: Vec<_> = entries
+        .collect::<Result<_, _>>()
+        .map_err(|e| refuse(dir, format!("cannot be read ({e})")))?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let path = entry.path();
+        let meta = std::fs::symlink_metadata(&path)
+            .map_err(|e| refuse(&path, format!("cannot be read ({e})")))?;
+        let (target, meta) = if meta.file_type().is_symlink() {
+            let target = std::fs::canonicalize(&path)
+                .map_err(|_| refuse(&path, "is a symbolic link that leads nowhere".into()))?;
+            if !target.starts_with(root) {
+                return Err(refuse(
+                    &path,
+                    format!(
+                        "is a symbolic link out of the source directory (to `{}`)",
+                        show(&target)
+                    ),
+                ));
+            }
+            let m = std::fs::metadata(&target)
+                .map_err(|e| refuse(&path, format!("cannot be read ({e})")))?;
+            (target, m)
+        } else {
+            (path.clone(), meta)
+        };
+        if meta.is_dir() {
+            confine_into(&target, root, total, seen)?;
+        } else if meta.is_file() {
+            *total += meta.len();
+            if *total > MAX_SOURCE_BYTES {
+                return Err(refuse(
+                    &path,
+                    format!(
+                        "takes the source directory over the limit of {MAX_SOURCE_BYTES} bytes"
+                    ),
+                ));
+            }
+        } else {
+            return Err(refuse(
+                &path,
+                format!("is {}, not a regular file", describe(&meta.file_type())),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The repository's root: the source directory minus `ARGOCD_APP_SOURCE_PATH`, when the one ends
+/// with the other; else the source directory itself.
+fn repository_root(env: &Env, source: &Path) -> std::path::PathBuf {
+    let Some(path) = env.app_source_path.as_deref() else {
+        return source.to_path_buf();
+    };
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    let mut root = source.to_path_buf();
+    for part in parts.iter().rev() {
+        if root.file_name().and_then(|n| n.to_str()) != Some(*part) || !root.pop() {
+            return source.to_path_buf();
+        }
+    }
+    root
+}
+
+/// An umbrella chart's dependencies (#20: Argo CD's plugin runs only `init` and `generate`, so
+/// nothing else would build them, and a chart whose dependencies are not vendored failed for
+/// good). Done here rather than in plugin.yaml's `init`: the same helm binary, HOME handling and
+/// screened errors as `helm template`, the `file://` paths checked before helm reads them, and
+/// the same behaviour outside Argo CD. When every dependency is vendored under `charts/` nothing
+/// runs. Otherwise `helm dependency build` fetches them from where Chart.yaml says: a `file://`
+/// path, which must resolve inside the repository (`ARGOCD_APP_SOURCE_PATH` tells where its root
+/// is; without it, inside the source directory) and is confined like the source, or a chart
+/// repository, which the repo-server must be able to reach.
+fn build_dependencies(env: &Env, helm: &Path, source: &Path) -> anyhow::Result<()> {
+    let bytes = crate::fsio::read_regular(
+        Path::new("Chart.yaml"),
+        crate::yaml::MAX_VALUES_BYTES,
+        crate::fsio::Links::Follow,
+    )?;
+    let chart = crate::yaml::parse_documents("Chart.yaml", &bytes, crate::yaml::MAX_VALUES_BYTES)?;
+    let Some(Node::Seq(deps)) = chart.first().and_then(|c| c.get("dependencies")) else {
+        return Ok(());
+    };
+    let root = repository_root(env, source);
+    let mut missing = false;
+    for (i, dep) in deps.iter().enumerate() {
+        let name = dep.get("name").and_then(Node::as_str).unwrap_or("");
+        let at = format!("Chart.yaml: dependencies[{i}]");
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            let mut p = Problems::default();
+            p.push(format!("{at}.name"), "expected a chart name");
+            return Err(p.into());
+        }
+        let repository = dep.get("repository").and_then(Node::as_str).unwrap_or("");
+        if let Some(rel) = repository.strip_prefix("file://") {
+            let dir = std::fs::canonicalize(source.join(rel)).map_err(|e| {
+                let mut p = Problems::default();
+                p.push(format!("{at}.repository"), format!("{} cannot be read ({e}): a `file://` dependency names a chart directory of the repository", crate::rules::credential::show(repository)));
+                anyhow::Error::from(p)
+            })?;
+            if !dir.starts_with(&root) {
+                let mut p = Problems::default();
+                p.push(format!("{at}.repository"), format!("{} leads out of the repository (`{}`): a `file://` dependency must be a chart of the same repository (ARGOCD_APP_SOURCE_PATH tells where its root is)", crate::rules::credential::show(repository), crate::fsio::show(&root)));
+                return Err(p.into());
+            }
+            confine(&dir, &root)?;
+        }
+        let vendored = std::fs::read_dir("charts").is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let f = e.file_name().to_string_lossy().into_owned();
+                f == name || (f.starts_with(&format!("{name}-")) && f.ends_with(".tgz"))
+            })
+        });
+        missing |= !vendored;
+    }
+    if missing {
+        crate::deploy::helm::run(helm, &["dependency".into(), "build".into(), ".".into()])?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,6 +565,67 @@ mod tests {
                 .to_string()
                 .contains("is not JSON")
         );
+    }
+
+    #[test]
+    fn urls_and_non_utf8_are_refused() {
+        let err = parameters(Some(
+            r#"[{"name":"values-files","array":["https://169.254.169.254/latest/meta-data","s3:x.yaml","ok.yaml"]}]"#,
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("array[0]: `https://169.254.169.254/latest/meta-data` holds `:`"),
+            "{err}"
+        );
+        assert!(err.contains("array[1]: `s3:x.yaml` holds `:`"), "{err}");
+        assert!(!err.contains("array[2]"), "{err}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let err = Env::read(|k| {
+                (k == "ARGOCD_APP_PARAMETERS")
+                    .then(|| std::ffi::OsString::from_vec(b"[\xff]".to_vec()))
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("ARGOCD_APP_PARAMETERS: is not UTF-8"), "{err}");
+        }
+        let env = Env::read(|k| (k == "ARGOCD_APP_NAME").then(|| "a".into())).unwrap();
+        assert_eq!(env.app_name.as_deref(), Some("a"));
+        assert_eq!(env.parameters, None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn confinement_refuses_links_out_fifos_and_devices() {
+        let d = std::env::temp_dir().join(format!("artifact-repos-confine-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("src/sub")).unwrap();
+        let src = std::fs::canonicalize(d.join("src")).unwrap();
+        std::fs::write(src.join("values.yaml"), "a: 1\n").unwrap();
+        std::os::unix::fs::symlink("../values.yaml", src.join("sub/inside.yaml")).unwrap();
+        confine(&src, &src).unwrap();
+        for (name, target) in [
+            ("out.yaml", "/etc/hostname"),
+            ("zero.yaml", "/dev/zero"),
+            ("gone.yaml", "nowhere"),
+        ] {
+            std::os::unix::fs::symlink(target, src.join(name)).unwrap();
+            let err = format!("{:#}", confine(&src, &src).unwrap_err());
+            assert!(err.contains(name), "{err}");
+            std::fs::remove_file(src.join(name)).unwrap();
+        }
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(src.join("sub/pipe"))
+                .status()
+                .unwrap()
+                .success()
+        );
+        let err = format!("{:#}", confine(&src, &src).unwrap_err());
+        assert!(err.contains("sub/pipe") && err.contains("a FIFO"), "{err}");
+        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]

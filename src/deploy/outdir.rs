@@ -476,6 +476,50 @@ pub fn check(dir: &Path, files: &[File], color: bool) -> Result<(String, bool)> 
     Ok((text, false))
 }
 
+/// Writes `files` (plain names, no folders) into `dir` through the same file layer as `write`
+/// (`policies --output-dir`, #20: it wrote through symbolic links and hung on FIFOs): every
+/// target is checked before the first change (a symbolic link, a FIFO, a directory or anything
+/// but a regular file where a file goes is refused, naming it), then each file is written
+/// atomically (`fsio::write_atomic`: a temporary file renamed over the target). `dir` itself, named
+/// on the command line, may be a link. Existing regular files are overwritten; nothing is deleted.
+pub fn write_files(dir: &Path, files: &[File]) -> Result<WriteSummary> {
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading `{}`", show(dir))),
+        Ok(m) => anyhow::ensure!(m.is_dir(), "`{}` exists and is not a directory", show(dir)),
+    }
+    let mut summary = WriteSummary::default();
+    let mut write = Vec::new();
+    for (name, content) in files {
+        anyhow::ensure!(
+            !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\']),
+            "`{}` is not a plain file name: refusing to write it",
+            crate::error::escape(name)
+        );
+        let exists = inspect(dir, name)?;
+        if exists
+            && crate::fsio::read_regular(
+                &dir.join(name),
+                MAX_FILE_BYTES,
+                crate::fsio::Links::Refuse,
+            )? == content.as_bytes()
+        {
+            summary.unchanged += 1;
+        } else {
+            write.push((name, content));
+        }
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", show(dir)))?;
+    for (name, content) in write {
+        // Checked again just before: still nothing but a regular file (or nothing) there.
+        inspect(dir, name)?;
+        crate::fsio::write_atomic(&dir.join(name), content.as_bytes())?;
+        summary.written += 1;
+    }
+    crate::fsio::sync_dir(dir);
+    Ok(summary)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -573,5 +617,43 @@ mod tests {
     fn a_marker_never_points_outside_its_directory() {
         let text = "# c\nns/configmap-a.yaml\n../etc/passwd\n/abs/x-y.yaml\nns/../x-y.yaml\n";
         assert_eq!(marker_files(text), vec!["ns/configmap-a.yaml".to_string()]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn flat_files_refuse_links_and_fifos_before_writing() {
+        let d =
+            std::env::temp_dir().join(format!("artifact-repos-outdir-flat-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let outside = d.with_extension("outside");
+        std::fs::write(&outside, "keep").unwrap();
+        std::os::unix::fs::symlink(&outside, d.join("b.json")).unwrap();
+        let files = vec![
+            ("a.json".to_string(), "{}".to_string()),
+            ("b.json".to_string(), "{}".to_string()),
+        ];
+        let err = write_files(&d, &files).unwrap_err();
+        assert!(format!("{err:#}").contains("is a symbolic link"), "{err:#}");
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep");
+        assert!(
+            !d.join("a.json").exists(),
+            "nothing written before every check passed"
+        );
+        std::fs::remove_file(d.join("b.json")).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(d.join("b.json"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        let err = write_files(&d, &files).unwrap_err();
+        assert!(format!("{err:#}").contains("a FIFO"), "{err:#}");
+        std::fs::remove_file(d.join("b.json")).unwrap();
+        let s = write_files(&d, &files).unwrap();
+        assert_eq!((s.written, s.unchanged), (2, 0));
+        let s = write_files(&d, &files).unwrap();
+        assert_eq!((s.written, s.unchanged), (0, 2));
+        let _ = std::fs::remove_dir_all(&d);
+        let _ = std::fs::remove_file(&outside);
     }
 }

@@ -365,9 +365,96 @@ fn identities_of(object: &Node, binary: bool, release_namespace: &str) -> Vec<Id
     out
 }
 
-/// Checks input documents against the generated identities, reading each document that could
-/// claim one the way Kubernetes will (`yaml::parse_as_kubernetes`: duplicate keys, merge keys,
-/// tags, escapes; `List` items; the release namespace for an omitted one). An identical document
+/// The generated identities, indexed for `Claims::of`: the one reading of "could this document
+/// define a generated object?" that the post-renderer and the KRM function share (#20: the KRM
+/// function compared items by their literal fields, so a merge key or a `List` hid a collision).
+pub(crate) struct Claims<'g> {
+    by_identity: HashMap<&'g Identity, usize>,
+    kinds: Vec<&'g str>,
+    names: HashSet<&'g [u8]>,
+    release_namespace: &'g str,
+}
+
+/// One object of a document that Kubernetes would apply with a generated identity.
+pub(crate) struct Claim {
+    /// The generated object's index.
+    pub generated: usize,
+    /// Its place in the document's `items` when the document is a list (`None`: the document).
+    pub item: Option<usize>,
+}
+
+impl<'g> Claims<'g> {
+    pub(crate) fn new(
+        identities: impl IntoIterator<Item = &'g Identity>,
+        release_namespace: &'g str,
+    ) -> Self {
+        let mut by_identity: HashMap<&Identity, usize> = HashMap::new();
+        let mut kinds = Vec::new();
+        let mut names = HashSet::new();
+        for (i, id) in identities.into_iter().enumerate() {
+            by_identity.entry(id).or_insert(i);
+            kinds.push(id.kind.as_str());
+            names.insert(id.name.as_bytes());
+        }
+        kinds.sort_unstable();
+        kinds.dedup();
+        Claims {
+            by_identity,
+            kinds,
+            names,
+            release_namespace,
+        }
+    }
+
+    /// The generated identities one document claims, reading it the way Kubernetes will
+    /// (`yaml::parse_as_kubernetes`: duplicate keys, merge keys, tags, escapes; `List` items; the
+    /// release namespace for an omitted one). Parsing is what costs: only a document that mentions
+    /// a generated kind and a generated name, or could hide them (escapes, tags), is read; names
+    /// are looked up per token, so the scan is linear in the document whatever the number of
+    /// generated objects (#11). `top_kind` is the document's `kind:` line when known. A document
+    /// that could claim one and cannot be read is an error (`Err(detail)`).
+    pub(crate) fn of(
+        &self,
+        label: &str,
+        bytes: &[u8],
+        top_kind: Option<&[u8]>,
+    ) -> Result<Vec<Claim>, String> {
+        let hidden = memchr::memchr(b'\\', bytes).is_some() || has_tag(bytes);
+        let maybe_ours = hidden
+            || top_kind.is_some_and(|k| self.kinds.iter().any(|g| g.as_bytes() == k))
+            || self
+                .kinds
+                .iter()
+                .any(|g| memmem::find(bytes, g.as_bytes()).is_some());
+        if !maybe_ours || !(hidden || tokens(bytes).any(|t| self.names.contains(t))) {
+            return Ok(Vec::new());
+        }
+        let node = match crate::yaml::parse_as_kubernetes(label, bytes) {
+            Ok(Some(node)) => node,
+            Ok(None) => return Ok(Vec::new()),
+            Err(e) => return Err(e.0.first().map(|p| p.message.clone()).unwrap_or_default()),
+        };
+        let binary = memmem::find(bytes, b"binary").is_some() && has_tag(bytes);
+        let mut objects = Vec::new();
+        objects_of(&node, &mut objects);
+        let single = list_items(&node).is_none();
+        let mut out = Vec::new();
+        for (k, object) in objects.iter().enumerate() {
+            if let Some(g) = identities_of(object, binary, self.release_namespace)
+                .iter()
+                .find_map(|id| self.by_identity.get(id).copied())
+            {
+                out.push(Claim {
+                    generated: g,
+                    item: (!single).then_some(k),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Checks input documents against the generated identities (`Claims`). An identical document
 /// marks the generated one as present; a different one is an error naming both; a document that
 /// could claim one and cannot be read is refused (#11: it used to pass unchecked).
 fn check_collisions(
@@ -378,46 +465,19 @@ fn check_collisions(
     release_namespace: &str,
     carrier_label: &str,
 ) -> Result<(), Problems> {
-    let mut by_identity: HashMap<&Identity, usize> = HashMap::new();
-    for (i, g) in generated.iter().enumerate() {
-        by_identity.entry(&g.identity).or_insert(i);
-    }
-    let generated_kinds: Vec<&str> = {
-        let mut k: Vec<&str> = generated.iter().map(|g| g.identity.kind.as_str()).collect();
-        k.sort_unstable();
-        k.dedup();
-        k
-    };
-    // Parsing is what costs: only documents that mention a generated kind and a generated name,
-    // or could hide them (escapes, tags), are read. Names are looked up per token, so the scan is
-    // linear in the stream whatever the number of generated objects (#11: it was quadratic).
-    let names: HashSet<&[u8]> = generated
-        .iter()
-        .map(|g| g.identity.name.as_bytes())
-        .collect();
-    let mut hits: Vec<(usize, usize)> = Vec::new();
+    let claims = Claims::new(generated.iter().map(|g| &g.identity), release_namespace);
+    let mut hits: Vec<usize> = Vec::new();
     let mut problems = Problems::default();
     for (i, piece) in pieces.iter().enumerate() {
         if i == carrier || piece.is_blank() {
             continue;
         }
-        let bytes = piece.bytes;
-        let hidden = memchr::memchr(b'\\', bytes).is_some() || has_tag(bytes);
-        let maybe_ours = hidden
-            || kinds[i].is_some_and(|k| generated_kinds.iter().any(|g| g.as_bytes() == k))
-            || generated_kinds
-                .iter()
-                .any(|g| memmem::find(bytes, g.as_bytes()).is_some());
-        if !maybe_ours || !(hidden || tokens(bytes).any(|t| names.contains(t))) {
-            continue;
-        }
-        let node = match crate::yaml::parse_as_kubernetes(&describe_piece(i, piece), bytes) {
-            Ok(Some(node)) => node,
-            Ok(None) => continue,
-            Err(e) => {
-                let detail = e.0.first().map(|p| p.message.clone()).unwrap_or_default();
+        let label = describe_piece(i, piece);
+        let found = match claims.of(&label, piece.bytes, kinds[i]) {
+            Ok(found) => found,
+            Err(detail) => {
                 problems.push(
-                    describe_piece(i, piece),
+                    label,
                     format!(
                         "{detail}; the document may define an object that artifact-repos generates from the values carrier {carrier_label}, and it cannot be checked: fix the document (Kubernetes cannot apply it either)"
                     ),
@@ -425,26 +485,16 @@ fn check_collisions(
                 continue;
             }
         };
-        let binary = memmem::find(bytes, b"binary").is_some() && has_tag(bytes);
-        let mut objects = Vec::new();
-        objects_of(&node, &mut objects);
-        let single = list_items(&node).is_none();
-        for (k, object) in objects.iter().enumerate() {
-            let Some(g) = identities_of(object, binary, release_namespace)
-                .iter()
-                .find_map(|id| by_identity.get(id).copied())
-            else {
-                continue;
-            };
+        for c in found {
+            let g = c.generated;
             let ours = &generated[g].bytes[generated[g].content_at..];
-            if single && piece.content() == ours {
-                hits.push((i, g));
+            if c.item.is_none() && piece.content() == ours {
+                hits.push(g);
                 continue;
             }
-            let place = if single {
-                describe_piece(i, piece)
-            } else {
-                format!("{} items[{k}]", describe_piece(i, piece))
+            let place = match c.item {
+                None => label.clone(),
+                Some(k) => format!("{label} items[{k}]"),
             };
             problems.push(
                 place,
@@ -456,7 +506,7 @@ fn check_collisions(
         }
     }
     problems.into_result()?;
-    for (_, g) in hits {
+    for g in hits {
         generated[g].present = true;
     }
     Ok(())

@@ -24,6 +24,9 @@ pub struct Origin {
     pub label: String,
     /// Its namespace is `metadata.namespace` (no `spec.namespace`).
     pub namespace_from_metadata: bool,
+    /// `spec.namespace` names another namespace than the object's own `metadata.namespace`:
+    /// (its own, the one it names). See `Origins::namespace_warnings`.
+    pub other_namespace: Option<(String, String)>,
 }
 
 /// The registrations appended to the values, by their index in `repoRegistrations`.
@@ -125,12 +128,19 @@ pub fn to_entry(source: &str, doc: &Node, problems: &mut Problems) -> Option<(No
         entry.insert("namespace".into(), Node::Str(ns.to_string()));
         from_metadata = true;
     }
+    let other_namespace = match (namespace, spec.get("namespace")) {
+        (Some(own), Some(Node::Str(named))) if !own.is_empty() && own != named => {
+            Some((own.to_string(), named.clone()))
+        }
+        _ => None,
+    };
     Some((
         Node::Map(entry),
         Origin {
             source: source.to_string(),
             label,
             namespace_from_metadata: from_metadata,
+            other_namespace,
         },
     ))
 }
@@ -228,6 +238,31 @@ impl Origins {
         )
     }
 
+    /// A warning for each RepoRegistration whose `spec.namespace` names another namespace than
+    /// the one the object lives in (#20, isolation): whoever may create RepoRegistrations in one
+    /// namespace would otherwise write objects, and a registration's identity, into another one
+    /// silently. A reading warning: printed on every path, an error under `--strict` and
+    /// `artifactRepos.strict`.
+    pub fn namespace_warnings(&self) -> Vec<Problem> {
+        use crate::rules::credential::show;
+        self.origins
+            .iter()
+            .filter_map(|o| {
+                let (own, named) = o.other_namespace.as_ref()?;
+                Some(Problem::new(
+                    format!("{}: {}: spec.namespace", o.source, o.label),
+                    format!(
+                        "{} is another namespace than the object's own ({}): its ConfigMap, ExternalSecrets, WorkflowTemplate and RBAC would be written into {}, with this registration's identity; a RepoRegistration registers the namespace it lives in: remove `spec.namespace`, or create the object in {}",
+                        show(named),
+                        show(own),
+                        show(named),
+                        show(named)
+                    ),
+                ))
+            })
+            .collect()
+    }
+
     pub fn relabel_warnings(&self, warnings: Vec<Problem>) -> Vec<Problem> {
         if self.origins.is_empty() {
             return warnings;
@@ -297,6 +332,28 @@ mod tests {
             Some("f.yaml: RepoRegistration wf-poc/a: metadata.namespace")
         );
         assert_eq!(o.relabel_path("repoRegistrations[1].name"), None);
+    }
+
+    #[test]
+    fn another_namespace_in_spec_is_a_warning() {
+        let d = docs(
+            "apiVersion: platform.calypr.io/v1alpha1\nkind: RepoRegistration\nmetadata: {name: a, namespace: team-a}\nspec: {repoUrl: 'https://g/o/r.git', tenant: t, namespace: team-b}\n---\napiVersion: platform.calypr.io/v1alpha1\nkind: RepoRegistration\nmetadata: {name: b, namespace: team-a}\nspec: {repoUrl: 'https://g/o/r.git', tenant: t, namespace: team-a}\n",
+        );
+        let mut p = Problems::default();
+        let e = from_documents("f.yaml", &d, true, &mut p).unwrap();
+        let mut values = Node::Map(Default::default());
+        let w = append(&mut values, e).namespace_warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(
+            w[0].path,
+            "f.yaml: RepoRegistration team-a/a: spec.namespace"
+        );
+        assert!(
+            w[0].message
+                .starts_with("`team-b` is another namespace than the object's own (`team-a`)"),
+            "{}",
+            w[0].message
+        );
     }
 
     #[test]

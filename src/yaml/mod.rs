@@ -700,6 +700,17 @@ const MAX_EXPANDED_DOCUMENTS: usize = 64 * 1024 * 1024;
 pub fn parse_documents(name: &str, bytes: &[u8], max: usize) -> Result<Vec<Node>, Problems> {
     let text = precheck(name, bytes, max)?;
     check_expansion(name, text, max.min(MAX_EXPANDED_DOCUMENTS))?;
+    parse_checked(name, text)
+}
+
+/// `parse_documents` of a part of a text `parse_documents` read whole already (a KRM
+/// ResourceList's item, `deploy::resource_list`): its aliases' expansion was bounded there, so
+/// it is parsed once, not checked again.
+pub fn parse_part(name: &str, part: &str) -> Result<Vec<Node>, Problems> {
+    parse_checked(name, part)
+}
+
+fn parse_checked(name: &str, text: &str) -> Result<Vec<Node>, Problems> {
     let mut out = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
         match serde_yaml::Value::deserialize(doc) {

@@ -105,6 +105,11 @@ fn shipped_app(file: &str) -> App {
 
 /// Runs plugin.yaml's generate command in `source` as the sidecar would.
 fn generate(bin: &Path, source: &Path, app: &App) -> Output {
+    generate_env(bin, source, app, &[])
+}
+
+/// `generate` with more of the environment Argo CD sets (`ARGOCD_APP_SOURCE_PATH`).
+fn generate_env(bin: &Path, source: &Path, app: &App, extra: &[(&str, &str)]) -> Output {
     let plugin = yaml(&root().join("argocd/plugin.yaml"));
     let generate = plugin.get("spec").and_then(|s| s.get("generate")).unwrap();
     let mut argv: Vec<String> = generate
@@ -156,6 +161,7 @@ fn generate(bin: &Path, source: &Path, app: &App) -> Output {
             "KUBE_API_VERSIONS",
             "v1,apps/v1,rbac.authorization.k8s.io/v1,argoproj.io/v1alpha1,external-secrets.io/v1",
         )
+        .envs(extra.iter().copied())
         .stdin(std::process::Stdio::null())
         .output()
         .expect("the generate command runs")
@@ -386,4 +392,158 @@ fn plugin_and_sidecar_are_what_argo_cd_expects() {
     ] {
         assert!(mounts.contains(&want), "{want} not mounted: {mounts:?}");
     }
+}
+
+const UMBRELLA_VALUES: &str = "artifact-repos:\n  repoRegistrations:\n  - name: genomics\n    repoUrl: https://github.com/genomics-lab/vc.git\n    tenant: genomics-lab\n    artifactBucket: {bucket: g-artifacts, externalSecretPath: genomics/s3}\n";
+
+/// #20: an umbrella chart whose dependency is not vendored (`file://` to charts/artifact-repos, as
+/// in a platform repository) failed for good: nothing ran `helm dependency build`. Now generate
+/// builds it from where Chart.yaml says; a `file://` path out of the repository is refused.
+#[test]
+fn umbrella_chart_dependencies_are_built() {
+    let dir = scratch("umbrella");
+    let bin = sidecar_bin(&dir);
+    let repo = dir.join("repo");
+    copy_dir(
+        &root().join("charts/artifact-repos"),
+        &repo.join("charts/artifact-repos"),
+    );
+    let umbrella = repo.join("deploy/umbrella");
+    std::fs::create_dir_all(&umbrella).unwrap();
+    let version = std::fs::read_to_string(root().join("charts/artifact-repos/Chart.yaml"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("version: ").map(str::to_string))
+        .unwrap();
+    let chart = |repository: &str| {
+        format!(
+            "apiVersion: v2\nname: umbrella\nversion: 0.1.0\ndependencies:\n- name: artifact-repos\n  version: {version}\n  repository: {repository}\n"
+        )
+    };
+    std::fs::write(
+        umbrella.join("Chart.yaml"),
+        chart("file://../../charts/artifact-repos"),
+    )
+    .unwrap();
+    std::fs::write(umbrella.join("values.yaml"), UMBRELLA_VALUES).unwrap();
+    chmod_readable(&dir);
+    // helm writes the built dependency into the source's charts/, as in the sidecar's copy.
+    assert!(
+        Command::new("chmod")
+            .args(["-R", "a+w"])
+            .arg(&umbrella)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let app = App {
+        name: "tenants".into(),
+        namespace: "argo".into(),
+        parameters: "[]".into(),
+    };
+    let source_path = [("ARGOCD_APP_SOURCE_PATH", "deploy/umbrella")];
+    let out = generate_env(&bin, &umbrella, &app, &source_path);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("g-artifacts"), "{text}");
+    assert!(!text.contains("ValuesCarrier"), "{text}");
+    let kinds = kinds(&out.stdout);
+    assert!(kinds.iter().any(|k| k == "WorkflowTemplate"), "{kinds:?}");
+    // Built once, vendored from then on: the same output.
+    let again = generate_env(&bin, &umbrella, &app, &source_path);
+    assert_eq!(again.stdout, out.stdout, "{}", stderr(&again));
+
+    // A `file://` dependency out of the repository: refused before helm runs.
+    let _ = std::fs::remove_dir_all(umbrella.join("charts"));
+    let _ = std::fs::remove_file(umbrella.join("Chart.lock"));
+    std::fs::write(umbrella.join("Chart.yaml"), chart("file:///etc")).unwrap();
+    let out = generate_env(&bin, &umbrella, &app, &source_path);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out)
+            .contains("dependencies[0].repository: `file:///etc` leads out of the repository"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// #20, source confinement on both source kinds: a values file that links out of the source, a
+/// `/dev/zero` link and a FIFO in a chart source, a values-files URL: each is exit 2 before helm
+/// or the reader touches it (a FIFO used to hang helm, `/dev/zero` to grow it without bound).
+/// And no credential from the parameters in what is printed when helm fails.
+#[test]
+fn sources_are_confined_and_errors_screened() {
+    let dir = scratch("confine");
+    let bin = sidecar_bin(&dir);
+    let chart = dir.join("chart");
+    copy_dir(&root().join("charts/artifact-repos"), &chart);
+    let values = dir.join("values");
+    std::fs::create_dir_all(&values).unwrap();
+    std::fs::write(
+        values.join("values.yaml"),
+        UMBRELLA_VALUES
+            .replace("artifact-repos:\n", "")
+            .replace("\n  ", "\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("secret.yaml"), "repoRegistrations: []\n").unwrap();
+    chmod_readable(&dir);
+    let app = |parameters: &str| App {
+        name: "tenants".into(),
+        namespace: "argo".into(),
+        parameters: parameters.into(),
+    };
+    let refused = |source: &Path, parameters: &str, want: &str| {
+        let out = generate(&bin, source, &app(parameters));
+        assert_eq!(out.status.code(), Some(2), "{want}: {}", stderr(&out));
+        assert!(out.stdout.is_empty());
+        assert!(stderr(&out).contains(want), "{want}: {}", stderr(&out));
+    };
+    let files = |f: &str| format!(r#"[{{"name":"values-files","array":["{f}"]}}]"#);
+    for source in [&chart, &values] {
+        std::os::unix::fs::symlink(dir.join("secret.yaml"), source.join("linked.yaml")).unwrap();
+        refused(
+            source,
+            &files("linked.yaml"),
+            "`linked.yaml`: is a symbolic link out of the source directory",
+        );
+        std::fs::remove_file(source.join("linked.yaml")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", source.join("zero.yaml")).unwrap();
+        refused(
+            source,
+            "[]",
+            "`zero.yaml`: is a symbolic link out of the source directory",
+        );
+        std::fs::remove_file(source.join("zero.yaml")).unwrap();
+        assert!(
+            Command::new("mkfifo")
+                .arg(source.join("pipe"))
+                .status()
+                .unwrap()
+                .success()
+        );
+        refused(source, "[]", "`pipe`: is a FIFO, not a regular file");
+        std::fs::remove_file(source.join("pipe")).unwrap();
+        refused(
+            source,
+            &files("http://169.254.169.254/latest/meta-data/"),
+            "holds `:`, which helm reads as a URL",
+        );
+    }
+    // helm fails (a missing values file) with a credential among the `set` values: the command
+    // line it prints hides it.
+    let key = "AKIAIOSFODNN7EXAMPLE";
+    let out = generate(
+        &bin,
+        &chart,
+        &app(&format!(
+            r#"[{{"name":"values-files","array":["missing.yaml"]}},{{"name":"set","map":{{"s3.accessKeyId":"{key}"}}}}]"#
+        )),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("missing.yaml"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains(key), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -550,3 +550,58 @@ fn the_chart_schema_makes_helm_refuse_bad_values() {
         }
     }
 }
+
+/// #20, mode confusion: a chart whose one template is a `ResourceList` made Helm 3's
+/// `--post-renderer artifact-repos` (no arguments) run the KRM function. Helm's marks (`# Source:`
+/// under Helm 3, the `postrenderer.helm.sh/postrender-filename` annotation under Helm 4, here
+/// through a plugin that runs the binary with no arguments too) keep it post-render: the stream
+/// comes out as it does without the post-renderer.
+#[test]
+fn a_chart_rendering_one_resource_list_stays_post_render() {
+    for major in [3, 4] {
+        let h = helm(major, "resource-list");
+        let chart = h.home.join("list-chart");
+        std::fs::create_dir_all(chart.join("templates")).unwrap();
+        std::fs::write(
+            chart.join("Chart.yaml"),
+            "apiVersion: v2\nname: list-chart\nversion: 0.1.0\n",
+        )
+        .unwrap();
+        std::fs::write(
+            chart.join("templates/list.yaml"),
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n  data:\n    a: b\n",
+        )
+        .unwrap();
+        let post_renderer: Vec<&str> = if major == 3 {
+            h.post_renderer()
+        } else {
+            // A Helm 4 plugin that runs the binary with no arguments, as Helm 3 does.
+            let dir = h.home.join("plugins/bare");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join("plugin.yaml"),
+                format!("apiVersion: v1\ntype: postrenderer/v1\nname: bare\nversion: 0.1.0\nruntime: subprocess\nruntimeConfig:\n  platformCommand:\n    - command: {BIN}\n"),
+            )
+            .unwrap();
+            vec!["--post-renderer", "bare"]
+        };
+        // Helm 4 reads a post-renderer's output with kyaml, which unwraps a ResourceList into its
+        // items whatever the post-renderer did: compare with a post-renderer that changes nothing.
+        let plain = if major == 3 {
+            h.template(&chart, &[], false)
+        } else {
+            h.template(&chart, &["--post-renderer", "identity"], false)
+        };
+        let mut args = vec!["template", "rel", chart.to_str().unwrap(), "-n", "argo"];
+        args.extend(post_renderer);
+        let out = h.run(&args);
+        assert!(
+            out.status.success(),
+            "helm {major}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(docs(&stdout), docs(&plain), "helm {major}");
+        assert!(!stdout.contains("results:"), "helm {major}: {stdout}");
+    }
+}

@@ -354,3 +354,200 @@ fn kpt_fn_render_runs_it_from_a_kptfile_pipeline() {
     assert!(!out.status.success());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// An object the function does not own, written as people write them: comments, an octal-looking
+/// `defaultMode`, an integer beyond 64 bits, a tag. #20: it came back as `'0400'`, a float, no
+/// comment and no tag.
+const UNUSUAL: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: keep # why it is here\n  namespace: wf-poc\nspec:\n  volumes:\n  - name: s\n    secret:\n      secretName: s\n      defaultMode: 0400\n  containers:\n  - name: c\n    image: busybox\n    env:\n    - name: BIG\n      value: !!str 12345678901234567890\n";
+
+/// The files of `dir` as (path, text), for comparing whole packages.
+fn snapshot(dir: &Path) -> Vec<(String, String)> {
+    files(dir)
+        .into_iter()
+        .map(|f| (f.clone(), std::fs::read_to_string(dir.join(&f)).unwrap()))
+        .collect()
+}
+
+/// #21 item 3: `kpt fn eval` twice, the values changed in between (a bucket, a new tenant, a
+/// removed tenant): each run converges to what a fresh run over the same values gives, and the
+/// object the function does not own stays byte for byte what was written.
+#[test]
+fn kpt_fn_eval_reruns_after_values_changes() {
+    let dir = scratch("kpt-eval-rerun");
+    let pkg = dir.join("pkg");
+    let fresh = dir.join("fresh");
+    std::fs::create_dir_all(&pkg).unwrap();
+    write(&pkg, "unusual.yaml", UNUSUAL);
+    let kpt = tool("kpt");
+    let exe = env!("CARGO_BIN_EXE_artifact-repos");
+    let eval = |pkg: &Path| {
+        let out = run(
+            &kpt,
+            &[
+                "fn",
+                "eval",
+                pkg.to_str().unwrap(),
+                "--exec",
+                exe,
+                "--fn-config",
+                "carrier.yaml",
+            ],
+            &dir,
+        );
+        assert!(out.status.success(), "{}", text(&out).1);
+    };
+    write(&dir, "carrier.yaml", &carrier(""));
+    eval(&pkg);
+    assert_eq!(
+        std::fs::read_to_string(pkg.join("unusual.yaml")).unwrap(),
+        UNUSUAL
+    );
+    let second = "  - {name: variants, repoUrl: 'https://github.com/lab/v.git', tenant: variants, artifactBucket: {bucket: v-b, externalSecretPath: v/a}}\n";
+    for values in [
+        carrier("").replace("g-artifacts", "g-new"),
+        carrier("").replace(
+            "  repoRegistrations:\n",
+            &format!("  repoRegistrations:\n{second}"),
+        ),
+        carrier("").replace(
+            &VALUES
+                .lines()
+                .skip(1)
+                .map(|l| format!("  {l}\n"))
+                .collect::<String>(),
+            second,
+        ),
+    ] {
+        write(&dir, "carrier.yaml", &values);
+        eval(&pkg);
+        let _ = std::fs::remove_dir_all(&fresh);
+        std::fs::create_dir_all(&fresh).unwrap();
+        write(&fresh, "unusual.yaml", UNUSUAL);
+        eval(&fresh);
+        assert_eq!(package_ids(&pkg), package_ids(&fresh), "{values}");
+        let objects = |d: &Path| {
+            let mut all = Vec::new();
+            for f in files(d) {
+                all.extend(docs(&std::fs::read_to_string(d.join(f)).unwrap()));
+            }
+            let mut v: Vec<String> = all.iter().map(|n| format!("{n:?}")).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(objects(&pkg), objects(&fresh), "{values}");
+        assert_eq!(
+            std::fs::read_to_string(pkg.join("unusual.yaml")).unwrap(),
+            UNUSUAL
+        );
+    }
+    // The last values name only `variants`: nothing of genomics is left.
+    assert!(
+        !package_ids(&pkg).iter().any(|i| i.contains("genomics")),
+        "{:?}",
+        package_ids(&pkg)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// #21 item 3: `kpt fn render` twice with a Kptfile pipeline, the bucket changed in between: the
+/// second render succeeds and rewrites the earlier output in place; a third changes nothing.
+#[test]
+fn kpt_fn_render_reruns_after_a_values_change() {
+    let dir = scratch("kpt-render-rerun");
+    let local = "    config.kubernetes.io/local-config: \"true\"\n";
+    write(&dir, "carrier.yaml", &carrier(local));
+    write(&dir, "unusual.yaml", UNUSUAL);
+    write(
+        &dir,
+        "Kptfile",
+        &format!(
+            "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: tenants\npipeline:\n  mutators:\n  - exec: {}\n    configPath: carrier.yaml\n",
+            env!("CARGO_BIN_EXE_artifact-repos")
+        ),
+    );
+    let kpt = tool("kpt");
+    let render = || {
+        let out = run(&kpt, &["fn", "render", ".", "--allow-exec"], &dir);
+        assert!(out.status.success(), "{}", text(&out).1);
+    };
+    render();
+    let before = snapshot(&dir);
+    write(
+        &dir,
+        "carrier.yaml",
+        &carrier(local).replace("g-artifacts", "g-new"),
+    );
+    render();
+    let all: String = files(&dir)
+        .iter()
+        .filter(|f| *f != "carrier.yaml")
+        .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
+        .collect();
+    assert!(all.contains("bucket: g-new"), "{all}");
+    assert!(!all.contains("g-artifacts"), "{all}");
+    // The same files: each object was rewritten where kpt had put it.
+    let names = |s: &[(String, String)]| s.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&snapshot(&dir)), names(&before));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("unusual.yaml")).unwrap(),
+        UNUSUAL
+    );
+    let settled = snapshot(&dir);
+    render();
+    assert_eq!(snapshot(&dir), settled);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// kustomize over resources that hold the function's earlier output (committed, say) and a
+/// changed functionConfig: the output holds the new objects once, not a collision; an object the
+/// function does not own comes out as kustomize writes it without the function.
+#[test]
+fn kustomize_replaces_the_functions_earlier_output() {
+    let dir = scratch("kustomize-rerun");
+    write(&dir, "carrier.yaml", &carrier(EXEC_ANNOTATION));
+    write(&dir, "kustomization.yaml", "generators:\n- carrier.yaml\n");
+    let kustomize = tool("kustomize");
+    let build = |dir: &Path| {
+        let out = run(
+            &kustomize,
+            &["build", "--enable-alpha-plugins", "--enable-exec", "."],
+            dir,
+        );
+        assert!(out.status.success(), "{}", text(&out).1);
+        text(&out).0
+    };
+    let earlier = build(&dir);
+    write(&dir, "earlier.yaml", &earlier);
+    write(&dir, "unusual.yaml", UNUSUAL);
+    write(
+        &dir,
+        "fn.yaml",
+        &carrier(EXEC_ANNOTATION).replace("g-artifacts", "g-new"),
+    );
+    write(
+        &dir,
+        "kustomization.yaml",
+        "resources:\n- earlier.yaml\n- unusual.yaml\ntransformers:\n- fn.yaml\n",
+    );
+    let got = build(&dir);
+    assert!(got.contains("bucket: g-new"), "{got}");
+    assert!(!got.contains("g-artifacts"), "{got}");
+    // What a fresh build with the new values gives, plus the other object.
+    let fresh = scratch("kustomize-rerun-fresh");
+    write(
+        &fresh,
+        "carrier.yaml",
+        &carrier(EXEC_ANNOTATION).replace("g-artifacts", "g-new"),
+    );
+    write(
+        &fresh,
+        "kustomization.yaml",
+        "generators:\n- carrier.yaml\n",
+    );
+    let mut want = ids(&docs(&build(&fresh)));
+    want.push("Pod wf-poc/keep".into());
+    want.sort();
+    assert_eq!(ids(&docs(&got)), want);
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&fresh).ok();
+}
