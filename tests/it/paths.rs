@@ -1,6 +1,6 @@
 //! Issue #18, item 3: the deploy paths held together. Every example (`examples/**`), every golden
 //! values input (`fixtures/render/*/`) and every values file of the hostile corpus
-//! (`fixtures/hostile/*.values.yaml`) goes through each path the product offers:
+//! (`fixtures/hostile/*/` run with `render`) goes through each path the product offers:
 //!
 //! - `render` (the reference: every other path is compared with it),
 //! - `helm3`: `helm template` of charts/artifact-repos with `--post-renderer <binary>` (v3.18.0),
@@ -88,8 +88,11 @@ fn add_file(files: &mut Vec<(String, Vec<u8>)>, path: &Path, bytes: Vec<u8>) {
 fn golden_input(case: &Path) -> Option<Input> {
     let cmd = std::fs::read_to_string(case.join("cmd")).ok()?;
     let args: Vec<&str> = cmd.lines().filter(|l| !l.is_empty()).collect();
+    if args.first() != Some(&"render") {
+        return None;
+    }
     let mut input = Input {
-        id: format!("fixtures/render/{}", case.file_name()?.to_string_lossy()),
+        id: case.strip_prefix(root()).ok()?.display().to_string(),
         files: Vec::new(),
         folder: None,
         sets: Vec::new(),
@@ -159,38 +162,17 @@ fn inputs() -> Vec<Input> {
     );
     all.push(folder);
 
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/render"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    cases.sort();
+    let mut cases = Vec::new();
+    for group in ["render", "hostile"] {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures").join(group))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        dirs.sort();
+        cases.extend(dirs);
+    }
     all.extend(cases.iter().filter_map(|c| golden_input(c)));
 
-    let hostile = root().join("fixtures/hostile");
-    let mut names: Vec<String> = std::fs::read_dir(&hostile)
-        .unwrap()
-        .filter_map(|e| {
-            let f = e.unwrap().file_name().to_string_lossy().into_owned();
-            f.strip_suffix(".values.yaml").map(str::to_string)
-        })
-        .collect();
-    names.sort();
-    for n in names {
-        let p = hostile.join(format!("{n}.values.yaml"));
-        let mut input = Input {
-            id: format!("fixtures/hostile/{n}"),
-            files: vec![("values.yaml".into(), std::fs::read(&p).unwrap())],
-            folder: None,
-            sets: Vec::new(),
-        };
-        if let Ok(args) = std::fs::read_to_string(hostile.join(format!("{n}.args"))) {
-            let args: Vec<&str> = args.lines().collect();
-            for pair in args.chunks(2) {
-                input.sets.push((pair[0].to_string(), pair[1].to_string()));
-            }
-        }
-        all.push(input);
-    }
     let mut unique: Vec<Input> = Vec::new();
     for i in all {
         let same = |u: &Input| u.files == i.files && u.folder == i.folder && u.sets == i.sets;
