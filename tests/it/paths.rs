@@ -10,7 +10,9 @@
 //! - `argocd-chart`: `argocd-generate` in a chart source (the chart plus the values files),
 //! - `krm`: the KRM function, a ResourceList whose functionConfig carries the values (a ConfigMap
 //!   with `data.values` for one file, else the ValuesCarrier Helm renders for the merged values),
-//!   RepoRegistration manifests as items.
+//!   RepoRegistration manifests as items;
+//! - `krm-carrier`: the KRM function with a ValuesCarrier as a user writes one (no `release`), for
+//!   one values file, compared with `render` without `--release-name`.
 //!
 //! Each gives the same objects (parsed, compared by identity and content, without what the chart or
 //! the runner owns: the carrier, the input's own RepoRegistrations, `app.kubernetes.io/managed-by`),
@@ -47,8 +49,9 @@ fn known_file() -> PathBuf {
 /// Files by name, with their bytes.
 type Files = Vec<(String, Vec<u8>)>;
 
-/// Per input (by index): render's outcome and each other path's.
-type Results = Vec<(usize, Outcome, Vec<(String, Outcome)>)>;
+/// Per input (by index): render's outcome and each other path's, with the reference it is
+/// compared with when that is not `render --release-name rel`.
+type Results = Vec<(usize, Outcome, Vec<(String, Outcome, Option<Outcome>)>)>;
 
 /// One values input: files merged in order (named by their base name), an optional folder of
 /// RepoRegistration manifests (`-f registrations`), and `--set`/`--set-string` arguments.
@@ -194,7 +197,14 @@ enum Outcome {
     NotApplicable(String),
 }
 
-const PATHS: [&str; 5] = ["helm3", "helm4", "argocd-values", "argocd-chart", "krm"];
+const PATHS: [&str; 6] = [
+    "helm3",
+    "helm4",
+    "argocd-values",
+    "argocd-chart",
+    "krm",
+    "krm-carrier",
+];
 
 /// The objects of a YAML stream, keyed by identity, without what the chart or the input owns.
 fn objects(stream: &[u8]) -> Result<BTreeMap<String, Value>, String> {
@@ -588,9 +598,14 @@ fn run_krm(env: &Env, p: &Prepared, input: &Input) -> Outcome {
         list["functionConfig"] = c;
     }
     let out = crate::support::run(&["krm"], &p.src, Some(list.to_string().as_bytes()));
+    krm_outcome(&out)
+}
+
+/// A KRM run's objects (the items it added) or its error results.
+fn krm_outcome(out: &Output) -> Outcome {
     let result: Value = match serde_yaml::from_slice::<serde_yaml::Value>(&out.stdout) {
         Ok(v) => serde_json::to_value(v).unwrap(),
-        Err(_) => return refused(code(&out), &String::from_utf8_lossy(&out.stderr)),
+        Err(_) => return refused(code(out), &String::from_utf8_lossy(&out.stderr)),
     };
     if out.status.success() {
         let mut objs = BTreeMap::new();
@@ -619,9 +634,47 @@ fn run_krm(env: &Env, p: &Prepared, input: &Input) -> Outcome {
     messages.sort();
     messages.dedup();
     Outcome::Refused {
-        code: code(&out),
+        code: code(out),
         messages,
     }
+}
+
+/// The KRM function with the values carrier as functionConfig, written as a user writes it: no
+/// `release` (the release name defaults, as in the ConfigMap form and in `render`), the values
+/// read by the tool's own Helm-compatible reader. For one values file without sets; the reference
+/// is `render` without `--release-name`.
+fn run_krm_carrier(p: &Prepared, input: &Input) -> (Outcome, Option<Outcome>) {
+    let ([(name, bytes)], true, None) = (&input.files[..], input.sets.is_empty(), &input.folder)
+    else {
+        return (
+            Outcome::NotApplicable("a carrier of one values file only".into()),
+            None,
+        );
+    };
+    let Ok(values) = artifact_repos::yaml::parse_values(name, bytes) else {
+        return (
+            Outcome::NotApplicable("the values do not parse: no carrier to write".into()),
+            None,
+        );
+    };
+    let list = json!({
+        "apiVersion": "config.kubernetes.io/v1",
+        "kind": "ResourceList",
+        "items": [],
+        "functionConfig": {
+            "apiVersion": "artifact-repos/v1",
+            "kind": "ValuesCarrier",
+            "metadata": {"name": "values"},
+            "values": serde_json::to_value(&values).unwrap(),
+        },
+    });
+    let out = crate::support::run(&["krm"], &p.src, Some(list.to_string().as_bytes()));
+    let outcome = krm_outcome(&out);
+    let mut args = vec!["render".to_string()];
+    args.extend(value_args(input, true));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let reference = stream_outcome(&crate::support::run(&args, &p.src, None));
+    (outcome, Some(reference))
 }
 
 /// One disagreement: (input, path, kind) and what was seen.
@@ -1161,13 +1214,20 @@ fn every_path_gives_the_same_objects_or_the_same_refusal() {
                         (path.to_string(), o)
                     };
                     let render = timed("render", &|| run_render(&p, input)).1;
-                    let others = vec![
+                    let mut others: Vec<(String, Outcome, Option<Outcome>)> = [
                         timed("helm3", &|| run_helm(&env.h3, 3, &p, input)),
                         timed("helm4", &|| run_helm(&env.h4, 4, &p, input)),
                         timed("argocd-values", &|| run_argocd(&env, &p, input, false)),
                         timed("argocd-chart", &|| run_argocd(&env, &p, input, true)),
                         timed("krm", &|| run_krm(&env, &p, input)),
-                    ];
+                    ]
+                    .into_iter()
+                    .map(|(path, o)| (path, o, None))
+                    .collect();
+                    let t = std::time::Instant::now();
+                    let (carrier, reference) = run_krm_carrier(&p, input);
+                    *times.lock().unwrap().entry("krm-carrier").or_default() += t.elapsed();
+                    others.push(("krm-carrier".into(), carrier, reference));
                     results.lock().unwrap().push((n, render, others));
                 }
             });
@@ -1183,8 +1243,8 @@ fn every_path_gives_the_same_objects_or_the_same_refusal() {
         if matches!(render, Outcome::Objects(_)) {
             rendered += 1;
         }
-        for (path, o) in others {
-            match compare(id, path, render, o) {
+        for (path, o, reference) in others {
+            match compare(id, path, reference.as_ref().unwrap_or(render), o) {
                 Some(d) => found.push(d),
                 None => match o {
                     Outcome::NotApplicable(why) => {
