@@ -71,7 +71,7 @@ pub(crate) fn helm(major: u8, test: &str) -> Helm {
 }
 
 impl Helm {
-    fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut c = Command::new(&self.bin);
         c.env("HELM_CACHE_HOME", self.home.join("cache"))
             .env("HELM_CONFIG_HOME", self.home.join("config"))
