@@ -11,8 +11,9 @@
 //!   `STREAM no-line-starts TEXT` or `STREAM no-control` (no control character but the line
 //!   break), STREAM being `stdout` or `stderr` (TEXT may use `\e`, `\n`, `\r`, `\t`, `\a`);
 //! - the hostile corpus (`fixtures/hostile/`): exit 2, nothing on stdout, a message that names its
-//!   place (`error: ...` then `  <place>: <problem>` lines), within 20 s and 400 MiB peak RSS
-//!   (GNU time's `%M`: the binary's own peak, not this process's).
+//!   place (`error: ...` then `  <place>: <problem>` lines), within 20 s of CPU time and 400 MiB
+//!   peak RSS (GNU time's `%U`+`%S` and `%M`: the binary's own, not this process's, and not the
+//!   machine's load), and within 120 s of wall time (a hang, which costs no CPU).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -29,9 +30,12 @@ pub const PLANTED: &[&str] = &[
     "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
 ];
 
-const MAX_TIME: Duration = Duration::from_secs(20);
+/// The binary's own CPU time (user + system): its cost, whatever else the machine runs.
+const MAX_CPU: Duration = Duration::from_secs(20);
+/// Wall time: only a hang (a blocked read costs no CPU) comes near it.
+const MAX_WALL: Duration = Duration::from_secs(120);
 const MAX_RSS_KIB: i64 = 400 * 1024;
-/// GNU time, for the child's own peak RSS (`%M`).
+/// GNU time, for the child's own peak RSS and CPU time (`%M %U %S`).
 const TIME: &str = "/usr/bin/time";
 
 pub fn fixtures() -> PathBuf {
@@ -61,6 +65,7 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
     pub code: i32,
     pub elapsed: Duration,
+    pub cpu: Duration,
     pub peak_kib: i64,
 }
 
@@ -74,7 +79,7 @@ pub fn run(args: &[String], cwd: &Path, stdin: Option<Vec<u8>>) -> Outcome {
     let rss = tempfile_path("rss");
     let mut cmd = Command::new(TIME);
     cmd.arg("-f")
-        .arg("%M")
+        .arg("%M %U %S")
         .arg("-o")
         .arg(&rss)
         .arg(env!("CARGO_BIN_EXE_artifact-repos"))
@@ -111,16 +116,29 @@ pub fn run(args: &[String], cwd: &Path, stdin: Option<Vec<u8>>) -> Outcome {
     if let Some(w) = writer {
         let _ = w.join();
     }
-    let peak_kib = std::fs::read_to_string(&rss)
+    let measured: Vec<f64> = std::fs::read_to_string(&rss)
         .ok()
-        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
-        .unwrap_or_else(|| panic!("{TIME} wrote no peak RSS for {args:?}"));
+        .and_then(|t| t.lines().last().map(str::to_string))
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        measured.len(),
+        3,
+        "{TIME} wrote no peak RSS and CPU time for {args:?}"
+    );
+    let peak_kib = measured[0] as i64;
+    let cpu = Duration::from_secs_f64(measured[1] + measured[2]);
     std::fs::remove_file(&rss).ok();
     Outcome {
         stdout: reader.join().unwrap(),
         stderr,
         code: status.code().unwrap_or(-1),
         elapsed,
+        cpu,
         peak_kib,
     }
 }
@@ -209,7 +227,10 @@ pub fn check(case: &Path, got: &Outcome) -> Vec<String> {
         if !got.stdout.is_empty() {
             fail(format!("{} bytes on stdout", got.stdout.len()));
         }
-        if got.elapsed > MAX_TIME {
+        if got.cpu > MAX_CPU {
+            fail(format!("took {:?} of CPU time", got.cpu));
+        }
+        if got.elapsed > MAX_WALL {
             fail(format!("took {:?}", got.elapsed));
         }
         if got.peak_kib > MAX_RSS_KIB {

@@ -1,9 +1,9 @@
 //! Hostile and broken input: the corpus is `fixtures/hostile/<issue>-<case>/`, run by the golden
 //! harness (`golden.rs`: exit 2, nothing on stdout, the exact expected message naming its place,
-//! within 20 s and 400 MiB peak RSS, no credential echoed). The inputs too large to commit (100 MB,
-//! 100,000 brackets, random bytes, 5 MB strings aliased 2,000 times) are generated here, a small
-//! table, and checked by the same code against the expected files of their case directory (which
-//! has no `cmd`: the golden run skips it).
+//! within 20 s of CPU time and 400 MiB peak RSS, no credential echoed). The inputs too large to
+//! commit (100 MB, 100,000 brackets, random bytes, 5 MB strings aliased 2,000 times) are generated
+//! here, a small table, and checked by the same code against the expected files of their case
+//! directory (which has no `cmd`: the golden run skips it).
 
 use crate::golden::{check, fixtures, run};
 use std::path::Path;
@@ -145,7 +145,10 @@ fn generated_hostile_inputs_fail_cleanly_with_their_exact_message() {
             How::PostRender(input) => run(&["post-render".to_string()], &dir, Some(input)),
         };
         // Shown with --nocapture: how close each case comes to the bounds.
-        eprintln!("{name:36} {:>8.1?} {:>6} KiB", out.elapsed, out.peak_kib);
+        eprintln!(
+            "{name:36} {:>8.1?} wall {:>8.1?} CPU {:>6} KiB",
+            out.elapsed, out.cpu, out.peak_kib
+        );
         failures.extend(check(Path::new(&case), &out));
     }
     std::fs::remove_dir_all(&dir).ok();

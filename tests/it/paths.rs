@@ -39,8 +39,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const BIN: &str = env!("CARGO_BIN_EXE_artifact-repos");
 const RELEASE: &str = "rel";
 const NAMESPACE: &str = "argo";
-/// Inputs run at once (each runs its paths one after the other; Helm is mostly start-up time).
-const THREADS: usize = 4;
+/// Inputs run at once (each runs its paths one after the other), one per core of the CI machine.
+const THREADS: usize = 2;
 
 fn known_file() -> PathBuf {
     root().join("fixtures/paths/known-disagreements.txt")
