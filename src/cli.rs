@@ -92,18 +92,7 @@ pub enum Command {
     Man,
 }
 
-#[derive(Args, Debug, Default)]
-pub struct ValuesArgs {
-    /// Values file (repeatable; later files win; `-` reads stdin). Without any, the bundled example
-    #[arg(short = 'f', long = "values", value_name = "VALUES")]
-    pub values: Vec<PathBuf>,
-    /// Set a value on top of the files, as Helm does: `repoRegistrations[0].tenant=team-a`
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
-    /// Set a string value, never converted to a number or boolean
-    #[arg(long = "set-string", value_name = "PATH=VALUE")]
-    pub set_string: Vec<String>,
-}
+pub use crate::inputs::ValuesArgs;
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OutputFormat {
@@ -257,6 +246,9 @@ pub struct PoliciesArgs {
     /// Write one `<name>.json` policy document per credential into DIR instead of the list on stdout
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Every warning is an error: exit 2, nothing written (also `artifactRepos.strict: true`)
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `workflow --form`.
@@ -365,8 +357,7 @@ fn print_warnings(warnings: &[crate::error::Problem]) {
 }
 
 fn render(args: RenderArgs) -> Result<u8> {
-    let v = &args.values;
-    let sources = crate::inputs::values_sources(&v.values, &v.set, &v.set_string)?;
+    let sources = crate::inputs::values_sources(&args.values)?;
     let to_files = args.output_dir.is_some() || args.check.is_some();
     let options = crate::pipeline::Options {
         release: crate::render::Release {
@@ -429,16 +420,18 @@ fn generate(
 
 /// `policies`: the values' model, one least-privilege policy per credential.
 fn policies(args: PoliciesArgs) -> Result<u8> {
-    let v = &args.values;
-    let sources = crate::inputs::values_sources(&v.values, &v.set, &v.set_string)?;
-    let read = match crate::pipeline::read(sources, false) {
+    let sources = crate::inputs::values_sources(&args.values)?;
+    let mut read = match crate::pipeline::read(sources, args.strict) {
         Ok(r) => r,
         Err(r) => {
             print_warnings(&r.warnings);
             return Err(r.problems.into());
         }
     };
-    print_warnings(&read.warnings);
+    // Strict mode refuses a run with warnings here too (an isolation warning is a policy that
+    // grants one tenant another's keys).
+    let warnings = read.strict.check(std::mem::take(&mut read.warnings))?;
+    print_warnings(&warnings);
     let format = match args.format {
         PolicyFormat::Aws => crate::ci::policies::Format::Aws,
         PolicyFormat::Minio => crate::ci::policies::Format::Minio,

@@ -17,11 +17,64 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>> {
     crate::fsio::read_input(path, crate::ci::manifests::MAX_MANIFEST_BYTES)
 }
 
+/// What the command line names as values (`render`, `policies`): the library's options type is the
+/// CLI's, so nothing maps one onto the other.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct ValuesArgs {
+    /// Values file (repeatable; later files win; `-` reads stdin), or a directory of RepoRegistration files
+    #[arg(short = 'f', long = "values", value_name = "VALUES")]
+    pub values: Vec<PathBuf>,
+    /// Set a value on top of the files, as Helm does: `repoRegistrations[0].tenant=team-a`
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Set a string value, never converted to a number or boolean
+    #[arg(long = "set-string", value_name = "PATH=VALUE")]
+    pub set_string: Vec<String>,
+    /// Read the values under this top-level key: an umbrella chart's values file, where this
+    /// chart's values live under its name (`--values-key artifact-repos`)
+    #[arg(long = "values-key", value_name = "KEY")]
+    pub values_key: Option<String>,
+    /// Use the bundled example (the seed document's registrations) as the values
+    #[arg(long, conflicts_with = "values")]
+    pub example: bool,
+}
+
 /// Reads every `-f` into the pipeline's sources: a directory is searched for RepoRegistration
 /// objects (other files are skipped with a warning); a file holding RepoRegistrations gives them;
-/// any other file is values, merged in order, with `set` and `set_string` applied on top.
-pub fn values_sources(paths: &[PathBuf], set: &[String], set_string: &[String]) -> Result<Sources> {
+/// any other file is values, merged in order, with `set` and `set_string` applied on top. No `-f`
+/// is an error (in CI a forgotten `-f` must not look like success, #21); `--example` names the
+/// bundled example.
+pub fn values_sources(args: &ValuesArgs) -> Result<Sources> {
     use crate::values::reporeg;
+    let ValuesArgs {
+        values: paths,
+        set,
+        set_string,
+        values_key,
+        example,
+    } = args;
+    if *example {
+        return Ok(Sources {
+            values: Values::Files {
+                files: vec![(
+                    crate::values::EXAMPLE_NAME.to_string(),
+                    crate::values::EXAMPLE.as_bytes().to_vec(),
+                )],
+                set: set.clone(),
+                set_string: set_string.clone(),
+            },
+            values_key: values_key.clone(),
+            ..Default::default()
+        });
+    }
+    if paths.is_empty() {
+        let mut p = Problems::default();
+        p.push(
+            "-f",
+            "no values given: pass the values file with `-f VALUES` (repeatable; `-f -` reads stdin; a directory of RepoRegistration files works too), or `--example` for the bundled example",
+        );
+        return Err(p.into());
+    }
     let mut registrations = Vec::new();
     let mut warnings = Vec::new();
     let mut values_files = Vec::new();
@@ -29,6 +82,14 @@ pub fn values_sources(paths: &[PathBuf], set: &[String], set_string: &[String]) 
     let mut files = Vec::new();
     for p in paths {
         if p.as_os_str() != "-" && std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
+            if p.join("Chart.yaml").is_file() {
+                let mut problems = Problems::default();
+                problems.push(
+                    format!("-f {}", crate::fsio::show(p)),
+                    "is a Helm chart, not values: render it with `helm template` and `--post-renderer artifact-repos`, or pass its values file (`-f CHART/values.yaml`)",
+                );
+                return Err(problems.into());
+            }
             for (name, bytes) in read_manifest_sources(p)? {
                 let docs =
                     crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)?;
@@ -65,9 +126,10 @@ pub fn values_sources(paths: &[PathBuf], set: &[String], set_string: &[String]) 
     Ok(Sources {
         values: Values::Files {
             files: values_files,
-            set: set.to_vec(),
-            set_string: set_string.to_vec(),
+            set: set.clone(),
+            set_string: set_string.clone(),
         },
+        values_key: values_key.clone(),
         registrations,
         warnings,
     })
@@ -75,16 +137,6 @@ pub fn values_sources(paths: &[PathBuf], set: &[String], set_string: &[String]) 
 
 /// The values sources of a command line, in merge order, as (name, bytes).
 fn read_values(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>> {
-    if paths.is_empty() {
-        eprintln!(
-            "note: no -f given: rendering the bundled example ({})",
-            crate::values::EXAMPLE_NAME
-        );
-        return Ok(vec![(
-            crate::values::EXAMPLE_NAME.to_string(),
-            crate::values::EXAMPLE.as_bytes().to_vec(),
-        )]);
-    }
     let mut stdin_used = false;
     let mut out = Vec::new();
     for p in paths {

@@ -46,6 +46,9 @@ impl Default for Values {
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
     pub values: Values,
+    /// Read the values under this top-level key (`--values-key artifact-repos`: an umbrella
+    /// chart's values file, where this chart's values live under its name).
+    pub values_key: Option<String>,
     /// RepoRegistration objects turned into values entries (`values::reporeg::to_entry`), each with
     /// where it came from; appended after the values' own `repoRegistrations`.
     pub registrations: Vec<(Node, Origin)>,
@@ -216,10 +219,11 @@ pub struct Read {
 pub fn read(sources: Sources, strict_flag: bool) -> Result<Read, Refused> {
     let Sources {
         values,
+        values_key,
         registrations,
         mut warnings,
     } = sources;
-    let (mut merged, source_names, with_set) = match values {
+    let (merged, source_names, with_set) = match values {
         Values::Files {
             files,
             set,
@@ -228,11 +232,21 @@ pub fn read(sources: Sources, strict_flag: bool) -> Result<Read, Refused> {
             let names = files.iter().map(|(n, _)| n.clone()).collect();
             let with_set = !set.is_empty() || !set_string.is_empty();
             match crate::values::merge_sources(&files, &set, &set_string) {
-                Ok(m) => (m, names, with_set),
+                Ok((m, w)) => {
+                    warnings.extend(w);
+                    (m, names, with_set)
+                }
                 Err(problems) => return Err(Refused { problems, warnings }),
             }
         }
         Values::Tree { name, values } => (values, vec![name], false),
+    };
+    let mut merged = match values_key {
+        None => merged,
+        Some(key) => match sub_values(merged, &key) {
+            Ok(m) => m,
+            Err(problems) => return Err(Refused { problems, warnings }),
+        },
     };
     let origins = crate::values::reporeg::append(&mut merged, registrations);
     warnings.extend(origins.namespace_warnings());
@@ -256,6 +270,48 @@ pub fn read(sources: Sources, strict_flag: bool) -> Result<Read, Refused> {
             problems: origins.relabel(p),
             warnings,
         }),
+    }
+}
+
+/// The values under `key` of the merged tree.
+fn sub_values(mut merged: Node, key: &str) -> Result<Node, Problems> {
+    let sub = match &mut merged {
+        Node::Map(m) => m.shift_remove(key),
+        _ => None,
+    };
+    match sub {
+        Some(v @ Node::Map(_)) => Ok(v),
+        None | Some(Node::Null) => {
+            let keys: Vec<String> = merged
+                .as_map()
+                .map(|m| {
+                    m.keys()
+                        .map(|k| crate::rules::credential::show(k))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut p = Problems::default();
+            p.push(
+                "--values-key",
+                format!(
+                    "the values have no key {} (their top-level keys: {}); name the key the chart's values live under",
+                    crate::rules::credential::show(key),
+                    if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
+                ),
+            );
+            Err(p)
+        }
+        Some(other) => {
+            let mut p = Problems::default();
+            p.push(
+                crate::values::path::join("", key),
+                format!(
+                    "expected the chart's values as a map (`--values-key`), got {}",
+                    other.type_name()
+                ),
+            );
+            Err(p)
+        }
     }
 }
 

@@ -343,6 +343,7 @@ fn generate_into(env: &Env, helm: &Path, warnings: &mut Vec<Problem>) -> anyhow:
     }
     problems.into_result()?;
     let sources = Sources {
+        values_key: None,
         values: Values::Files {
             files: values,
             set: params.set.clone(),

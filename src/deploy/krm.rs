@@ -452,6 +452,7 @@ fn generate(
         ConfigForm::None => "the RepoRegistration items (no functionConfig)",
     };
     let sources = pipeline::Sources {
+        values_key: None,
         values: pipeline::Values::Tree {
             name: name.to_string(),
             values,

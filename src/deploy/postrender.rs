@@ -213,6 +213,16 @@ pub(crate) fn read_carrier(
             Node::Null
         }
     };
+    // The names of the values' other top-level keys (the chart's carrier sends them, never their
+    // values): entries holding an empty map (null would read as "not set" and be dropped), so the
+    // reader refuses a near miss of a section as `render` does, and ignores the rest.
+    let mut values = values;
+    if let (Some(Node::Seq(keys)), Node::Map(m)) = (node.get("otherKeys"), &mut values) {
+        for k in keys.iter().filter_map(Node::as_str) {
+            m.entry(k.to_string())
+                .or_insert_with(|| Node::Map(Default::default()));
+        }
+    }
     problems.into_result()?;
     Ok((Release { name, namespace }, values))
 }
@@ -587,6 +597,7 @@ pub fn post_render_with(
     }
     problems.into_result()?;
     let sources = Sources {
+        values_key: None,
         values: pipeline::Values::Tree {
             name: format!("the values carrier {carrier_label}"),
             values,

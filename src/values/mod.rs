@@ -67,17 +67,43 @@ pub(crate) fn has_null_entry(node: &Node) -> bool {
 }
 
 /// Parses and merges values sources in order, then applies `--set` and `--set-string`.
-/// Every source is parsed, so problems from several files are reported together.
+/// Every source is parsed, so problems from several files are reported together. The warnings
+/// say where a later file replaced an earlier file's non-empty `repoRegistrations` (Helm's rule:
+/// a list replaces a list), which loses every registration of the earlier file (#21).
 pub fn merge_sources(
     sources: &[(String, Vec<u8>)],
     set: &[String],
     set_string: &[String],
-) -> Result<Node, Problems> {
+) -> Result<(Node, Vec<crate::error::Problem>), Problems> {
     let mut merged = Node::Map(Default::default());
     let mut problems = Problems::default();
+    let mut warnings = Vec::new();
+    let key = fields::top::REGISTRATIONS.key;
+    // The file whose non-empty registrations the merged values hold.
+    let mut holder: Option<(&str, usize)> = None;
     for (name, bytes) in sources {
         match crate::yaml::parse_values(name, bytes) {
-            Ok(node) => merge(&mut merged, node),
+            Ok(node) => {
+                match node.get(key) {
+                    Some(Node::Seq(items)) => {
+                        if let Some((earlier, n)) = holder {
+                            warnings.push(crate::error::Problem::new(
+                                key,
+                                format!(
+                                    "{} replaces the {n} registration{} of {}: values files merge as Helm merges them, and a list replaces a list; put every registration in one file, or use RepoRegistration files (`-f DIR`)",
+                                    crate::rules::credential::show(name),
+                                    if n == 1 { "" } else { "s" },
+                                    crate::rules::credential::show(earlier),
+                                ),
+                            ));
+                        }
+                        holder = (!items.is_empty()).then_some((name.as_str(), items.len()));
+                    }
+                    Some(Node::Null) => holder = None,
+                    _ => {}
+                }
+                merge(&mut merged, node)
+            }
             Err(p) => problems.0.extend(p.0),
         }
     }
@@ -89,7 +115,7 @@ pub fn merge_sources(
         }
     }
     problems.into_result()?;
-    Ok(merged)
+    Ok((merged, warnings))
 }
 
 /// The error for values that generate no object: what was read (the sources, their top-level keys)

@@ -95,28 +95,68 @@ pub fn validate(values: &Node) -> Result<(Model, Vec<Problem>), Problems> {
     super::isolation::check(values, model, r.warnings)
 }
 
-/// The top level is open (an umbrella chart passes all its values), so a key close to one of the
-/// tool's sections is a warning, not an error: `repoRegistration:` would otherwise be read as
-/// "no registrations" without a word.
+/// The top level is open (an umbrella chart passes all its values), but a near miss of one of the
+/// tool's sections is an error on every path (#21): `repoRegistration:` read as "no
+/// registrations" empties a release, and `helm upgrade` then deletes every tenant's objects.
+/// Unrelated keys stay ignored.
 fn top_level_typos(r: &mut Reader, values: &Node) {
     let Some(map) = values.as_map() else { return };
     for key in map.keys() {
         if SECTIONS.contains(&key.as_str()) {
             continue;
         }
-        // Stricter than inside the sections: any short key is within 2 edits of `s3`.
-        let close = SECTIONS
-            .iter()
-            .map(|k| (super::read::edit_distance(key, k), *k))
-            .filter(|(d, k)| *d <= (k.len() / 4).max(1) && *d < key.len())
-            .min();
-        if let Some((_, k)) = close {
-            r.warn(
-                &super::path::join("", key),
-                format!("not read by artifact-repos (it reads only `repoRegistrations`, `s3` and `artifactRepos` at the top level); did you mean `{k}`?"),
-            );
-        }
+        let message = match near_section(key) {
+            Some(Near::Section(k)) => format!(
+                "not read by artifact-repos (it reads only `repoRegistrations`, `s3` and `artifactRepos` at the top level), and so close to `{k}` that it is taken for a misspelling: rename it `{k}` (a key the tool ignores must not look like one it reads)"
+            ),
+            Some(Near::Chart) => format!(
+                "holds this chart's values as an umbrella chart's dependency: pass `--values-key {}` to read them (Helm hands the dependency its own values)",
+                key.escape_debug()
+            ),
+            None => continue,
+        };
+        r.err(&super::path::join("", key), message);
     }
+}
+
+/// What a top-level key is mistaken for.
+#[derive(Debug, PartialEq, Eq)]
+enum Near {
+    Section(&'static str),
+    /// The chart's own name (`artifact-repos`): an umbrella chart's values file.
+    Chart,
+}
+
+/// A near miss of a section key: the same letters in another case, singular for plural (or the
+/// other way), within 2 edits of a long section (`repoRegistrations`, `artifactRepos`), or the
+/// last word alone (`registrations`). `s3` is matched by case only: every short key is within 2
+/// edits of it.
+fn near_section(key: &str) -> Option<Near> {
+    let fold = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let k = fold(key);
+    if k == fold(crate::rules::k8s::labels::TOOL) && key.contains(['-', '_']) {
+        return Some(Near::Chart);
+    }
+    SECTIONS.iter().copied().find_map(|section| {
+        let s = fold(section);
+        let plural = k == format!("{s}s") || s == format!("{k}s");
+        let close = section.len() >= 8
+            && super::read::edit_distance(&key.to_ascii_lowercase(), &section.to_ascii_lowercase())
+                <= 2;
+        let last_word = section
+            .rfind(|c: char| c.is_ascii_uppercase())
+            .filter(|&i| i > 0)
+            .map(|i| section[i..].to_ascii_lowercase())
+            // `registrations`, not `repos`: a short last word is an ordinary key elsewhere.
+            .filter(|w| w.len() >= 8)
+            .is_some_and(|w| k == *w || format!("{k}s") == *w);
+        (k == s || plural || close || last_word).then_some(Near::Section(section))
+    })
 }
 
 /// What the tool's sections of the values hold, in words, for the "nothing to render" error:
@@ -752,6 +792,35 @@ fn read_registrations(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn near_misses_of_section_keys() {
+        for (key, section) in [
+            ("repoRegistration", "repoRegistrations"),
+            ("registrations", "repoRegistrations"),
+            ("registration", "repoRegistrations"),
+            ("RepoRegistrations", "repoRegistrations"),
+            ("repoRegistratons", "repoRegistrations"),
+            ("artifactRepo", "artifactRepos"),
+            ("ArtifactRepos", "artifactRepos"),
+            ("S3", "s3"),
+        ] {
+            assert_eq!(near_section(key), Some(Near::Section(section)), "{key}");
+        }
+        assert_eq!(near_section("artifact-repos"), Some(Near::Chart));
+        // An umbrella file's other keys stay ignored.
+        for key in [
+            "global",
+            "minio",
+            "argo-workflows",
+            "repos",
+            "s4",
+            "registry",
+            "artifacts",
+        ] {
+            assert_eq!(near_section(key), None, "{key}");
+        }
+    }
     use crate::rules::argo::ArgoVersion;
 
     /// A default repository, for registrations without a bucket of their own.

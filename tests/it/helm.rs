@@ -526,6 +526,53 @@ fn bad_values_fail_helm_with_our_message() {
     assert_eq!(std::fs::read_to_string(&log).unwrap(), logged.repeat(2));
 }
 
+/// A misspelt section key (`repoRegistration:`) fails `helm template` with the post-renderer on
+/// Helm 3 and Helm 4 (#21): the carrier names the values' other top-level keys, so the release is
+/// never emptied in silence; an umbrella's unrelated keys still pass.
+#[test]
+fn a_misspelt_section_key_fails_helm() {
+    let message = "repoRegistration: not read by artifact-repos";
+    for (version, name) in [(3, "typo3"), (4, "typo4")] {
+        let h = helm(version, name);
+        let log = h.home.join("artifact-repos.log");
+        let values = h.home.join("typo.yaml");
+        std::fs::write(
+            &values,
+            std::fs::read_to_string(
+                root().join("fixtures/render/21-misspelt-section-key/values.yaml"),
+            )
+            .unwrap()
+                + "someOtherChart:\n  enabled: true\n",
+        )
+        .unwrap();
+        let values = values.to_str().unwrap().to_string();
+        let mut args = vec![
+            "template",
+            "rel",
+            "charts/artifact-repos",
+            "-n",
+            "argo",
+            "-f",
+            &values,
+        ];
+        args.extend(h.post_renderer());
+        let out = h
+            .command()
+            .env("ARTIFACT_REPOS_LOG", &log)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "helm {version} accepted it");
+        assert!(out.stdout.is_empty(), "helm {version}");
+        let logged = std::fs::read_to_string(&log).expect("the log file was written");
+        assert!(logged.contains(message), "helm {version}: {logged}");
+        assert!(
+            !logged.contains("someOtherChart"),
+            "helm {version}: {logged}"
+        );
+    }
+}
+
 /// `values.schema.json` makes Helm itself refuse bad values before anything is rendered.
 #[test]
 fn the_chart_schema_makes_helm_refuse_bad_values() {

@@ -455,7 +455,10 @@ fn the_first_screen_holds_exactly_the_two_setup_commands() {
         .map(|l| l.split('#').next().unwrap().trim())
         .filter(|l| !l.is_empty())
         .collect();
-    assert_eq!(commands, ["cargo run --release -- render", "scripts/test"]);
+    assert_eq!(
+        commands,
+        ["cargo run --release -- render --example", "scripts/test"]
+    );
 }
 
 #[test]
