@@ -30,6 +30,9 @@ pub(crate) struct Reader {
     pub warnings: Vec<Problem>,
     /// Paths of fields that were given and read, but never taken into the model.
     pub untaken: Vec<String>,
+    /// While walking: what a string's rule found, reported after the problems of its type
+    /// (`Fields::types`).
+    ruled: Vec<Problem>,
 }
 
 pub(crate) fn show_node(n: &Node) -> String {
@@ -237,6 +240,8 @@ pub(crate) enum Value<'a> {
 
 struct Slot<'a> {
     key: &'static str,
+    /// What its rule found (a string's), reported after `problems`.
+    ruled: Vec<Problem>,
     /// Given in the input (not absent, not null).
     given: bool,
     value: Value<'a>,
@@ -289,6 +294,7 @@ pub(crate) fn walk<'a>(
         };
         slots.push(Slot {
             key: f.key,
+            ruled: sub.ruled,
             given: !matches!(node, None | Some(Node::Null)),
             value,
             problems: sub.problems.0,
@@ -327,8 +333,18 @@ impl<'a> Fields<'a> {
         let slot = &mut self.slots[i];
         slot.taken = true;
         r.problems.0.append(&mut slot.problems);
+        r.problems.0.append(&mut slot.ruled);
         r.warnings.append(&mut slot.warnings);
         std::mem::replace(&mut slot.value, Value::Absent)
+    }
+
+    /// Reports now the problems of `f`'s type and credential screening, leaving what its rule
+    /// found, and its value, to `take`: the bucket's credential sources are typed first and
+    /// checked once the bucket is known.
+    pub fn types(&mut self, r: &mut Reader, f: &Field) {
+        if let Some(slot) = self.slots.iter_mut().find(|s| s.key == f.key) {
+            r.problems.0.append(&mut slot.problems);
+        }
     }
 
     /// Whether `f` is given (not absent, not null).
@@ -366,6 +382,7 @@ impl<'a> Fields<'a> {
                 continue;
             }
             r.problems.0.extend(slot.problems);
+            r.problems.0.extend(slot.ruled);
             r.warnings.extend(slot.warnings);
             r.untaken.push(declared(&self.path, slot.key));
         }
@@ -403,13 +420,14 @@ fn read<'a>(r: &mut Reader, f: &'static Field, node: &'a Node, p: &str, ctx: Ctx
                 r.err(p, "is refused (value hidden: looks like a credential); credentials are only ever referenced: store them in Vault and set `externalSecretPath`");
                 return Value::Invalid;
             }
-            if r.rule(p, s, f.rule.check(s)) {
+            if let Err(e) = f.rule.check(s) {
+                r.ruled.push(Problem::new(p, format!("{} {e}", show(s))));
+                Value::Invalid
+            } else {
                 if let Some(w) = f.rule.warning(s) {
                     r.warn(p, format!("{} {w}", show(s)));
                 }
                 Value::Str(s.clone())
-            } else {
-                Value::Invalid
             }
         }
         (Type::Str, other) => {

@@ -466,6 +466,17 @@ fn read_bucket(
         return None;
     }
     let archive_logs = r.bool(&mut fs, &repo::ARCHIVE_LOGS).unwrap_or(true);
+    let conveniences = [
+        &repo::EXTERNAL_SECRET_PATH,
+        &repo::EXISTING_SECRET,
+        &repo::USE_SDK_CREDS,
+        &repo::SECRET_NAME,
+        &repo::CREDENTIAL_KEYS,
+        &repo::VAULT_PROPERTIES,
+    ];
+    for c in conveniences {
+        fs.types(r, c);
+    }
 
     // The key layout as given, before it is joined: `s3.keyPrefixPerTenant` puts the namespace
     // between the two.
@@ -497,7 +508,7 @@ fn read_bucket(
             )
         }
     };
-    // The conveniences after the repository: their problems follow where the bucket is.
+    // The conveniences' rules after the repository: they depend on where it is.
     let conv = Conveniences {
         vault: r.str(&mut fs, &repo::EXTERNAL_SECRET_PATH),
         existing: r.str(&mut fs, &repo::EXISTING_SECRET),
