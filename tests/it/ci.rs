@@ -31,7 +31,7 @@ fn example_without_my_project() -> String {
 #[test]
 fn output_dir_writes_checks_and_removes_only_its_own_files() {
     let dir = scratch("output-dir");
-    let out = run(&["render", "--output-dir", "gen"], &dir, None);
+    let out = run(&["render", "--example", "--output-dir", "gen"], &dir, None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty(), "nothing on stdout");
     let cm = dir.join("gen/argo-workflows/configmap-artifact-repositories.yaml");
@@ -43,7 +43,7 @@ fn output_dir_writes_checks_and_removes_only_its_own_files() {
     );
 
     // Current: exit 0.
-    let out = run(&["render", "--check", "gen"], &dir, None);
+    let out = run(&["render", "--example", "--check", "gen"], &dir, None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 
     // A foreign file in our layout and one outside it survive; a hand edit is reported stale.
@@ -57,7 +57,7 @@ fn output_dir_writes_checks_and_removes_only_its_own_files() {
         .unwrap()
         .replace("default-bucket", "other-bucket");
     std::fs::write(&cm, edited).unwrap();
-    let out = run(&["render", "--check", "gen"], &dir, None);
+    let out = run(&["render", "--example", "--check", "gen"], &dir, None);
     assert_eq!(out.status.code(), Some(1));
     let listing = text(&out.stdout);
     assert!(
@@ -115,7 +115,7 @@ fn output_dir_refuses_a_directory_it_did_not_write() {
     let dir = scratch("refuse");
     std::fs::create_dir_all(dir.join("mine")).unwrap();
     std::fs::write(dir.join("mine/notes.yaml"), "precious: true\n").unwrap();
-    let out = run(&["render", "--output-dir", "mine"], &dir, None);
+    let out = run(&["render", "--example", "--output-dir", "mine"], &dir, None);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert!(
@@ -128,7 +128,11 @@ fn output_dir_refuses_a_directory_it_did_not_write() {
         1,
         "nothing written"
     );
-    let out = run(&["render", "--check", "missing-dir"], &dir, None);
+    let out = run(
+        &["render", "--example", "--check", "missing-dir"],
+        &dir,
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -136,7 +140,7 @@ fn output_dir_refuses_a_directory_it_did_not_write() {
 #[test]
 fn bundled_example_render_is_clean_for_check_diff_and_explain() {
     let dir = scratch("flow");
-    let render = run(&["render"], &dir, None);
+    let render = run(&["render", "--example"], &dir, None);
     assert_eq!(render.status.code(), Some(0), "{}", text(&render.stderr));
     let out = run(&["check", "-"], &dir, Some(&render.stdout));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
@@ -149,7 +153,11 @@ fn bundled_example_render_is_clean_for_check_diff_and_explain() {
     );
 
     std::fs::write(dir.join("rendered.yaml"), &render.stdout).unwrap();
-    let out = run(&["render", "--output-dir", "committed"], &dir, None);
+    let out = run(
+        &["render", "--example", "--output-dir", "committed"],
+        &dir,
+        None,
+    );
     assert_eq!(out.status.code(), Some(0));
     let out = run(&["diff", "committed", "rendered.yaml"], &dir, None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));

@@ -306,7 +306,7 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// A scratch directory holding `gen`, written by `render --output-dir gen` (the bundled example).
 fn rendered_dir(name: &str) -> PathBuf {
     let dir = scratch(name);
-    let out = run(&["render", "--output-dir", "gen"], &dir, None);
+    let out = run(&["render", "--example", "--output-dir", "gen"], &dir, None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     dir
 }
@@ -342,10 +342,10 @@ fn output_dir_never_writes_or_deletes_through_a_linked_namespace_folder() {
     .unwrap();
     let before = tree(&dir);
     for args in [
-        vec!["render", "--output-dir", "gen"],
+        vec!["render", "--example", "--output-dir", "gen"],
         // Dropping the registration would delete files inside the linked folder.
         vec!["render", "-f", "values.yaml", "--output-dir", "gen"],
-        vec!["render", "--check", "gen"],
+        vec!["render", "--example", "--check", "gen"],
     ] {
         write_values_without_my_project(&dir);
         let out = run(&args, &dir, None);
@@ -370,8 +370,8 @@ fn output_dir_never_writes_or_reads_through_a_linked_file() {
         std::os::unix::fs::symlink(target, dir.join(link)).unwrap();
         let before = tree(&dir);
         for args in [
-            vec!["render", "--output-dir", "gen"],
-            vec!["render", "--check", "gen"],
+            vec!["render", "--example", "--output-dir", "gen"],
+            vec!["render", "--example", "--check", "gen"],
         ] {
             let out = run(&args, &dir, None);
             assert_refused(&out, &[&format!("`{link}` is a symbolic link")]);
@@ -384,7 +384,7 @@ fn output_dir_never_writes_or_reads_through_a_linked_file() {
     std::fs::copy(dir.join(TENANT_CM), dir.join("copy.yaml")).unwrap();
     std::fs::remove_file(dir.join(TENANT_CM)).unwrap();
     std::os::unix::fs::symlink("../../copy.yaml", dir.join(TENANT_CM)).unwrap();
-    let out = run(&["render", "--check", "gen"], &dir, None);
+    let out = run(&["render", "--example", "--check", "gen"], &dir, None);
     assert_refused(&out, &["is a symbolic link"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -394,9 +394,9 @@ fn an_output_dir_named_through_a_link_is_followed() {
     // Guard: the directory the user names may be a link; only links below it are refused.
     let dir = rendered_dir("outdir-named-link");
     std::os::unix::fs::symlink("gen", dir.join("link")).unwrap();
-    let out = run(&["render", "--check", "link"], &dir, None);
+    let out = run(&["render", "--example", "--check", "link"], &dir, None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    let out = run(&["render", "--output-dir", "link"], &dir, None);
+    let out = run(&["render", "--example", "--output-dir", "link"], &dir, None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
         std::fs::symlink_metadata(dir.join("link"))
@@ -417,7 +417,7 @@ fn a_hand_written_file_where_a_generated_file_goes_is_refused() {
     std::fs::write(&marker, listed.replace(&format!("{rel}\n"), "")).unwrap();
     std::fs::write(dir.join(TENANT_CM), "# mine\nkind: ConfigMap\n").unwrap();
     let before = tree(&dir);
-    let out = run(&["render", "--output-dir", "gen"], &dir, None);
+    let out = run(&["render", "--example", "--output-dir", "gen"], &dir, None);
     assert_refused(
         &out,
         &[&format!(
@@ -434,7 +434,7 @@ fn a_hand_written_file_where_a_generated_file_goes_is_refused() {
     let cm = "gen/argo-workflows/configmap-artifact-repositories.yaml";
     std::fs::copy(dir.join(cm), dir2.join(cm)).unwrap();
     let before = tree(&dir2);
-    let out = run(&["render", "--output-dir", "gen"], &dir2, None);
+    let out = run(&["render", "--example", "--output-dir", "gen"], &dir2, None);
     assert_refused(&out, &[&format!("`{cm}` is not listed")]);
     assert_eq!(tree(&dir2), before, "touched nothing");
     let _ = std::fs::remove_dir_all(&dir);
@@ -466,9 +466,9 @@ fn output_dir_writes_are_atomic_and_an_interrupted_run_converges() {
     std::fs::write(dir.join(rs), "stale: true\n").unwrap();
     std::fs::hard_link(dir.join(rs), dir.join("outside-hard-link")).unwrap();
 
-    let out = run(&["render", "--output-dir", "gen"], &dir, None);
+    let out = run(&["render", "--example", "--output-dir", "gen"], &dir, None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let out = run(&["render", "--check", "gen"], &dir, None);
+    let out = run(&["render", "--example", "--check", "gen"], &dir, None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(!dir.join("gen/.artifact-repos-tmp-99999-0").exists());
     assert!(
@@ -498,7 +498,7 @@ fn output_dir_writes_are_atomic_and_an_interrupted_run_converges() {
     let dir2 = scratch("outdir-interrupted-first");
     std::fs::create_dir_all(dir2.join("gen")).unwrap();
     std::fs::write(dir2.join("gen/.artifact-repos-tmp-99999-0"), "# Written by").unwrap();
-    let out = run(&["render", "--output-dir", "gen"], &dir2, None);
+    let out = run(&["render", "--example", "--output-dir", "gen"], &dir2, None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(!dir2.join("gen/.artifact-repos-tmp-99999-0").exists());
     let _ = std::fs::remove_dir_all(&dir);
@@ -555,7 +555,7 @@ fn every_read_path_refuses_fifos_devices_and_sockets_without_hanging() {
     std::fs::create_dir_all(dir.join("manifests")).unwrap();
     std::fs::write(dir.join("manifests/a.yaml"), "kind: ConfigMap\n").unwrap();
     mkfifo(&dir.join("manifests/b.yaml"));
-    let ok = run(&["render"], &dir, None);
+    let ok = run(&["render", "--example"], &dir, None);
     std::fs::write(dir.join("m.yaml"), &ok.stdout).unwrap();
     std::fs::write(
         dir.join("wf.yaml"),
@@ -594,8 +594,8 @@ fn every_read_path_refuses_fifos_devices_and_sockets_without_hanging() {
     std::fs::remove_file(dir.join(TENANT_CM)).unwrap();
     mkfifo(&dir.join(TENANT_CM));
     for args in [
-        vec!["render", "--check", "gen"],
-        vec!["render", "--output-dir", "gen"],
+        vec!["render", "--example", "--check", "gen"],
+        vec!["render", "--example", "--output-dir", "gen"],
     ] {
         let out = run_bounded(&args, &dir, None);
         assert_refused(
@@ -660,8 +660,9 @@ const WARNING_INPUTS: &[(&str, &str)] = &[
         "repoRegistrations[0].artifactBucket.caSecret: Argo uses the CA bundle only over HTTPS",
     ),
     (
-        "repoRegistration: []\nrepoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n",
-        "repoRegistration: not read by artifact-repos",
+        // (A near miss of a section key was a warning here; since #21 it is an error.)
+        "s3:\n  enabled: true\n  bucket: shared\n  externalSecretPath: platform/s3\nrepoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n- name: other\n  repoUrl: https://git.example.com/o/other.git\n  tenant: team-b\n",
+        "s3: the default repository is shared by 2 tenants",
     ),
     (
         "artifactRepos:\n  argoVersion: 3.7\nrepoRegistrations:\n- name: app\n  repoUrl: https://git.example.com/o/app.git\n  tenant: team-a\n  artifactBucket:\n    bucket: team-a-artifacts\n    externalSecretPath: team-a/s3\n",
