@@ -170,6 +170,8 @@ pub struct DiffArgs {
     /// Color the diff
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
+    #[command(flatten)]
+    pub limits: crate::ci::input::InputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -187,6 +189,8 @@ pub struct CheckArgs {
     /// is not reported
     #[arg(long = "assume-template", value_name = "[NAMESPACE/]NAME")]
     pub assume_template: Vec<String>,
+    #[command(flatten)]
+    pub limits: crate::ci::input::InputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -205,6 +209,8 @@ pub struct ExplainArgs {
     /// Argo Workflows version the cluster runs (MAJOR.MINOR); decides which repository keys exist
     #[arg(long, value_name = "VERSION", default_value = argo::DEFAULT_TEXT)]
     pub argo_version: String,
+    #[command(flatten)]
+    pub limits: crate::ci::input::InputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -374,9 +380,9 @@ fn print_warnings(warnings: &[crate::error::Problem]) {
 }
 
 /// Reads a manifest file, or stdin for `-`: a regular file (FIFOs, devices and sockets are
-/// refused without waiting on them), at most `manifests::MAX_MANIFEST_BYTES` (`fsio::read_input`).
-pub fn read_input(path: &Path) -> Result<Vec<u8>> {
-    crate::fsio::read_input(path, crate::ci::manifests::MAX_MANIFEST_BYTES)
+/// refused without waiting on them), at most `max` bytes (`ci::input::read`).
+pub fn read_input(path: &Path, max: usize) -> Result<Vec<u8>> {
+    crate::ci::input::read(path, max)
 }
 
 /// What `-f` named: values files in merge order, and RepoRegistration objects (files of them, or
@@ -397,7 +403,8 @@ fn read_inputs(args: &ValuesArgs) -> Result<Inputs> {
     let mut files = Vec::new();
     for p in &args.values {
         if p.as_os_str() != "-" && std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
-            for (name, bytes) in read_manifest_sources(p)? {
+            for (name, bytes) in read_manifest_sources(p, crate::ci::manifests::MAX_MANIFEST_BYTES)?
+            {
                 let docs =
                     crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)?;
                 match reporeg::from_documents(&name, &docs, false, &mut problems) {
@@ -683,7 +690,9 @@ fn argocd_generate(args: ArgocdGenerateArgs) -> Result<u8> {
     let mut problems = Problems::default();
     let mut registrations = Vec::new();
     let mut warnings = Vec::new();
-    for (name, bytes) in read_manifest_sources(Path::new("."))? {
+    for (name, bytes) in
+        read_manifest_sources(Path::new("."), crate::ci::manifests::MAX_MANIFEST_BYTES)?
+    {
         let name = name.strip_prefix("./").unwrap_or(&name).to_string();
         if files
             .iter()
@@ -848,20 +857,20 @@ fn use_color(choice: ColorChoice) -> bool {
 
 /// The YAML files of a manifest input as (name, bytes): a file, `-` (stdin), or a directory read
 /// recursively in sorted path order (`.yaml`, `.yml` and `.json` files; hidden entries skipped).
-pub fn read_manifest_sources(path: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+pub fn read_manifest_sources(path: &Path, max: usize) -> Result<Vec<(String, Vec<u8>)>> {
     if path.as_os_str() == "-" {
-        return Ok(vec![("<stdin>".to_string(), read_input(path)?)]);
+        return Ok(vec![("<stdin>".to_string(), read_input(path, max)?)]);
     }
     let meta = std::fs::metadata(path).with_context(|| format!("reading `{}`", path.display()))?;
     if !meta.is_dir() {
-        return Ok(vec![(path.display().to_string(), read_input(path)?)]);
+        return Ok(vec![(path.display().to_string(), read_input(path, max)?)]);
     }
     let mut files = Vec::new();
     collect_yaml_files(path, &mut files)?;
     files.sort();
     files
         .into_iter()
-        .map(|f| Ok((f.display().to_string(), read_input(&f)?)))
+        .map(|f| Ok((f.display().to_string(), read_input(&f, max)?)))
         .collect()
 }
 
@@ -890,7 +899,10 @@ fn collect_yaml_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn load_manifests(paths: &[&Path]) -> Result<Vec<crate::ci::manifests::Manifest>> {
+fn load_manifests(
+    paths: &[&Path],
+    input: crate::ci::input::InputArgs,
+) -> Result<Vec<crate::ci::manifests::Manifest>> {
     let stdin_count = paths.iter().filter(|p| p.as_os_str() == "-").count();
     anyhow::ensure!(
         stdin_count <= 1,
@@ -898,14 +910,17 @@ fn load_manifests(paths: &[&Path]) -> Result<Vec<crate::ci::manifests::Manifest>
     );
     let mut sources = Vec::new();
     for p in paths {
-        sources.extend(read_manifest_sources(p)?);
+        sources.extend(read_manifest_sources(p, input.max_input)?);
     }
-    Ok(crate::ci::manifests::load(&sources)?)
+    Ok(crate::ci::manifests::load_bounded(
+        &sources,
+        input.max_input,
+    )?)
 }
 
 fn diff(args: DiffArgs) -> Result<u8> {
-    let old = load_manifests(&[&args.old])?;
-    let new = load_manifests(&[&args.new])?;
+    let old = load_manifests(&[&args.old], args.limits)?;
+    let new = load_manifests(&[&args.new], args.limits)?;
     let outcome = crate::ci::diff::diff(&old, &new, use_color(args.color));
     write_stdout([outcome.text.as_bytes()])?;
     Ok(if outcome.drift() {
@@ -963,7 +978,7 @@ fn check(args: CheckArgs) -> Result<u8> {
     p.into_result()?;
     options.assumed_templates = args.assume_template;
     let input = args.input.unwrap_or_else(|| PathBuf::from("-"));
-    let manifests = load_manifests(&[&input])?;
+    let manifests = load_manifests(&[&input], args.limits)?;
     let report = crate::ci::check::check(&manifests, &options);
     write_stdout([report.to_text().as_bytes()])?;
     Ok(if !report.failed() {
@@ -982,13 +997,13 @@ fn explain(args: ExplainArgs) -> Result<u8> {
         p.push("--namespace", format!("`{ns}` is not a valid namespace: lowercase letters, digits and `-`, at most 63 characters"));
         return Err(p.into());
     }
-    let workflows = load_manifests(&[&args.workflow])?;
+    let workflows = load_manifests(&[&args.workflow], args.limits)?;
     let paths: Vec<&Path> = args.manifests.iter().map(PathBuf::as_path).collect();
     anyhow::ensure!(
         args.workflow.as_os_str() != "-" || !paths.iter().any(|p| p.as_os_str() == "-"),
         "`-` given more than once: stdin can be read only once"
     );
-    let manifests = load_manifests(&paths)?;
+    let manifests = load_manifests(&paths, args.limits)?;
     let e =
         crate::ci::explain::explain(&workflows, &manifests, args.namespace.as_deref(), &options);
     write_stdout([e.text.as_bytes()])?;

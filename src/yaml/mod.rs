@@ -231,16 +231,109 @@ impl<'de> serde::de::Visitor<'de> for Budget<'_> {
 /// Refuses a document whose aliases expand to more than `EXPANSION_FACTOR` times `max` bytes,
 /// before anything is built from it. A second, allocation-free pass over the parsed events.
 fn check_expansion(name: &str, text: &str, max: usize) -> Result<(), Problems> {
+    check_expansion_shifted(name, text, max, 0)
+}
+
+/// `check_expansion` with the lines of its messages moved `shift` lines down (`shift_marks`).
+fn check_expansion_shifted(
+    name: &str,
+    text: &str,
+    max: usize,
+    shift: usize,
+) -> Result<(), Problems> {
     let budget = max.saturating_mul(EXPANSION_FACTOR);
     for doc in serde_yaml::Deserializer::from_str(text) {
         let left = std::cell::Cell::new(budget);
         if let Err(e) = serde::de::DeserializeSeed::deserialize(Budget { left: &left }, doc) {
             let mut p = Problems::default();
-            p.push(name, format!("invalid YAML: {}", describe(&e)));
+            p.push(
+                name,
+                format!("invalid YAML: {}", shift_marks(&describe(&e), shift)),
+            );
             return Err(p);
         }
     }
     Ok(())
+}
+
+/// A position serde_yaml writes into a message: `line L column C` (1-based), or `position N` (a
+/// byte offset, for libyaml's reader errors, whose mark is the stream's start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Line(usize, usize),
+    Position(usize),
+}
+
+/// The decimal number `s` ends with, and where it starts.
+fn trailing_number(s: &str) -> Option<(usize, usize)> {
+    let digits = s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let start = s.len() - digits;
+    (digits > 0).then(|| s[start..].parse().ok().map(|n| (start, n)))?
+}
+
+/// The ` at line L column C` or ` at position N` that `s` ends with, and where it starts.
+fn trailing_mark(s: &str) -> Option<(usize, Mark)> {
+    let (at, n) = trailing_number(s)?;
+    if let Some(head) = s[..at].strip_suffix(" at position ") {
+        return Some((head.len(), Mark::Position(n)));
+    }
+    let head = s[..at].strip_suffix(" column ")?;
+    let (at, line) = trailing_number(head)?;
+    let head = head[..at].strip_suffix(" at line ")?;
+    Some((head.len(), Mark::Line(line, n)))
+}
+
+impl Mark {
+    fn shifted(self, shift: usize) -> String {
+        match self {
+            Mark::Line(l, c) => format!(" at line {} column {c}", l + shift),
+            Mark::Position(n) => format!(" at position {}", n + shift),
+        }
+    }
+}
+
+/// A serde_yaml message (after `describe`) about a document parsed `shift` lines higher than it
+/// sits in its file (one line break before it instead of `shift + 1`), as it would read had the
+/// parser seen the document in place: every mark moved `shift` lines (and bytes) down. serde_yaml
+/// writes marks in two shapes only: libyaml's `PROBLEM at MARK[, while CONTEXT[ at MARK]]` (both
+/// texts its own, CONTEXT of lowercase words, `%` and `YAML`/`TAG`) and serde's `MESSAGE at MARK`,
+/// MESSAGE possibly quoting input; so only a mark that ends the message, or ends its PROBLEM, is
+/// moved, and text quoted from the input is never touched. `describe`'s own explanations follow
+/// the mark after `: `.
+fn shift_marks(msg: &str, shift: usize) -> String {
+    if shift == 0 {
+        return msg.to_string();
+    }
+    // `describe` appends `: <explanation>` after serde_yaml's text; those are fixed strings.
+    let (body, explanation) = [
+        ": the document expands to more than",
+        ": aliases expand to far more nodes",
+        ": nesting is deeper than 128 levels",
+    ]
+    .iter()
+    .find_map(|e| msg.find(e).map(|i| msg.split_at(i)))
+    .unwrap_or((msg, ""));
+    let mut tail = String::new();
+    let mut head = body;
+    if let Some((at, mark)) = trailing_mark(head) {
+        tail = mark.shifted(shift);
+        head = &head[..at];
+    }
+    if let Some(i) = head.rfind(", while ") {
+        let context = &head[i + 2..];
+        let libyaml = context
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b" %YAMLTG".contains(&b));
+        if libyaml && let Some((at, mark)) = trailing_mark(&head[..i]) {
+            return format!(
+                "{}{}{context}{tail}{explanation}",
+                &head[..at],
+                mark.shifted(shift),
+                context = &head[i..]
+            );
+        }
+    }
+    format!("{head}{tail}{explanation}")
 }
 
 /// Turns a serde_yaml error into "line L column C: message" without echoing input text.
@@ -319,6 +412,17 @@ fn too_deep_flow(bytes: &[u8]) -> Option<(usize, usize)> {
 
 /// Checks the size and encoding limits shared by every YAML input.
 fn precheck<'a>(name: &str, bytes: &'a [u8], max: usize) -> Result<&'a str, Problems> {
+    precheck_shifted(name, bytes, max, 0)
+}
+
+/// `precheck` of a document that starts `shift` lines (and bytes, all of them line breaks) further
+/// into its file than `bytes` does: the lines and offsets its messages give are the file's.
+fn precheck_shifted<'a>(
+    name: &str,
+    bytes: &'a [u8],
+    max: usize,
+    shift: usize,
+) -> Result<&'a str, Problems> {
     let mut problems = Problems::default();
     if bytes.len() > max {
         problems.push(
@@ -331,6 +435,7 @@ fn precheck<'a>(name: &str, bytes: &'a [u8], max: usize) -> Result<&'a str, Prob
     }
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if let Some((line, column)) = too_deep_flow(bytes) {
+        let line = line + shift;
         problems.push(
             name,
             format!("invalid YAML: flow collections (`[`, `{{`) nest deeper than {MAX_FLOW_DEPTH} levels at line {line} column {column}; YAML this deep is refused before parsing"),
@@ -344,12 +449,13 @@ fn precheck<'a>(name: &str, bytes: &'a [u8], max: usize) -> Result<&'a str, Prob
                 .iter()
                 .filter(|&&b| b == b'\n')
                 .count()
-                + 1;
+                + 1
+                + shift;
             problems.push(
                 name,
                 format!(
                     "line {line}: input is not valid UTF-8 (invalid byte at offset {}); YAML must be UTF-8 text",
-                    e.valid_up_to()
+                    e.valid_up_to() + shift
                 ),
             );
             Err(problems)
@@ -698,8 +804,41 @@ const MAX_EXPANDED_DOCUMENTS: usize = 64 * 1024 * 1024;
 /// Parses every document of a multi-document stream (for manifests read by `diff` and `check`).
 /// Empty documents are skipped.
 pub fn parse_documents(name: &str, bytes: &[u8], max: usize) -> Result<Vec<Node>, Problems> {
-    let text = precheck(name, bytes, max)?;
-    check_expansion(name, text, max.min(MAX_EXPANDED_DOCUMENTS))?;
+    parse_documents_shifted(name, bytes, max, 0)
+}
+
+/// `parse_documents` of a piece of a file that starts on line `first_line` (1-based) at column 1:
+/// its messages give the file's lines, exactly as if the parser had read the piece after
+/// `first_line - 1` line breaks, in time proportional to the piece alone (reading each piece of a
+/// stream after that many line breaks made a stream's parse quadratic, issue 20). The piece is
+/// parsed as it is; only when that fails is it parsed again after one line break (so that no mark
+/// sits at the stream's start, where serde_yaml writes marks differently) with its messages moved
+/// the remaining lines down (`shift_marks`).
+pub fn parse_documents_at(
+    name: &str,
+    bytes: &[u8],
+    max: usize,
+    first_line: usize,
+) -> Result<Vec<Node>, Problems> {
+    let first = parse_documents(name, bytes, max);
+    if first.is_ok() || first_line <= 1 {
+        return first;
+    }
+    let mut padded = Vec::with_capacity(bytes.len() + 1);
+    padded.push(b'\n');
+    padded.extend_from_slice(bytes);
+    parse_documents_shifted(name, &padded, max, first_line - 2)
+}
+
+/// `parse_documents` with every line its messages give moved `shift` lines down.
+fn parse_documents_shifted(
+    name: &str,
+    bytes: &[u8],
+    max: usize,
+    shift: usize,
+) -> Result<Vec<Node>, Problems> {
+    let text = precheck_shifted(name, bytes, max, shift)?;
+    check_expansion_shifted(name, text, max.min(MAX_EXPANDED_DOCUMENTS), shift)?;
     let mut out = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
         match serde_yaml::Value::deserialize(doc) {
@@ -716,7 +855,10 @@ pub fn parse_documents(name: &str, bytes: &[u8], max: usize) -> Result<Vec<Node>
             }
             Err(e) => {
                 let mut p = Problems::default();
-                p.push(name, format!("invalid YAML: {}", describe(&e)));
+                p.push(
+                    name,
+                    format!("invalid YAML: {}", shift_marks(&describe(&e), shift)),
+                );
                 return Err(p);
             }
         }
@@ -793,6 +935,110 @@ mod tests {
         assert!(parse_values("t", quoted.as_bytes()).is_ok());
         let balanced = "a: [[1], [2], {b: [3]}]\n".repeat(300);
         assert!(too_deep_flow(balanced.as_bytes()).is_none());
+    }
+
+    /// Broken (and valid) documents for `parse_documents_at`: every kind of message serde_yaml
+    /// and this module write, with their marks in every place.
+    const PIECES: &[&str] = &[
+        "a: 1\n",
+        "a: [1, 2\n",
+        "a: 'x\n",
+        "a: \"x\n",
+        "a: 1\n b: 2\n",
+        "a:\n  - 1\n - 2\n",
+        "a: b: c\n",
+        "\ta: 1\n",
+        "a: 1\na: 2\n",
+        "a: 1\n\"line 3 column 4, while parsing a node\": 1\n\"line 3 column 4, while parsing a node\": 2\n",
+        "a: *nope\n",
+        "a: &x 1\nb: !!binary x\n",
+        "%YAML 2.0\n---\na: 1\n",
+        "%YAML 1.1\n%YAML 1.1\n---\na: 1\n",
+        "%TAG !x! y\n%TAG !x! y\n---\na: 1\n",
+        "a: \u{1}\n",
+        "a: 1\n\u{7f}\n",
+        "? [1, 2]\n: x\n",
+        "{a: 1, b\n",
+        "- [\n",
+        "a: |\n  x\n b\n",
+        "a: >-\n x\n  y\n",
+        "[1, 2]]\n",
+        "a: @x\n",
+        "a: `x\n",
+        "&a [*a]\n",
+        "a: !<tag:x> 1\n",
+        "key: 'it''s'\nother: \"\\q\"\n",
+    ];
+
+    /// What `parse_documents_at` must equal: the piece parsed after `first_line - 1` line breaks,
+    /// which is what `manifests::parse` did before issue 20 (in time quadratic in a stream).
+    fn padded(bytes: &[u8], first_line: usize) -> Result<Vec<Node>, Problems> {
+        let mut text = vec![b'\n'; first_line - 1];
+        text.extend_from_slice(bytes);
+        parse_documents("f.yaml", &text, usize::MAX)
+    }
+
+    #[test]
+    fn pieces_parse_in_place_without_padding() {
+        let deep_block: String = (0..140).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        let deep_flow = format!("a: {}\n", "[".repeat(200));
+        let mut pieces: Vec<String> = PIECES.iter().map(|p| p.to_string()).collect();
+        pieces.push(deep_block);
+        pieces.push(deep_flow);
+        let mut failures = 0;
+        for piece in &pieces {
+            for first_line in [1, 2, 3, 4, 9, 10, 11, 99, 100, 1000, 123_457] {
+                let want = padded(piece.as_bytes(), first_line);
+                let got = parse_documents_at("f.yaml", piece.as_bytes(), usize::MAX, first_line);
+                failures += usize::from(want.is_err());
+                match (want, got) {
+                    (Ok(w), Ok(g)) => assert_eq!(w, g, "{piece:?} at {first_line}"),
+                    (Err(w), Err(g)) => {
+                        assert_eq!(w.to_string(), g.to_string(), "{piece:?} at {first_line}")
+                    }
+                    (w, g) => panic!("{piece:?} at {first_line}: {w:?} / {g:?}"),
+                }
+            }
+        }
+        assert!(
+            failures > 200,
+            "the pieces must exercise the error path: {failures}"
+        );
+    }
+
+    #[test]
+    fn only_the_parsers_marks_move() {
+        // Input quoted in a message keeps its text; the marks that end a message and its problem
+        // move.
+        assert_eq!(
+            shift_marks(
+                "did not find expected key at line 3 column 1, while parsing a block mapping at line 2 column 1",
+                10
+            ),
+            "did not find expected key at line 13 column 1, while parsing a block mapping at line 12 column 1"
+        );
+        assert_eq!(
+            shift_marks(
+                "a: duplicate entry with key \"x at line 1 column 1, while parsing a node\" at line 4 column 1",
+                5
+            ),
+            "a: duplicate entry with key \"x at line 1 column 1, while parsing a node\" at line 9 column 1"
+        );
+        assert_eq!(
+            shift_marks("control characters are not allowed at position 7", 3),
+            "control characters are not allowed at position 10"
+        );
+        assert_eq!(
+            shift_marks(
+                "recursion limit exceeded at line 130 column 3: nesting is deeper than 128 levels",
+                2
+            ),
+            "recursion limit exceeded at line 132 column 3: nesting is deeper than 128 levels"
+        );
+        assert_eq!(
+            shift_marks("repetition limit exceeded", 2),
+            "repetition limit exceeded"
+        );
     }
 
     #[test]
