@@ -10,7 +10,6 @@ pub mod stream;
 use crate::error::{Problem, Problems};
 use indexmap::IndexMap;
 use serde::Serialize;
-use serde::de::Deserialize;
 
 /// Largest values input we accept, per file. Real values files are kilobytes; 10,000 registrations
 /// are about 3 MB. Anything past this is refused before the parser sees it. The post-renderer's
@@ -87,7 +86,27 @@ impl Serialize for Node {
     }
 }
 
-fn from_yaml(v: serde_yaml::Value, path: &str, problems: &mut Vec<Problem>) -> Node {
+/// Where a node sits in a document, built into a message path (`values::path`) only when a
+/// problem is reported there: building it for every field visited cost more than the parse.
+#[derive(Clone, Copy)]
+enum At<'p> {
+    Root,
+    Key(&'p At<'p>, &'p str),
+    Index(&'p At<'p>, usize),
+}
+
+impl At<'_> {
+    fn path(&self) -> String {
+        match self {
+            At::Root => String::new(),
+            At::Key(parent, key) => crate::values::path::join(&parent.path(), key),
+            At::Index(parent, i) => format!("{}[{i}]", parent.path()),
+        }
+    }
+}
+
+#[cfg(test)]
+fn from_yaml(v: serde_yaml::Value, at: At, problems: &mut Vec<Problem>) -> Node {
     use serde_yaml::Value as V;
     match v {
         V::Null => Node::Null,
@@ -103,7 +122,7 @@ fn from_yaml(v: serde_yaml::Value, path: &str, problems: &mut Vec<Problem>) -> N
         V::Sequence(seq) => Node::Seq(
             seq.into_iter()
                 .enumerate()
-                .map(|(i, x)| from_yaml(x, &format!("{path}[{i}]"), problems))
+                .map(|(i, x)| from_yaml(x, At::Index(&at, i), problems))
                 .collect(),
         ),
         V::Mapping(m) => {
@@ -116,17 +135,16 @@ fn from_yaml(v: serde_yaml::Value, path: &str, problems: &mut Vec<Problem>) -> N
                     V::Null => "null".to_string(),
                     other => {
                         problems.push(Problem::new(
-                            path.to_string(),
+                            at.path(),
                             format!(
                                 "a map key must be a string, got {}",
-                                from_yaml(other, path, &mut Vec::new()).type_name()
+                                from_yaml(other, at, &mut Vec::new()).type_name()
                             ),
                         ));
                         continue;
                     }
                 };
-                let child = crate::values::path::join(path, &key);
-                let node = from_yaml(x, &child, problems);
+                let node = from_yaml(x, At::Key(&at, &key), problems);
                 out.insert(key, node);
             }
             Node::Map(out)
@@ -136,11 +154,155 @@ fn from_yaml(v: serde_yaml::Value, path: &str, problems: &mut Vec<Problem>) -> N
         V::Tagged(t) => {
             let tag: String = t.tag.to_string().escape_debug().take(60).collect();
             problems.push(Problem::new(
-                path.to_string(),
+                at.path(),
                 format!("YAML tag `{tag}` is not supported: values are plain YAML (maps, lists, strings, numbers, booleans); remove the tag"),
             ));
             Node::Null
         }
+    }
+}
+
+/// Builds a `Node` in one pass over the parser's events, exactly as `serde_yaml::Value` and then
+/// `from_yaml` would (the same errors: a repeated key, an empty tag; the same problems: a tag, a
+/// key that is not a scalar), without the intermediate tree, which cost as much as the parse.
+/// Keys are read as `Value`s (they are small, and a repeated key is one equal as a `Value`).
+struct Build<'p, 'q> {
+    at: At<'p>,
+    problems: &'q mut Vec<Problem>,
+}
+
+/// serde_yaml's message for a repeated key (`DuplicateKeyError` in its `mapping.rs`).
+fn duplicate_key(key: &serde_yaml::Value) -> String {
+    use serde_yaml::Value as V;
+    match key {
+        V::Null => "duplicate entry with null key".to_string(),
+        V::Bool(b) => format!("duplicate entry with key `{b}`"),
+        V::Number(n) => format!("duplicate entry with key {n}"),
+        V::String(s) => format!("duplicate entry with key {s:?}"),
+        V::Sequence(_) | V::Mapping(_) | V::Tagged(_) => "duplicate entry in YAML map".to_string(),
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Build<'_, '_> {
+    type Value = Node;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Build<'_, '_> {
+    type Value = Node;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        // `Value`'s, for the same messages.
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Int(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Node, E> {
+        Ok(i64::try_from(v).map_or(Node::Float(v as f64), Node::Int))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Float(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.to_string()))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(n) = seq.next_element_seed(Build {
+            at: At::Index(&self.at, out.len()),
+            problems: &mut *self.problems,
+        })? {
+            out.push(n);
+        }
+        Ok(Node::Seq(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        use serde_yaml::Value as V;
+        let mut out: IndexMap<String, Node> = IndexMap::new();
+        // Every key so far as a `Value`, once one is not a string; until then the string keys of
+        // `out` are all the keys, and a repeated one is one `out` holds.
+        let mut typed: Option<serde_yaml::Mapping> = None;
+        while let Some(k) = map.next_key::<V>()? {
+            let repeated = match (&typed, &k) {
+                (Some(all), k) => all.contains_key(k),
+                (None, V::String(s)) => out.contains_key(s),
+                (None, _) => false,
+            };
+            if repeated {
+                return Err(serde::de::Error::custom(duplicate_key(&k)));
+            }
+            if typed.is_none() && !matches!(k, V::String(_)) {
+                typed = Some(
+                    out.keys()
+                        .map(|s| (V::String(s.clone()), V::Null))
+                        .collect(),
+                );
+            }
+            if let Some(all) = &mut typed {
+                all.insert(k.clone(), V::Null);
+            }
+            let key = match k {
+                V::String(s) => s,
+                V::Bool(b) => b.to_string(),
+                V::Number(n) => n.to_string(),
+                V::Null => "null".to_string(),
+                other => {
+                    let got = match other {
+                        V::Sequence(_) => "a list",
+                        V::Mapping(_) => "a map",
+                        _ => "null",
+                    };
+                    self.problems.push(Problem::new(
+                        self.at.path(),
+                        format!("a map key must be a string, got {got}"),
+                    ));
+                    // Read as `Value` read it; nothing in it is reported.
+                    map.next_value::<V>()?;
+                    continue;
+                }
+            };
+            let node = map.next_value_seed(Build {
+                at: At::Key(&self.at, &key),
+                problems: &mut *self.problems,
+            })?;
+            out.insert(key, node);
+        }
+        // As tight as a map built at its final size: a stream's trees are held whole.
+        out.shrink_to_fit();
+        Ok(Node::Map(out))
+    }
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Node, A::Error> {
+        use serde::de::VariantAccess;
+        let (tag, contents) = data.variant::<String>()?;
+        if tag.is_empty() {
+            return Err(serde::de::Error::custom("empty YAML tag is not allowed"));
+        }
+        // Read as `Value` read it; nothing in it is reported.
+        contents.newtype_variant::<serde_yaml::Value>()?;
+        let tag = serde_yaml::value::Tag::new(tag).to_string();
+        let tag: String = tag.escape_debug().take(60).collect();
+        self.problems.push(Problem::new(
+            self.at.path(),
+            format!("YAML tag `{tag}` is not supported: values are plain YAML (maps, lists, strings, numbers, booleans); remove the tag"),
+        ));
+        Ok(Node::Null)
     }
 }
 
@@ -364,6 +526,13 @@ const MAX_FLOW_DEPTH: usize = 128;
 /// seconds), so depth is counted here first. Brackets in quoted scalars and comments do not count;
 /// a quote only opens a scalar at the start of a token, as in YAML.
 fn too_deep_flow(bytes: &[u8]) -> Option<(usize, usize)> {
+    // Nesting is at most the number of openers: most text has too few to need the scan.
+    if memchr::memchr2_iter(b'[', b'{', bytes)
+        .nth(MAX_FLOW_DEPTH)
+        .is_none()
+    {
+        return None;
+    }
     let (mut depth, mut line, mut line_start) = (0usize, 1usize, 0usize);
     let (mut single, mut double, mut comment) = (false, false, false);
     let mut token_start = true;
@@ -838,14 +1007,65 @@ fn parse_documents_shifted(
     shift: usize,
 ) -> Result<Vec<Node>, Problems> {
     let text = precheck_shifted(name, bytes, max, shift)?;
-    check_expansion_shifted(name, text, max.min(MAX_EXPANDED_DOCUMENTS), shift)?;
+    let budget = max.min(MAX_EXPANDED_DOCUMENTS);
+    // Without an alias (`*`) a document expands to at most twice its size (every scalar costs
+    // its length plus one, every node at least one byte of text), so the budget pass, a whole
+    // second parse, cannot fail on it where the parse below succeeds. When the parse below fails,
+    // the text is read again the full way, so the message is the one the budget pass would give
+    // (it reads every document of the text before any is built).
+    let fast = shift == 0 && !text.contains('*') && text.len() + 8 < budget / 2;
+    if fast && let Ok(nodes) = build_documents(name, text, shift) {
+        return Ok(nodes);
+    }
+    check_expansion_shifted(name, text, budget, shift)?;
+    build_documents(name, text, shift)
+}
+
+/// The documents of `text` as `Node`s, the empty ones left out: each built as it is parsed
+/// (`Build`), with the errors and problems `serde_yaml::Value` and `from_yaml` give.
+fn build_documents(name: &str, text: &str, shift: usize) -> Result<Vec<Node>, Problems> {
     let mut out = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
-        match serde_yaml::Value::deserialize(doc) {
+        let mut problems = Vec::new();
+        let seed = Build {
+            at: At::Root,
+            problems: &mut problems,
+        };
+        match serde::de::DeserializeSeed::deserialize(seed, doc) {
+            Ok(node) => {
+                if let Some(p) = problems.into_iter().next() {
+                    let mut ps = Problems::default();
+                    ps.push(place(name, &p.path), p.message);
+                    return Err(ps);
+                }
+                if node != Node::Null {
+                    out.push(node);
+                }
+            }
+            Err(e) => {
+                let mut p = Problems::default();
+                p.push(
+                    name,
+                    format!("invalid YAML: {}", shift_marks(&describe(&e), shift)),
+                );
+                return Err(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `build_documents` through a `serde_yaml::Value` tree, as it was built before `Build`: what
+/// `Build` must equal.
+#[cfg(test)]
+fn build_documents_via_value(name: &str, text: &str, shift: usize) -> Result<Vec<Node>, Problems> {
+    let mut out = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        match <serde_yaml::Value as serde::Deserialize>::deserialize(doc) {
             Ok(serde_yaml::Value::Null) => {}
             Ok(v) => {
                 let mut problems = Vec::new();
-                let node = from_yaml(v, "", &mut problems);
+                let node = from_yaml(v, At::Root, &mut problems);
                 if let Some(p) = problems.into_iter().next() {
                     let mut ps = Problems::default();
                     ps.push(place(name, &p.path), p.message);
@@ -968,14 +1188,47 @@ mod tests {
         "&a [*a]\n",
         "a: !<tag:x> 1\n",
         "key: 'it''s'\nother: \"\\q\"\n",
+        "a: 1\n...\nb: 2\nb: 3\n---\nc: [\n",
+        "a: &x [1]\nb: *x\nc: *x\nc: 2\n",
+        "x: \"*\"\nx: 1\n",
+        "a: {b: 1, b: 2}\n",
+        "1: a\n\"1\": b\n",
+        "[a]: 1\n",
+        "a: !x 1\n",
+        "- !!python/object:os.system ls\n",
+        "a: 1\n---\nb: 1\nb: 2\n---\nc\n",
+        "? !x a\n: 1\n? !x a\n: 2\n",
+        "? [a]\n: !y 1\nb: !z 2\n",
+        "a:\n  - !t {b: !u 1}\n  - c: !v 2\n",
+        "a: !t {b: 1, b: 2}\n",
+        "~: 1\nnull: 2\n",
+        "true: 1\nTrue: 2\n",
+        "1: a\n1.0: b\n1e3: c\n.nan: d\n.inf: e\n",
+        "x: 9223372036854775808\ny: 18446744073709551616\nz: -9223372036854775809\n",
+        "x: 0x1F\ny: 0o17\nz: 1_000\nw: +12\nv: -0.0\n",
+        "! a: 1\n",
+        "a: ! b\n",
+        "? {a: 1}\n: x\n? {a: 1}\n: y\n",
+        "- a\n- [b, {c: d}]\n- ~\n-\n- ''\n",
+        "--- !x\na: 1\n",
+        "--- ~\n",
+        "---\n...\n",
+        "a: b\n...\n",
+        "\u{feff}a: 1\n",
+        "a: 1 # c\n# d\nb: |\n  x\n\n  y\nc: >\n  p\n  q\n",
+        "k: \"\\L\\P\\N\\_\\x41\\u263A\"\n",
     ];
 
     /// What `parse_documents_at` must equal: the piece parsed after `first_line - 1` line breaks,
     /// which is what `manifests::parse` did before issue 20 (in time quadratic in a stream).
+    /// The budget pass always runs here, as it did before the fast path for text without
+    /// aliases.
     fn padded(bytes: &[u8], first_line: usize) -> Result<Vec<Node>, Problems> {
-        let mut text = vec![b'\n'; first_line - 1];
-        text.extend_from_slice(bytes);
-        parse_documents("f.yaml", &text, usize::MAX)
+        let mut padded = vec![b'\n'; first_line - 1];
+        padded.extend_from_slice(bytes);
+        let text = precheck("f.yaml", &padded, usize::MAX)?;
+        check_expansion("f.yaml", text, MAX_EXPANDED_DOCUMENTS)?;
+        build_documents_via_value("f.yaml", text, 0)
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod hardening;
 mod helm;
 mod hostile;
 mod krm;
+mod linear;
 mod postrender_streams;
 mod privilege;
 mod properties;

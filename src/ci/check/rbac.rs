@@ -81,6 +81,12 @@ fn keys_of(ns: &str, sa: &str) -> [SubjectKey; 5] {
     ]
 }
 
+/// (RoleBindings of a namespace, or `None` for ClusterRoleBindings; subject; resource).
+type SubjectQuestion = (Option<String>, SubjectKey, String);
+
+/// Verbs granted, shared by every question that has the same answer.
+type Verbs = Rc<BTreeSet<String>>;
+
 /// A binding with its position among the bindings of its kind (stream order).
 type Bindings<'a> = Vec<(usize, &'a Manifest)>;
 
@@ -100,9 +106,9 @@ pub struct RbacIndex<'a> {
     roles_by_label: HashMap<String, Vec<&'a Manifest>>,
     cluster_roles: Vec<&'a Manifest>,
     rules: RefCell<HashMap<*const Manifest, Rc<Vec<&'a Node>>>>,
-    binding_verbs: RefCell<HashMap<(*const Manifest, String), Rc<BTreeSet<String>>>>,
+    binding_verbs: RefCell<HashMap<(*const Manifest, String), Verbs>>,
     /// (RoleBindings of NS, or `None` for ClusterRoleBindings; subject key; resource) -> verbs.
-    subject_verbs: RefCell<HashMap<(Option<String>, SubjectKey, String), Rc<BTreeSet<String>>>>,
+    subject_verbs: RefCell<HashMap<SubjectQuestion, Verbs>>,
 }
 
 impl<'a> RbacIndex<'a> {
