@@ -527,12 +527,7 @@ const MAX_FLOW_DEPTH: usize = 128;
 /// a quote only opens a scalar at the start of a token, as in YAML.
 fn too_deep_flow(bytes: &[u8]) -> Option<(usize, usize)> {
     // Nesting is at most the number of openers: most text has too few to need the scan.
-    if memchr::memchr2_iter(b'[', b'{', bytes)
-        .nth(MAX_FLOW_DEPTH)
-        .is_none()
-    {
-        return None;
-    }
+    memchr::memchr2_iter(b'[', b'{', bytes).nth(MAX_FLOW_DEPTH)?;
     let (mut depth, mut line, mut line_start) = (0usize, 1usize, 0usize);
     let (mut single, mut double, mut comment) = (false, false, false);
     let mut token_start = true;
