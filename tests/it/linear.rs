@@ -136,6 +136,52 @@ fn check_diff_and_explain_take_time_proportional_to_the_stream() {
     assert!(r < BOUND, "load: 4x the registrations took {r:.1}x as long");
 }
 
+/// `n` tenants, each in its own namespace with the smallest objects a workflow's chain needs: the
+/// ConfigMap with its default repository, the ExternalSecret of its credentials, the service
+/// account and its binding, and one Workflow. Small documents, so that whatever `check` and
+/// `explain` do per workflow for every object of the stream shows at once.
+fn tenants(n: usize) -> Vec<Manifest> {
+    let mut y = String::new();
+    for i in 0..n {
+        y.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: artifact-repositories\n  namespace: ns-{i}\n  annotations:\n    workflows.argoproj.io/default-artifact-repository: default\n  labels:\n    artifact-repos/tenant: t-{i}\ndata:\n  default: |\n    s3:\n      bucket: b-{i}\n      endpoint: s3.amazonaws.com\n      accessKeySecret: {{name: cred, key: accessKey}}\n      secretKeySecret: {{name: cred, key: secretKey}}\n\
+---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: cred\n  namespace: ns-{i}\n  labels:\n    artifact-repos/tenant: t-{i}\nspec:\n  secretStoreRef: {{kind: SecretStore, name: vault}}\n  data:\n  - {{secretKey: accessKey, remoteRef: {{key: t/{i}, property: a}}}}\n  - {{secretKey: secretKey, remoteRef: {{key: t/{i}, property: s}}}}\n\
+---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: runner\n  namespace: ns-{i}\n\
+---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: runner\n  namespace: ns-{i}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: executor}}\nsubjects:\n- {{kind: ServiceAccount, name: runner}}\n\
+---\napiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  name: wf\n  namespace: ns-{i}\n  labels:\n    artifact-repos/tenant: t-{i}\nspec:\n  serviceAccountName: runner\n  entrypoint: main\n"
+        ));
+    }
+    y.push_str("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: executor\nrules:\n- {apiGroups: [argoproj.io], resources: [workflowtaskresults], verbs: [create, patch]}\n");
+    load("tenants.yaml", &y)
+}
+
+#[test]
+fn check_and_explain_look_objects_up_in_constant_time() {
+    // Before issue 20 every workflow scanned the stream for its ExternalSecrets, bindings,
+    // registration owners and the controller's ConfigMap.
+    let (s, l) = (tenants(500), tenants(2_000));
+    let options = artifact_repos::ci::check::Options::default();
+    let check = |m: &[Manifest]| artifact_repos::ci::check::check(m, &options);
+    let report = check(&l);
+    assert_eq!(report.workflows, 2_000);
+    assert!(report.findings.is_empty(), "{}", report.to_text());
+    let r = ratio(|| drop(check(&s)), || drop(check(&l)));
+    eprintln!("check of 4x the tenants: {r:.1}x");
+    assert!(r < BOUND, "check: 4x the tenants took {r:.1}x as long");
+    let explain = |m: &[Manifest]| {
+        let (w, rest): (Vec<Manifest>, Vec<Manifest>) = m
+            .iter()
+            .cloned()
+            .partition(|m| m.identity.kind == "Workflow");
+        artifact_repos::ci::explain::explain(&w, &rest, None, &options)
+    };
+    let e = explain(&l);
+    assert!(e.complete, "{}", e.text);
+    let r = ratio(|| drop(explain(&s)), || drop(explain(&l)));
+    eprintln!("explain of 4x the tenants: {r:.1}x");
+    assert!(r < BOUND, "explain: 4x the tenants took {r:.1}x as long");
+}
+
 #[test]
 fn max_input_raises_the_bound_and_the_message_names_it() {
     let dir = std::env::temp_dir().join(format!("artifact-repos-max-input-{}", std::process::id()));
