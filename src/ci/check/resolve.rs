@@ -38,7 +38,6 @@ type Nested<'a, K, V> = HashMap<K, HashMap<&'a str, V>>;
 /// answering a question for every workflow takes time proportional to the stream, not to the
 /// stream times the workflows (issue 20). Every list keeps stream order.
 pub struct Index<'a> {
-    pub all: &'a [Manifest],
     by_id: HashMap<Identity, &'a Manifest>,
     /// Group -> kind -> objects.
     by_kind: Nested<'a, &'a str, Vec<&'a Manifest>>,
@@ -57,8 +56,8 @@ pub struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    pub fn new(all: &'a [Manifest], controller_namespace: &str) -> Self {
-        let mut by_id = HashMap::with_capacity(all.len());
+    pub fn new(all: impl IntoIterator<Item = &'a Manifest>, controller_namespace: &str) -> Self {
+        let mut by_id = HashMap::new();
         let mut by_kind: Nested<&str, Vec<&Manifest>> = HashMap::new();
         let mut by_target: Nested<String, Vec<&Manifest>> = HashMap::new();
         let mut declared_secrets: Nested<String, &Manifest> = HashMap::new();
@@ -116,7 +115,6 @@ impl<'a> Index<'a> {
             rbac_kind("ClusterRole"),
         );
         Index {
-            all,
             by_id,
             by_kind,
             by_target,
