@@ -21,11 +21,11 @@
 //! under Helm 4 (the carrier has the `postrenderer.helm.sh/postrender-filename` annotation) every
 //! generated object carries the carrier's annotation, which Helm uses to regroup and then strips.
 
+use crate::yaml::stream::{Piece, split};
 use crate::error::{Problem, Problems};
 use crate::render::{Options, Release};
 use crate::rules::identity::{Document, Identity};
 use crate::yaml::Node;
-use crate::yaml::stream::{Piece, split};
 use memchr::memmem;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};

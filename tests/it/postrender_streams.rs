@@ -4,8 +4,8 @@
 //! and in order, the generated documents are the ones `render` makes, and Helm 3 streams stay in
 //! Helm's install order.
 
-use artifact_repos::render::order::kind_rank;
 use artifact_repos::yaml::stream::{Piece, split};
+use artifact_repos::render::order::kind_rank;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
