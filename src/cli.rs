@@ -159,6 +159,8 @@ pub struct DiffArgs {
     /// Color the diff
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
+    #[command(flatten)]
+    pub limits: crate::ci::input::InputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -176,6 +178,8 @@ pub struct CheckArgs {
     /// is not reported
     #[arg(long = "assume-template", value_name = "[NAMESPACE/]NAME")]
     pub assume_template: Vec<String>,
+    #[command(flatten)]
+    pub limits: crate::ci::input::InputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -194,6 +198,8 @@ pub struct ExplainArgs {
     /// Argo Workflows version the cluster runs (MAJOR.MINOR); decides which repository keys exist
     #[arg(long, value_name = "VERSION", default_value = argo::DEFAULT_TEXT, value_parser = argo_version)]
     pub argo_version: ArgoVersion,
+    #[command(flatten)]
+    pub limits: crate::ci::input::InputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -532,8 +538,8 @@ fn use_color(choice: ColorChoice) -> bool {
 }
 
 fn diff(args: DiffArgs) -> Result<u8> {
-    let old = crate::inputs::load_manifests(&[&args.old])?;
-    let new = crate::inputs::load_manifests(&[&args.new])?;
+    let old = crate::inputs::load_manifests(&[&args.old], args.limits)?;
+    let new = crate::inputs::load_manifests(&[&args.new], args.limits)?;
     let outcome = crate::ci::diff::diff(&old, &new, use_color(args.color));
     write_stdout([outcome.text.as_bytes()])?;
     Ok(if outcome.drift() {
@@ -592,7 +598,7 @@ fn check(args: CheckArgs) -> Result<u8> {
     p.into_result()?;
     options.assumed_templates = args.assume_template;
     let input = args.input.unwrap_or_else(|| PathBuf::from("-"));
-    let manifests = crate::inputs::load_manifests(&[&input])?;
+    let manifests = crate::inputs::load_manifests(&[&input], args.limits)?;
     let report = crate::ci::check::check(&manifests, &options);
     write_stdout([report.to_text().as_bytes()])?;
     Ok(if !report.failed() {
@@ -604,13 +610,13 @@ fn check(args: CheckArgs) -> Result<u8> {
 
 fn explain(args: ExplainArgs) -> Result<u8> {
     let options = check_options(args.controller_namespace, args.argo_version);
-    let workflows = crate::inputs::load_manifests(&[&args.workflow])?;
+    let workflows = crate::inputs::load_manifests(&[&args.workflow], args.limits)?;
     let paths: Vec<&Path> = args.manifests.iter().map(PathBuf::as_path).collect();
     anyhow::ensure!(
         args.workflow.as_os_str() != "-" || !paths.iter().any(|p| p.as_os_str() == "-"),
         "`-` given more than once: stdin can be read only once"
     );
-    let manifests = crate::inputs::load_manifests(&paths)?;
+    let manifests = crate::inputs::load_manifests(&paths, args.limits)?;
     let e =
         crate::ci::explain::explain(&workflows, &manifests, args.namespace.as_deref(), &options);
     write_stdout([e.text.as_bytes()])?;

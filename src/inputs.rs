@@ -12,9 +12,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Reads a manifest file, or stdin for `-`: a regular file (FIFOs, devices and sockets are
-/// refused without waiting on them), at most `manifests::MAX_MANIFEST_BYTES` (`fsio::read_input`).
-pub fn read_input(path: &Path) -> Result<Vec<u8>> {
-    crate::fsio::read_input(path, crate::ci::manifests::MAX_MANIFEST_BYTES)
+/// refused without waiting on them), at most `max` bytes (`ci::input::read`, whose error names
+/// `--max-input`).
+pub fn read_input(path: &Path, max: usize) -> Result<Vec<u8>> {
+    crate::ci::input::read(path, max)
 }
 
 /// What the command line names as values (`render`, `policies`): the library's options type is the
@@ -90,7 +91,8 @@ pub fn values_sources(args: &ValuesArgs) -> Result<Sources> {
                 );
                 return Err(problems.into());
             }
-            for (name, bytes) in read_manifest_sources(p)? {
+            for (name, bytes) in read_manifest_sources(p, crate::ci::manifests::MAX_MANIFEST_BYTES)?
+            {
                 let docs =
                     crate::yaml::parse_documents(&name, &bytes, crate::yaml::MAX_VALUES_BYTES)?;
                 match reporeg::from_documents(&name, &docs, false, &mut problems) {
@@ -189,20 +191,20 @@ fn read_stdin_from(r: impl Read, max: usize) -> Result<Vec<u8>> {
 
 /// The YAML files of a manifest input as (name, bytes): a file, `-` (stdin), or a directory read
 /// recursively in sorted path order (`.yaml`, `.yml` and `.json` files; hidden entries skipped).
-pub fn read_manifest_sources(path: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+pub fn read_manifest_sources(path: &Path, max: usize) -> Result<Vec<(String, Vec<u8>)>> {
     if path.as_os_str() == "-" {
-        return Ok(vec![("<stdin>".to_string(), read_input(path)?)]);
+        return Ok(vec![("<stdin>".to_string(), read_input(path, max)?)]);
     }
     let meta = std::fs::metadata(path).with_context(|| format!("reading `{}`", path.display()))?;
     if !meta.is_dir() {
-        return Ok(vec![(path.display().to_string(), read_input(path)?)]);
+        return Ok(vec![(path.display().to_string(), read_input(path, max)?)]);
     }
     let mut files = Vec::new();
     collect_yaml_files(path, &mut files)?;
     files.sort();
     files
         .into_iter()
-        .map(|f| Ok((f.display().to_string(), read_input(&f)?)))
+        .map(|f| Ok((f.display().to_string(), read_input(&f, max)?)))
         .collect()
 }
 
@@ -231,7 +233,10 @@ fn collect_yaml_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-pub fn load_manifests(paths: &[&Path]) -> Result<Vec<crate::ci::manifests::Manifest>> {
+pub fn load_manifests(
+    paths: &[&Path],
+    input: crate::ci::input::InputArgs,
+) -> Result<Vec<crate::ci::manifests::Manifest>> {
     let stdin_count = paths.iter().filter(|p| p.as_os_str() == "-").count();
     anyhow::ensure!(
         stdin_count <= 1,
@@ -239,9 +244,12 @@ pub fn load_manifests(paths: &[&Path]) -> Result<Vec<crate::ci::manifests::Manif
     );
     let mut sources = Vec::new();
     for p in paths {
-        sources.extend(read_manifest_sources(p)?);
+        sources.extend(read_manifest_sources(p, input.max_input)?);
     }
-    Ok(crate::ci::manifests::load(&sources)?)
+    Ok(crate::ci::manifests::load_bounded(
+        &sources,
+        input.max_input,
+    )?)
 }
 
 #[cfg(test)]

@@ -92,13 +92,16 @@ pub fn explain(
     namespace: Option<&str>,
     options: &Options,
 ) -> Explanation {
-    let mut all: Vec<Manifest> = manifests.to_vec();
-    all.extend(workflows.iter().cloned());
-    let index = Index::new(&all, &options.controller_namespace);
+    // One index over both inputs, the manifests first (the first of two equal identities wins),
+    // without copying either.
+    let index = Index::new(
+        manifests.iter().chain(workflows),
+        &options.controller_namespace,
+    );
     let mut out = String::new();
     let mut complete = true;
     let mut any = false;
-    for m in &all[manifests.len()..] {
+    for m in workflows {
         let ns_override = namespace.map(str::to_string).or_else(|| {
             (m.identity.namespace.is_empty() && m.identity.kind != "ClusterWorkflowTemplate")
                 .then(|| "default".to_string())

@@ -10,7 +10,8 @@ use crate::rules::k8s;
 use crate::yaml::Node;
 use indexmap::IndexMap;
 
-/// Largest manifest input accepted per file; Helm's own largest charts render to a few MB.
+/// Largest manifest input accepted per file by default (`--max-input` raises it, `ci::input`);
+/// Helm's own largest charts render to a few MB, 100,000 registrations to 300 MB.
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024 * 1024;
 
 /// One object of a manifest stream.
@@ -98,16 +99,25 @@ fn split_documents(text: &str) -> Vec<(usize, &str)> {
     docs
 }
 
-/// Parses one source (a file or stdin) into objects. `List` kinds are expanded into their items.
-/// Errors name the file and line: this is input a user must fix.
+/// Parses one source (a file or stdin) into objects, at most `MAX_MANIFEST_BYTES` long.
 pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<Manifest>, Problems> {
+    parse_bounded(source, bytes, MAX_MANIFEST_BYTES)
+}
+
+/// Parses one source (a file or stdin) of at most `max` bytes into objects. `List` kinds are
+/// expanded into their items. Errors name the file and line: this is input a user must fix. Each
+/// document is parsed once, on its own, in time proportional to its size: the line numbers of its
+/// messages are the file's (`yaml::parse_documents_at`), so the whole stream takes time
+/// proportional to its size (issue 20).
+pub fn parse_bounded(source: &str, bytes: &[u8], max: usize) -> Result<Vec<Manifest>, Problems> {
     let mut problems = Problems::default();
-    if bytes.len() > MAX_MANIFEST_BYTES {
+    if bytes.len() > max {
         problems.push(
             source,
             format!(
-                "input is {} bytes, more than the limit of {MAX_MANIFEST_BYTES} bytes",
-                bytes.len()
+                "input is {} bytes, more than the limit of {max} bytes; {}",
+                bytes.len(),
+                crate::ci::input::RAISE
             ),
         );
         return Err(problems);
@@ -116,15 +126,13 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Vec<Manifest>, Problems> {
         Ok(t) => t,
         Err(_) => {
             // Let the YAML module produce its located UTF-8 message.
-            return crate::yaml::parse_documents(source, bytes, MAX_MANIFEST_BYTES)
-                .map(|_| Vec::new());
+            return crate::yaml::parse_documents(source, bytes, max).map(|_| Vec::new());
         }
     };
     let mut out = Vec::new();
     for (line, doc) in split_documents(text) {
-        // Padding with newlines keeps the parser's line numbers those of the whole file.
-        let padded = format!("{}{}", "\n".repeat(line - 1), doc);
-        let nodes = match crate::yaml::parse_documents(source, padded.as_bytes(), usize::MAX) {
+        let nodes = match crate::yaml::parse_documents_at(source, doc.as_bytes(), usize::MAX, line)
+        {
             Ok(n) => n,
             Err(p) => {
                 problems.0.extend(p.0);
@@ -168,9 +176,15 @@ fn collect(
     }
     if kind.ends_with("List")
         && api_version == "v1"
-        && let Some(Node::Seq(items)) = node.get("items")
+        && matches!(node.get("items"), Some(Node::Seq(_)))
     {
-        for item in items.clone() {
+        let Node::Map(mut map) = node else {
+            unreachable!("checked to be a map above")
+        };
+        let Some(Node::Seq(items)) = map.swap_remove("items") else {
+            unreachable!("checked to be a list above")
+        };
+        for item in items {
             collect(source, line, item, out, problems);
         }
         return;
@@ -212,13 +226,18 @@ fn collect(
     });
 }
 
-/// Parses every source and refuses two objects with the same identity: applying such a stream
-/// would silently keep only the last one.
+/// `load_bounded` with each source at most `MAX_MANIFEST_BYTES` long.
 pub fn load(sources: &[(String, Vec<u8>)]) -> Result<Vec<Manifest>, Problems> {
+    load_bounded(sources, MAX_MANIFEST_BYTES)
+}
+
+/// Parses every source (each at most `max` bytes) and refuses two objects with the same identity:
+/// applying such a stream would silently keep only the last one.
+pub fn load_bounded(sources: &[(String, Vec<u8>)], max: usize) -> Result<Vec<Manifest>, Problems> {
     let mut problems = Problems::default();
     let mut all = Vec::new();
     for (name, bytes) in sources {
-        match parse(name, bytes) {
+        match parse_bounded(name, bytes, max) {
             Ok(m) => all.extend(m),
             Err(p) => problems.0.extend(p.0),
         }

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod diff;
 pub mod explain;
+pub mod input;
 pub mod manifests;
 pub mod policies;
 pub mod workflow;

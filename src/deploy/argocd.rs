@@ -324,7 +324,10 @@ fn generate_into(env: &Env, helm: &Path, warnings: &mut Vec<Problem>) -> anyhow:
     }
     let mut problems = Problems::default();
     let mut registrations = Vec::new();
-    for (name, bytes) in crate::inputs::read_manifest_sources(Path::new("."))? {
+    for (name, bytes) in crate::inputs::read_manifest_sources(
+        Path::new("."),
+        crate::ci::manifests::MAX_MANIFEST_BYTES,
+    )? {
         let name = name.strip_prefix("./").unwrap_or(&name).to_string();
         if files
             .iter()

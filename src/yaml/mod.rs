@@ -10,7 +10,6 @@ pub mod stream;
 use crate::error::{Problem, Problems};
 use indexmap::IndexMap;
 use serde::Serialize;
-use serde::de::Deserialize;
 
 /// Largest values input we accept, per file. Real values files are kilobytes; 10,000 registrations
 /// are about 3 MB. Anything past this is refused before the parser sees it. The post-renderer's
@@ -87,7 +86,27 @@ impl Serialize for Node {
     }
 }
 
-fn from_yaml(v: serde_yaml::Value, path: &str, problems: &mut Vec<Problem>) -> Node {
+/// Where a node sits in a document, built into a message path (`values::path`) only when a
+/// problem is reported there: building it for every field visited cost more than the parse.
+#[derive(Clone, Copy)]
+enum At<'p> {
+    Root,
+    Key(&'p At<'p>, &'p str),
+    Index(&'p At<'p>, usize),
+}
+
+impl At<'_> {
+    fn path(&self) -> String {
+        match self {
+            At::Root => String::new(),
+            At::Key(parent, key) => crate::values::path::join(&parent.path(), key),
+            At::Index(parent, i) => format!("{}[{i}]", parent.path()),
+        }
+    }
+}
+
+#[cfg(test)]
+fn from_yaml(v: serde_yaml::Value, at: At, problems: &mut Vec<Problem>) -> Node {
     use serde_yaml::Value as V;
     match v {
         V::Null => Node::Null,
@@ -103,7 +122,7 @@ fn from_yaml(v: serde_yaml::Value, path: &str, problems: &mut Vec<Problem>) -> N
         V::Sequence(seq) => Node::Seq(
             seq.into_iter()
                 .enumerate()
-                .map(|(i, x)| from_yaml(x, &format!("{path}[{i}]"), problems))
+                .map(|(i, x)| from_yaml(x, At::Index(&at, i), problems))
                 .collect(),
         ),
         V::Mapping(m) => {
@@ -116,17 +135,16 @@ fn from_yaml(v: serde_yaml::Value, path: &str, problems: &mut Vec<Problem>) -> N
                     V::Null => "null".to_string(),
                     other => {
                         problems.push(Problem::new(
-                            path.to_string(),
+                            at.path(),
                             format!(
                                 "a map key must be a string, got {}",
-                                from_yaml(other, path, &mut Vec::new()).type_name()
+                                from_yaml(other, at, &mut Vec::new()).type_name()
                             ),
                         ));
                         continue;
                     }
                 };
-                let child = crate::values::path::join(path, &key);
-                let node = from_yaml(x, &child, problems);
+                let node = from_yaml(x, At::Key(&at, &key), problems);
                 out.insert(key, node);
             }
             Node::Map(out)
@@ -136,11 +154,155 @@ fn from_yaml(v: serde_yaml::Value, path: &str, problems: &mut Vec<Problem>) -> N
         V::Tagged(t) => {
             let tag: String = t.tag.to_string().escape_debug().take(60).collect();
             problems.push(Problem::new(
-                path.to_string(),
+                at.path(),
                 format!("YAML tag `{tag}` is not supported: values are plain YAML (maps, lists, strings, numbers, booleans); remove the tag"),
             ));
             Node::Null
         }
+    }
+}
+
+/// Builds a `Node` in one pass over the parser's events, exactly as `serde_yaml::Value` and then
+/// `from_yaml` would (the same errors: a repeated key, an empty tag; the same problems: a tag, a
+/// key that is not a scalar), without the intermediate tree, which cost as much as the parse.
+/// Keys are read as `Value`s (they are small, and a repeated key is one equal as a `Value`).
+struct Build<'p, 'q> {
+    at: At<'p>,
+    problems: &'q mut Vec<Problem>,
+}
+
+/// serde_yaml's message for a repeated key (`DuplicateKeyError` in its `mapping.rs`).
+fn duplicate_key(key: &serde_yaml::Value) -> String {
+    use serde_yaml::Value as V;
+    match key {
+        V::Null => "duplicate entry with null key".to_string(),
+        V::Bool(b) => format!("duplicate entry with key `{b}`"),
+        V::Number(n) => format!("duplicate entry with key {n}"),
+        V::String(s) => format!("duplicate entry with key {s:?}"),
+        V::Sequence(_) | V::Mapping(_) | V::Tagged(_) => "duplicate entry in YAML map".to_string(),
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Build<'_, '_> {
+    type Value = Node;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Build<'_, '_> {
+    type Value = Node;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        // `Value`'s, for the same messages.
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Int(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Node, E> {
+        Ok(i64::try_from(v).map_or(Node::Float(v as f64), Node::Int))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Float(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.to_string()))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(n) = seq.next_element_seed(Build {
+            at: At::Index(&self.at, out.len()),
+            problems: &mut *self.problems,
+        })? {
+            out.push(n);
+        }
+        Ok(Node::Seq(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        use serde_yaml::Value as V;
+        let mut out: IndexMap<String, Node> = IndexMap::new();
+        // Every key so far as a `Value`, once one is not a string; until then the string keys of
+        // `out` are all the keys, and a repeated one is one `out` holds.
+        let mut typed: Option<serde_yaml::Mapping> = None;
+        while let Some(k) = map.next_key::<V>()? {
+            let repeated = match (&typed, &k) {
+                (Some(all), k) => all.contains_key(k),
+                (None, V::String(s)) => out.contains_key(s),
+                (None, _) => false,
+            };
+            if repeated {
+                return Err(serde::de::Error::custom(duplicate_key(&k)));
+            }
+            if typed.is_none() && !matches!(k, V::String(_)) {
+                typed = Some(
+                    out.keys()
+                        .map(|s| (V::String(s.clone()), V::Null))
+                        .collect(),
+                );
+            }
+            if let Some(all) = &mut typed {
+                all.insert(k.clone(), V::Null);
+            }
+            let key = match k {
+                V::String(s) => s,
+                V::Bool(b) => b.to_string(),
+                V::Number(n) => n.to_string(),
+                V::Null => "null".to_string(),
+                other => {
+                    let got = match other {
+                        V::Sequence(_) => "a list",
+                        V::Mapping(_) => "a map",
+                        _ => "null",
+                    };
+                    self.problems.push(Problem::new(
+                        self.at.path(),
+                        format!("a map key must be a string, got {got}"),
+                    ));
+                    // Read as `Value` read it; nothing in it is reported.
+                    map.next_value::<V>()?;
+                    continue;
+                }
+            };
+            let node = map.next_value_seed(Build {
+                at: At::Key(&self.at, &key),
+                problems: &mut *self.problems,
+            })?;
+            out.insert(key, node);
+        }
+        // As tight as a map built at its final size: a stream's trees are held whole.
+        out.shrink_to_fit();
+        Ok(Node::Map(out))
+    }
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Node, A::Error> {
+        use serde::de::VariantAccess;
+        let (tag, contents) = data.variant::<String>()?;
+        if tag.is_empty() {
+            return Err(serde::de::Error::custom("empty YAML tag is not allowed"));
+        }
+        // Read as `Value` read it; nothing in it is reported.
+        contents.newtype_variant::<serde_yaml::Value>()?;
+        let tag = serde_yaml::value::Tag::new(tag).to_string();
+        let tag: String = tag.escape_debug().take(60).collect();
+        self.problems.push(Problem::new(
+            self.at.path(),
+            format!("YAML tag `{tag}` is not supported: values are plain YAML (maps, lists, strings, numbers, booleans); remove the tag"),
+        ));
+        Ok(Node::Null)
     }
 }
 
@@ -231,16 +393,109 @@ impl<'de> serde::de::Visitor<'de> for Budget<'_> {
 /// Refuses a document whose aliases expand to more than `EXPANSION_FACTOR` times `max` bytes,
 /// before anything is built from it. A second, allocation-free pass over the parsed events.
 fn check_expansion(name: &str, text: &str, max: usize) -> Result<(), Problems> {
+    check_expansion_shifted(name, text, max, 0)
+}
+
+/// `check_expansion` with the lines of its messages moved `shift` lines down (`shift_marks`).
+fn check_expansion_shifted(
+    name: &str,
+    text: &str,
+    max: usize,
+    shift: usize,
+) -> Result<(), Problems> {
     let budget = max.saturating_mul(EXPANSION_FACTOR);
     for doc in serde_yaml::Deserializer::from_str(text) {
         let left = std::cell::Cell::new(budget);
         if let Err(e) = serde::de::DeserializeSeed::deserialize(Budget { left: &left }, doc) {
             let mut p = Problems::default();
-            p.push(name, format!("invalid YAML: {}", describe(&e)));
+            p.push(
+                name,
+                format!("invalid YAML: {}", shift_marks(&describe(&e), shift)),
+            );
             return Err(p);
         }
     }
     Ok(())
+}
+
+/// A position serde_yaml writes into a message: `line L column C` (1-based), or `position N` (a
+/// byte offset, for libyaml's reader errors, whose mark is the stream's start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Line(usize, usize),
+    Position(usize),
+}
+
+/// The decimal number `s` ends with, and where it starts.
+fn trailing_number(s: &str) -> Option<(usize, usize)> {
+    let digits = s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let start = s.len() - digits;
+    (digits > 0).then(|| s[start..].parse().ok().map(|n| (start, n)))?
+}
+
+/// The ` at line L column C` or ` at position N` that `s` ends with, and where it starts.
+fn trailing_mark(s: &str) -> Option<(usize, Mark)> {
+    let (at, n) = trailing_number(s)?;
+    if let Some(head) = s[..at].strip_suffix(" at position ") {
+        return Some((head.len(), Mark::Position(n)));
+    }
+    let head = s[..at].strip_suffix(" column ")?;
+    let (at, line) = trailing_number(head)?;
+    let head = head[..at].strip_suffix(" at line ")?;
+    Some((head.len(), Mark::Line(line, n)))
+}
+
+impl Mark {
+    fn shifted(self, shift: usize) -> String {
+        match self {
+            Mark::Line(l, c) => format!(" at line {} column {c}", l + shift),
+            Mark::Position(n) => format!(" at position {}", n + shift),
+        }
+    }
+}
+
+/// A serde_yaml message (after `describe`) about a document parsed `shift` lines higher than it
+/// sits in its file (one line break before it instead of `shift + 1`), as it would read had the
+/// parser seen the document in place: every mark moved `shift` lines (and bytes) down. serde_yaml
+/// writes marks in two shapes only: libyaml's `PROBLEM at MARK[, while CONTEXT[ at MARK]]` (both
+/// texts its own, CONTEXT of lowercase words, `%` and `YAML`/`TAG`) and serde's `MESSAGE at MARK`,
+/// MESSAGE possibly quoting input; so only a mark that ends the message, or ends its PROBLEM, is
+/// moved, and text quoted from the input is never touched. `describe`'s own explanations follow
+/// the mark after `: `.
+fn shift_marks(msg: &str, shift: usize) -> String {
+    if shift == 0 {
+        return msg.to_string();
+    }
+    // `describe` appends `: <explanation>` after serde_yaml's text; those are fixed strings.
+    let (body, explanation) = [
+        ": the document expands to more than",
+        ": aliases expand to far more nodes",
+        ": nesting is deeper than 128 levels",
+    ]
+    .iter()
+    .find_map(|e| msg.find(e).map(|i| msg.split_at(i)))
+    .unwrap_or((msg, ""));
+    let mut tail = String::new();
+    let mut head = body;
+    if let Some((at, mark)) = trailing_mark(head) {
+        tail = mark.shifted(shift);
+        head = &head[..at];
+    }
+    if let Some(i) = head.rfind(", while ") {
+        let context = &head[i + 2..];
+        let libyaml = context
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b" %YAMLTG".contains(&b));
+        if libyaml && let Some((at, mark)) = trailing_mark(&head[..i]) {
+            return format!(
+                "{}{}{context}{tail}{explanation}",
+                &head[..at],
+                mark.shifted(shift),
+                context = &head[i..]
+            );
+        }
+    }
+    format!("{head}{tail}{explanation}")
 }
 
 /// Turns a serde_yaml error into "line L column C: message" without echoing input text.
@@ -271,6 +526,8 @@ const MAX_FLOW_DEPTH: usize = 128;
 /// seconds), so depth is counted here first. Brackets in quoted scalars and comments do not count;
 /// a quote only opens a scalar at the start of a token, as in YAML.
 fn too_deep_flow(bytes: &[u8]) -> Option<(usize, usize)> {
+    // Nesting is at most the number of openers: most text has too few to need the scan.
+    memchr::memchr2_iter(b'[', b'{', bytes).nth(MAX_FLOW_DEPTH)?;
     let (mut depth, mut line, mut line_start) = (0usize, 1usize, 0usize);
     let (mut single, mut double, mut comment) = (false, false, false);
     let mut token_start = true;
@@ -319,6 +576,17 @@ fn too_deep_flow(bytes: &[u8]) -> Option<(usize, usize)> {
 
 /// Checks the size and encoding limits shared by every YAML input.
 fn precheck<'a>(name: &str, bytes: &'a [u8], max: usize) -> Result<&'a str, Problems> {
+    precheck_shifted(name, bytes, max, 0)
+}
+
+/// `precheck` of a document that starts `shift` lines (and bytes, all of them line breaks) further
+/// into its file than `bytes` does: the lines and offsets its messages give are the file's.
+fn precheck_shifted<'a>(
+    name: &str,
+    bytes: &'a [u8],
+    max: usize,
+    shift: usize,
+) -> Result<&'a str, Problems> {
     let mut problems = Problems::default();
     if bytes.len() > max {
         problems.push(
@@ -331,6 +599,7 @@ fn precheck<'a>(name: &str, bytes: &'a [u8], max: usize) -> Result<&'a str, Prob
     }
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if let Some((line, column)) = too_deep_flow(bytes) {
+        let line = line + shift;
         problems.push(
             name,
             format!("invalid YAML: flow collections (`[`, `{{`) nest deeper than {MAX_FLOW_DEPTH} levels at line {line} column {column}; YAML this deep is refused before parsing"),
@@ -344,12 +613,13 @@ fn precheck<'a>(name: &str, bytes: &'a [u8], max: usize) -> Result<&'a str, Prob
                 .iter()
                 .filter(|&&b| b == b'\n')
                 .count()
-                + 1;
+                + 1
+                + shift;
             problems.push(
                 name,
                 format!(
                     "line {line}: input is not valid UTF-8 (invalid byte at offset {}); YAML must be UTF-8 text",
-                    e.valid_up_to()
+                    e.valid_up_to() + shift
                 ),
             );
             Err(problems)
@@ -698,26 +968,106 @@ const MAX_EXPANDED_DOCUMENTS: usize = 64 * 1024 * 1024;
 /// Parses every document of a multi-document stream (for manifests read by `diff` and `check`).
 /// Empty documents are skipped.
 pub fn parse_documents(name: &str, bytes: &[u8], max: usize) -> Result<Vec<Node>, Problems> {
-    let text = precheck(name, bytes, max)?;
-    check_expansion(name, text, max.min(MAX_EXPANDED_DOCUMENTS))?;
-    parse_checked(name, text)
+    parse_documents_shifted(name, bytes, max, 0)
 }
 
 /// `parse_documents` of a part of a text `parse_documents` read whole already (a KRM
 /// ResourceList's item, `deploy::resource_list`): its aliases' expansion was bounded there, so
 /// it is parsed once, not checked again.
 pub fn parse_part(name: &str, part: &str) -> Result<Vec<Node>, Problems> {
-    parse_checked(name, part)
+    build_documents(name, part, 0)
 }
 
-fn parse_checked(name: &str, text: &str) -> Result<Vec<Node>, Problems> {
+/// `parse_documents` of a piece of a file that starts on line `first_line` (1-based) at column 1:
+/// its messages give the file's lines, exactly as if the parser had read the piece after
+/// `first_line - 1` line breaks, in time proportional to the piece alone (reading each piece of a
+/// stream after that many line breaks made a stream's parse quadratic, issue 20). The piece is
+/// parsed as it is; only when that fails is it parsed again after one line break (so that no mark
+/// sits at the stream's start, where serde_yaml writes marks differently) with its messages moved
+/// the remaining lines down (`shift_marks`).
+pub fn parse_documents_at(
+    name: &str,
+    bytes: &[u8],
+    max: usize,
+    first_line: usize,
+) -> Result<Vec<Node>, Problems> {
+    let first = parse_documents(name, bytes, max);
+    if first.is_ok() || first_line <= 1 {
+        return first;
+    }
+    let mut padded = Vec::with_capacity(bytes.len() + 1);
+    padded.push(b'\n');
+    padded.extend_from_slice(bytes);
+    parse_documents_shifted(name, &padded, max, first_line - 2)
+}
+
+/// `parse_documents` with every line its messages give moved `shift` lines down.
+fn parse_documents_shifted(
+    name: &str,
+    bytes: &[u8],
+    max: usize,
+    shift: usize,
+) -> Result<Vec<Node>, Problems> {
+    let text = precheck_shifted(name, bytes, max, shift)?;
+    let budget = max.min(MAX_EXPANDED_DOCUMENTS);
+    // Without an alias (`*`) a document expands to at most twice its size (every scalar costs
+    // its length plus one, every node at least one byte of text), so the budget pass, a whole
+    // second parse, cannot fail on it where the parse below succeeds. When the parse below fails,
+    // the text is read again the full way, so the message is the one the budget pass would give
+    // (it reads every document of the text before any is built).
+    let fast = shift == 0 && !text.contains('*') && text.len() + 8 < budget / 2;
+    if fast && let Ok(nodes) = build_documents(name, text, shift) {
+        return Ok(nodes);
+    }
+    check_expansion_shifted(name, text, budget, shift)?;
+    build_documents(name, text, shift)
+}
+
+/// The documents of `text` as `Node`s, the empty ones left out: each built as it is parsed
+/// (`Build`), with the errors and problems `serde_yaml::Value` and `from_yaml` give.
+fn build_documents(name: &str, text: &str, shift: usize) -> Result<Vec<Node>, Problems> {
     let mut out = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
-        match serde_yaml::Value::deserialize(doc) {
+        let mut problems = Vec::new();
+        let seed = Build {
+            at: At::Root,
+            problems: &mut problems,
+        };
+        match serde::de::DeserializeSeed::deserialize(seed, doc) {
+            Ok(node) => {
+                if let Some(p) = problems.into_iter().next() {
+                    let mut ps = Problems::default();
+                    ps.push(place(name, &p.path), p.message);
+                    return Err(ps);
+                }
+                if node != Node::Null {
+                    out.push(node);
+                }
+            }
+            Err(e) => {
+                let mut p = Problems::default();
+                p.push(
+                    name,
+                    format!("invalid YAML: {}", shift_marks(&describe(&e), shift)),
+                );
+                return Err(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `build_documents` through a `serde_yaml::Value` tree, as it was built before `Build`: what
+/// `Build` must equal.
+#[cfg(test)]
+fn build_documents_via_value(name: &str, text: &str, shift: usize) -> Result<Vec<Node>, Problems> {
+    let mut out = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        match <serde_yaml::Value as serde::Deserialize>::deserialize(doc) {
             Ok(serde_yaml::Value::Null) => {}
             Ok(v) => {
                 let mut problems = Vec::new();
-                let node = from_yaml(v, "", &mut problems);
+                let node = from_yaml(v, At::Root, &mut problems);
                 if let Some(p) = problems.into_iter().next() {
                     let mut ps = Problems::default();
                     ps.push(place(name, &p.path), p.message);
@@ -727,7 +1077,10 @@ fn parse_checked(name: &str, text: &str) -> Result<Vec<Node>, Problems> {
             }
             Err(e) => {
                 let mut p = Problems::default();
-                p.push(name, format!("invalid YAML: {}", describe(&e)));
+                p.push(
+                    name,
+                    format!("invalid YAML: {}", shift_marks(&describe(&e), shift)),
+                );
                 return Err(p);
             }
         }
@@ -804,6 +1157,143 @@ mod tests {
         assert!(parse_values("t", quoted.as_bytes()).is_ok());
         let balanced = "a: [[1], [2], {b: [3]}]\n".repeat(300);
         assert!(too_deep_flow(balanced.as_bytes()).is_none());
+    }
+
+    /// Broken (and valid) documents for `parse_documents_at`: every kind of message serde_yaml
+    /// and this module write, with their marks in every place.
+    const PIECES: &[&str] = &[
+        "a: 1\n",
+        "a: [1, 2\n",
+        "a: 'x\n",
+        "a: \"x\n",
+        "a: 1\n b: 2\n",
+        "a:\n  - 1\n - 2\n",
+        "a: b: c\n",
+        "\ta: 1\n",
+        "a: 1\na: 2\n",
+        "a: 1\n\"line 3 column 4, while parsing a node\": 1\n\"line 3 column 4, while parsing a node\": 2\n",
+        "a: *nope\n",
+        "a: &x 1\nb: !!binary x\n",
+        "%YAML 2.0\n---\na: 1\n",
+        "%YAML 1.1\n%YAML 1.1\n---\na: 1\n",
+        "%TAG !x! y\n%TAG !x! y\n---\na: 1\n",
+        "a: \u{1}\n",
+        "a: 1\n\u{7f}\n",
+        "? [1, 2]\n: x\n",
+        "{a: 1, b\n",
+        "- [\n",
+        "a: |\n  x\n b\n",
+        "a: >-\n x\n  y\n",
+        "[1, 2]]\n",
+        "a: @x\n",
+        "a: `x\n",
+        "&a [*a]\n",
+        "a: !<tag:x> 1\n",
+        "key: 'it''s'\nother: \"\\q\"\n",
+        "a: 1\n...\nb: 2\nb: 3\n---\nc: [\n",
+        "a: &x [1]\nb: *x\nc: *x\nc: 2\n",
+        "x: \"*\"\nx: 1\n",
+        "a: {b: 1, b: 2}\n",
+        "1: a\n\"1\": b\n",
+        "[a]: 1\n",
+        "a: !x 1\n",
+        "- !!python/object:os.system ls\n",
+        "a: 1\n---\nb: 1\nb: 2\n---\nc\n",
+        "? !x a\n: 1\n? !x a\n: 2\n",
+        "? [a]\n: !y 1\nb: !z 2\n",
+        "a:\n  - !t {b: !u 1}\n  - c: !v 2\n",
+        "a: !t {b: 1, b: 2}\n",
+        "~: 1\nnull: 2\n",
+        "true: 1\nTrue: 2\n",
+        "1: a\n1.0: b\n1e3: c\n.nan: d\n.inf: e\n",
+        "x: 9223372036854775808\ny: 18446744073709551616\nz: -9223372036854775809\n",
+        "x: 0x1F\ny: 0o17\nz: 1_000\nw: +12\nv: -0.0\n",
+        "! a: 1\n",
+        "a: ! b\n",
+        "? {a: 1}\n: x\n? {a: 1}\n: y\n",
+        "- a\n- [b, {c: d}]\n- ~\n-\n- ''\n",
+        "--- !x\na: 1\n",
+        "--- ~\n",
+        "---\n...\n",
+        "a: b\n...\n",
+        "\u{feff}a: 1\n",
+        "a: 1 # c\n# d\nb: |\n  x\n\n  y\nc: >\n  p\n  q\n",
+        "k: \"\\L\\P\\N\\_\\x41\\u263A\"\n",
+    ];
+
+    /// What `parse_documents_at` must equal: the piece parsed after `first_line - 1` line breaks,
+    /// which is what `manifests::parse` did before issue 20 (in time quadratic in a stream).
+    /// The budget pass always runs here, as it did before the fast path for text without
+    /// aliases.
+    fn padded(bytes: &[u8], first_line: usize) -> Result<Vec<Node>, Problems> {
+        let mut padded = vec![b'\n'; first_line - 1];
+        padded.extend_from_slice(bytes);
+        let text = precheck("f.yaml", &padded, usize::MAX)?;
+        check_expansion("f.yaml", text, MAX_EXPANDED_DOCUMENTS)?;
+        build_documents_via_value("f.yaml", text, 0)
+    }
+
+    #[test]
+    fn pieces_parse_in_place_without_padding() {
+        let deep_block: String = (0..140).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        let deep_flow = format!("a: {}\n", "[".repeat(200));
+        let mut pieces: Vec<String> = PIECES.iter().map(|p| p.to_string()).collect();
+        pieces.push(deep_block);
+        pieces.push(deep_flow);
+        let mut failures = 0;
+        for piece in &pieces {
+            for first_line in [1, 2, 3, 4, 9, 10, 11, 99, 100, 1000, 123_457] {
+                let want = padded(piece.as_bytes(), first_line);
+                let got = parse_documents_at("f.yaml", piece.as_bytes(), usize::MAX, first_line);
+                failures += usize::from(want.is_err());
+                match (want, got) {
+                    (Ok(w), Ok(g)) => assert_eq!(w, g, "{piece:?} at {first_line}"),
+                    (Err(w), Err(g)) => {
+                        assert_eq!(w.to_string(), g.to_string(), "{piece:?} at {first_line}")
+                    }
+                    (w, g) => panic!("{piece:?} at {first_line}: {w:?} / {g:?}"),
+                }
+            }
+        }
+        assert!(
+            failures > 200,
+            "the pieces must exercise the error path: {failures}"
+        );
+    }
+
+    #[test]
+    fn only_the_parsers_marks_move() {
+        // Input quoted in a message keeps its text; the marks that end a message and its problem
+        // move.
+        assert_eq!(
+            shift_marks(
+                "did not find expected key at line 3 column 1, while parsing a block mapping at line 2 column 1",
+                10
+            ),
+            "did not find expected key at line 13 column 1, while parsing a block mapping at line 12 column 1"
+        );
+        assert_eq!(
+            shift_marks(
+                "a: duplicate entry with key \"x at line 1 column 1, while parsing a node\" at line 4 column 1",
+                5
+            ),
+            "a: duplicate entry with key \"x at line 1 column 1, while parsing a node\" at line 9 column 1"
+        );
+        assert_eq!(
+            shift_marks("control characters are not allowed at position 7", 3),
+            "control characters are not allowed at position 10"
+        );
+        assert_eq!(
+            shift_marks(
+                "recursion limit exceeded at line 130 column 3: nesting is deeper than 128 levels",
+                2
+            ),
+            "recursion limit exceeded at line 132 column 3: nesting is deeper than 128 levels"
+        );
+        assert_eq!(
+            shift_marks("repetition limit exceeded", 2),
+            "repetition limit exceeded"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod hardening;
 mod helm;
 mod hostile;
 mod krm;
+mod linear;
 mod paths;
 mod policies_files;
 mod postrender_streams;

@@ -29,10 +29,7 @@ use crate::rules::k8s::CONFIGMAP_LIMIT as MAX_CONFIGMAP_BYTES;
 use crate::rules::k8s::{self, is_dns1123_label};
 use crate::yaml::Node;
 pub use code::Code;
-use resolve::{
-    Index, REGISTRATION_LABEL, Resolution, StepResult, TENANT_LABEL, TemplateLink, Workload,
-    namespace_of,
-};
+use resolve::{Index, Resolution, StepResult, TENANT_LABEL, TemplateLink, Workload, namespace_of};
 use std::collections::{BTreeSet, HashMap};
 
 /// Largest ConfigMap the API server stores: all data values together (docs/upstream.md, "Kubernetes names").
@@ -194,18 +191,7 @@ pub fn producers<'a>(index: &Index<'a>, ns: &str, name: &str) -> Vec<Producer<'a
             creates: true,
         });
     }
-    for es in index.of_kind("external-secrets.io", "ExternalSecret") {
-        if namespace_of(es) != ns {
-            continue;
-        }
-        let target = es
-            .get(&["spec", "target", "name"])
-            .and_then(Node::as_str)
-            .filter(|t| !t.is_empty())
-            .unwrap_or(&es.identity.name);
-        if target != name {
-            continue;
-        }
+    for &es in index.external_secrets(ns, name) {
         let policy = es
             .get(&["spec", "target", "creationPolicy"])
             .and_then(Node::as_str)
@@ -250,13 +236,7 @@ pub fn producers<'a>(index: &Index<'a>, ns: &str, name: &str) -> Vec<Producer<'a
     if out.is_empty() {
         // A Secret the user manages (`existingSecret`), declared on a ConfigMap of the namespace by
         // the generator: it exists in the cluster, not in the stream; its keys cannot be known here.
-        let declared = index.of_kind("", "ConfigMap").find(|cm| {
-            namespace_of(cm) == ns
-                && cm
-                    .annotation(crate::rules::k8s::EXISTING_SECRETS_ANNOTATION)
-                    .is_some_and(|v| v.split(',').any(|n| n.trim() == name))
-        });
-        if let Some(cm) = declared {
+        if let Some(cm) = index.declared_secret(ns, name) {
             out.push(Producer {
                 object: cm,
                 keys: None,
@@ -275,12 +255,18 @@ fn tenant_of(m: &Manifest) -> String {
 }
 
 fn list(keys: &[String]) -> String {
-    if keys.is_empty() {
+    list_of(keys, keys.len())
+}
+
+/// `keys`, the first of `count`, as a message lists them: at most `LISTED_KEYS`, then how many more.
+fn list_of(keys: &[String], count: usize) -> String {
+    if count == 0 {
         return "none".into();
     }
-    let mut shown: Vec<String> = keys.iter().take(8).map(|k| format!("`{k}`")).collect();
-    if keys.len() > 8 {
-        shown.push(format!("and {} more", keys.len() - 8));
+    let listed = resolve::LISTED_KEYS;
+    let mut shown: Vec<String> = keys.iter().take(listed).map(|k| format!("`{k}`")).collect();
+    if count > listed {
+        shown.push(format!("and {} more", count - listed));
     }
     shown.join(", ")
 }
@@ -291,6 +277,15 @@ struct Checker<'a, 'o> {
     findings: Vec<Finding>,
     /// Dedup key -> position in `findings`.
     seen: HashMap<String, usize>,
+    /// (position in `findings`, object) of every name in a finding's `also`.
+    also: std::collections::HashSet<(usize, String)>,
+    /// Registration -> the tenants that own it (`tenancy`).
+    owners: HashMap<String, BTreeSet<String>>,
+    /// Template names of each WorkflowTemplate a `templateRef` names (`template_refs`).
+    template_names: HashMap<*const Manifest, std::collections::HashSet<&'a str>>,
+    /// Each (ConfigMap, key) value read as a repository (`repository`).
+    repositories:
+        HashMap<(*const Manifest, String), Result<std::rc::Rc<repository::Repository>, String>>,
 }
 
 impl<'a> Checker<'a, '_> {
@@ -309,7 +304,7 @@ impl<'a> Checker<'a, '_> {
             if let Some(&i) = self.seen.get(k) {
                 let name = m.identity.to_string();
                 let f = &mut self.findings[i];
-                if f.object != name && !f.also.contains(&name) {
+                if f.object != name && self.also.insert((i, name.clone())) {
                     f.also.push(name);
                 }
                 return;
@@ -377,17 +372,17 @@ impl<'a> Checker<'a, '_> {
                         "namespace `{}` has no ConfigMap `{}`",
                         s.namespace, s.configmap
                     ),
-                    StepResult::NoKey { key, keys } if key.is_empty() => format!(
+                    StepResult::NoKey { key, .. } if key.is_empty() => format!(
                         "ConfigMap {}/{} has no `{}` annotation to name a key",
                         s.namespace,
                         s.configmap,
                         resolve::DEFAULT_KEY_ANNOTATION
                     ),
-                    StepResult::NoKey { key, keys } => format!(
+                    StepResult::NoKey { key, keys, count } => format!(
                         "ConfigMap {}/{} has no key `{key}` (it has {})",
                         s.namespace,
                         s.configmap,
-                        list(keys)
+                        list_of(keys, *count)
                     ),
                     StepResult::Found { .. } => String::new(),
                 })
@@ -463,11 +458,19 @@ impl<'a> Checker<'a, '_> {
         &mut self,
         w: &Workload<'a>,
         found: &resolve::Found<'a>,
-    ) -> Option<repository::Repository> {
+    ) -> Option<std::rc::Rc<repository::Repository>> {
         let cm = found.configmap;
         let dedup = |what: &str| Some(format!("{what}|{}|{}", cm.identity, found.key));
         let used = format!("used by {}", w.object.identity);
-        match repository::parse(&found.value, self.options.argo_version) {
+        // Many workflows read one value (a shared default): it is parsed once.
+        let parsed = self
+            .repositories
+            .entry((std::ptr::from_ref(cm), found.key.clone()))
+            .or_insert_with(|| {
+                repository::parse(&found.value, self.options.argo_version).map(std::rc::Rc::new)
+            })
+            .clone();
+        match parsed {
             Err(e) => {
                 self.add(
                     dedup("invalid"),
@@ -638,24 +641,25 @@ impl<'a> Checker<'a, '_> {
         };
         // A registration's data bucket (`artifactRepositories.<name>.data`) is the registration's.
         let reg = reg.strip_suffix(argo::DATA_KEY_SUFFIX).unwrap_or(reg);
-        let owners: BTreeSet<String> = self
-            .index
-            .all
-            .iter()
-            .filter(|o| o.label(REGISTRATION_LABEL) == Some(reg))
-            .filter(|o| {
-                o.label(TENANT_LABEL).is_some()
-                    || namespace_of(o) != self.index.controller_namespace
-            })
-            .map(tenant_of)
-            .filter(|t| !t.is_empty())
-            .collect();
+        let index = &self.index;
+        // The same for every workflow that selects the registration: found once.
+        let owners = self.owners.entry(reg.to_string()).or_insert_with(|| {
+            index
+                .with_registration(reg)
+                .iter()
+                .filter(|o| {
+                    o.label(TENANT_LABEL).is_some() || namespace_of(o) != index.controller_namespace
+                })
+                .map(|o| tenant_of(o))
+                .filter(|t| !t.is_empty())
+                .collect()
+        });
         let tenant = w.tenant();
         if owners.is_empty() || owners.contains(&tenant) {
             return;
         }
         let owners = owners
-            .into_iter()
+            .iter()
             .map(|o| format!("`{o}`"))
             .collect::<Vec<_>>()
             .join(", ");
@@ -696,7 +700,7 @@ impl<'a> Checker<'a, '_> {
                 format!("create ServiceAccount `{}` in `{ns}`, or correct serviceAccountName", sa.name),
             );
         }
-        let grant = rbac::taskresult_grant(&self.index, ns, &sa.name);
+        let grant = rbac::taskresult_verbs(&self.index, ns, &sa.name);
         let missing: Vec<&str> = ["create", "patch"]
             .into_iter()
             .filter(|v| !grant.allows(v))
@@ -729,7 +733,7 @@ impl<'a> Checker<'a, '_> {
             format!("spec.artifactGC (from {})", from.identity)
         };
         let exists = sa == "default" || self.index.find("", "ServiceAccount", ns, &sa).is_some();
-        let (missing, _) = rbac::artifact_gc_grant(&self.index, ns, &sa);
+        let missing = rbac::artifact_gc_missing(&self.index, ns, &sa);
         if exists && missing.is_empty() {
             return;
         }
@@ -777,12 +781,10 @@ impl<'a> Checker<'a, '_> {
             return;
         }
         // Some tenant namespace may hold it: workflows submitted there resolve.
-        let anywhere = self.index.of_kind("", "ConfigMap").any(|cm| {
-            cm.identity.name == r.configmap
-                && r.key
-                    .as_deref()
-                    .is_some_and(|k| cm.get(&["data", k]).is_some())
-        });
+        let anywhere = r
+            .key
+            .as_deref()
+            .is_some_and(|k| self.index.any_configmap_has(&r.configmap, k));
         if !anywhere {
             self.add(
                 None,
@@ -947,7 +949,9 @@ impl<'a> Checker<'a, '_> {
                     .entry(tenant.clone())
                     .or_default()
                     .insert(ns.clone());
-                if !users.1.iter().any(|(m, _)| std::ptr::eq(*m, es)) {
+                // An ExternalSecret's keys are added together: it is listed already only when
+                // it is the last one listed.
+                if !users.1.last().is_some_and(|(m, _)| std::ptr::eq(*m, es)) {
                     users.1.push((es, field));
                 }
             }
@@ -958,18 +962,28 @@ impl<'a> Checker<'a, '_> {
             }
             let namespaces: BTreeSet<&String> = tenants.values().flatten().collect();
             let dedup = format!("shared-credentials {store} {key}");
+            // One message for every user: listing the namespaces once per user cost users times
+            // namespaces (a default credential shared by 10,000 tenants: 10^8 copies).
+            let problem = format!(
+                "Vault secret `{key}` (ClusterSecretStore `{store}`) is synced into {} namespaces of {} tenants: {}",
+                namespaces.len(),
+                tenants.len(),
+                list_of(
+                    &namespaces
+                        .iter()
+                        .take(resolve::LISTED_KEYS)
+                        .map(|n| n.to_string())
+                        .collect::<Vec<_>>(),
+                    namespaces.len()
+                )
+            );
             for (m, f) in &users {
                 self.add(
                     Some(dedup.clone()),
                     Code::SharedCredentials,
                     m,
                     f.clone(),
-                    format!(
-                        "Vault secret `{key}` (ClusterSecretStore `{store}`) is synced into {} namespaces of {} tenants: {}",
-                        namespaces.len(),
-                        tenants.len(),
-                        list(&namespaces.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-                    ),
+                    problem.clone(),
                     "each of these tenants' workflows holds the same credential: any of them can read and overwrite the others' artifacts".into(),
                     "give each tenant its own credential: for the default repository, `s3.externalSecretPath` with `{namespace}` (and `s3.keyPrefixPerTenant: true`); `artifact-repos policies` prints each credential's least-privilege bucket policy".into(),
                 );
@@ -1048,13 +1062,18 @@ impl<'a> Checker<'a, '_> {
                     },
                 ),
                 Some(t) => {
-                    let has = t
-                        .get(&["spec", "templates"])
-                        .and_then(Node::as_seq)
-                        .is_some_and(|ts| {
-                            ts.iter()
-                                .any(|x| x.get("name").and_then(Node::as_str) == Some(inner.as_str()))
-                        });
+                    let has = self
+                        .template_names
+                        .entry(std::ptr::from_ref(t))
+                        .or_insert_with(|| {
+                            t.get(&["spec", "templates"])
+                                .and_then(Node::as_seq)
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|x| x.get("name").and_then(Node::as_str))
+                                .collect()
+                        })
+                        .contains(inner.as_str());
                     if !has {
                         self.add(
                             None,
@@ -1079,6 +1098,10 @@ pub fn check(manifests: &[Manifest], options: &Options) -> Report {
         options,
         findings: Vec::new(),
         seen: HashMap::new(),
+        also: Default::default(),
+        owners: HashMap::new(),
+        template_names: HashMap::new(),
+        repositories: HashMap::new(),
     };
     let mut workflows = 0;
     for m in manifests {

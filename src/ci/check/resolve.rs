@@ -29,26 +29,124 @@ pub fn namespace_of(m: &Manifest) -> String {
     }
 }
 
-/// The manifests, indexed by identity with namespaces made explicit.
+/// A map of maps, looked up by two borrowed keys.
+type Nested<'a, K, V> = HashMap<K, HashMap<&'a str, V>>;
+
+/// The manifests, indexed by identity with namespaces made explicit, and by every other key a
+/// question of `check` or `explain` looks objects up by (kind; ExternalSecret target; declared
+/// Secret; registration label; RBAC subject), each built in one pass over the stream, so that
+/// answering a question for every workflow takes time proportional to the stream, not to the
+/// stream times the workflows (issue 20). Every list keeps stream order.
 pub struct Index<'a> {
-    pub all: &'a [Manifest],
     by_id: HashMap<Identity, &'a Manifest>,
+    /// Group -> kind -> objects.
+    by_kind: Nested<'a, &'a str, Vec<&'a Manifest>>,
+    /// Namespace -> name of the Secret they produce -> ExternalSecrets.
+    by_target: Nested<'a, String, Vec<&'a Manifest>>,
+    /// Namespace -> Secret name -> the first ConfigMap of the namespace that declares the Secret
+    /// as the user's own (`EXISTING_SECRETS_ANNOTATION`).
+    declared_secrets: Nested<'a, String, &'a Manifest>,
+    /// Objects by their `artifact-repos/registration` label.
+    by_registration: HashMap<&'a str, Vec<&'a Manifest>>,
+    /// (ConfigMap name, data key) of every ConfigMap, in any namespace.
+    configmap_keys: std::collections::HashSet<(&'a str, &'a str)>,
+    controller_configmap: std::cell::OnceCell<Option<&'a Manifest>>,
+    pub(crate) rbac: super::rbac::RbacIndex<'a>,
     pub controller_namespace: String,
 }
 
 impl<'a> Index<'a> {
-    pub fn new(all: &'a [Manifest], controller_namespace: &str) -> Self {
+    pub fn new(all: impl IntoIterator<Item = &'a Manifest>, controller_namespace: &str) -> Self {
         let mut by_id = HashMap::new();
+        let mut by_kind: Nested<&str, Vec<&Manifest>> = HashMap::new();
+        let mut by_target: Nested<String, Vec<&Manifest>> = HashMap::new();
+        let mut declared_secrets: Nested<String, &Manifest> = HashMap::new();
+        let mut by_registration: HashMap<&str, Vec<&Manifest>> = HashMap::new();
+        let mut configmap_keys = std::collections::HashSet::new();
         for m in all {
             let mut id = m.identity.clone();
             id.namespace = namespace_of(m);
+            by_kind
+                .entry(m.identity.group.as_str())
+                .or_default()
+                .entry(m.identity.kind.as_str())
+                .or_default()
+                .push(m);
+            if let Some(reg) = m.label(REGISTRATION_LABEL) {
+                by_registration.entry(reg).or_default().push(m);
+            }
+            if m.is("external-secrets.io", "ExternalSecret") {
+                let target = m
+                    .get(&["spec", "target", "name"])
+                    .and_then(Node::as_str)
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or(&m.identity.name);
+                by_target
+                    .entry(id.namespace.clone())
+                    .or_default()
+                    .entry(target)
+                    .or_default()
+                    .push(m);
+            }
+            if m.is("", "ConfigMap") {
+                if let Some(data) = m.get(&["data"]).and_then(Node::as_map) {
+                    for key in data.keys() {
+                        configmap_keys.insert((m.identity.name.as_str(), key.as_str()));
+                    }
+                }
+                if let Some(v) = m.annotation(crate::rules::k8s::EXISTING_SECRETS_ANNOTATION) {
+                    let declared = declared_secrets.entry(id.namespace.clone()).or_default();
+                    for name in v.split(',') {
+                        declared.entry(name.trim()).or_insert(m);
+                    }
+                }
+            }
             by_id.entry(id).or_insert(m);
         }
+        let rbac_kind = |kind: &str| {
+            by_kind
+                .get(crate::rules::k8s::RBAC_GROUP)
+                .and_then(|k| k.get(kind))
+                .map_or(&[][..], Vec::as_slice)
+        };
+        let rbac = super::rbac::RbacIndex::new(
+            rbac_kind("RoleBinding"),
+            rbac_kind("ClusterRoleBinding"),
+            rbac_kind("ClusterRole"),
+        );
         Index {
-            all,
             by_id,
+            by_kind,
+            by_target,
+            declared_secrets,
+            by_registration,
+            configmap_keys,
+            controller_configmap: Default::default(),
+            rbac,
             controller_namespace: controller_namespace.to_string(),
         }
+    }
+    /// The ExternalSecrets that produce Secret `name` in `namespace`, in stream order.
+    pub fn external_secrets(&self, namespace: &str, name: &str) -> &[&'a Manifest] {
+        self.by_target
+            .get(namespace)
+            .and_then(|n| n.get(name))
+            .map_or(&[], Vec::as_slice)
+    }
+    /// The first ConfigMap of `namespace` that declares Secret `name` as the user's own.
+    pub fn declared_secret(&self, namespace: &str, name: &str) -> Option<&'a Manifest> {
+        self.declared_secrets
+            .get(namespace)
+            .and_then(|n| n.get(name))
+            .copied()
+    }
+    /// Objects labelled with registration `reg`, in stream order.
+    pub fn with_registration(&self, reg: &str) -> &[&'a Manifest] {
+        self.by_registration.get(reg).map_or(&[], Vec::as_slice)
+    }
+    /// Whether some ConfigMap named `name`, in any namespace, has data key `key`.
+    pub fn any_configmap_has(&self, name: &str, key: &str) -> bool {
+        self.configmap_keys.contains(&(name, key))
     }
     pub fn find(
         &self,
@@ -67,12 +165,13 @@ impl<'a> Index<'a> {
             .copied()
     }
     /// Every object of a kind, in stream order.
-    pub fn of_kind<'s>(
-        &'s self,
-        group: &'s str,
-        kind: &'s str,
-    ) -> impl Iterator<Item = &'a Manifest> + 's {
-        self.all.iter().filter(move |m| m.is(group, kind))
+    pub fn of_kind(&self, group: &str, kind: &str) -> impl Iterator<Item = &'a Manifest> + '_ {
+        self.by_kind
+            .get(group)
+            .and_then(|k| k.get(kind))
+            .into_iter()
+            .flatten()
+            .copied()
     }
     pub fn configmap(&self, namespace: &str, name: &str) -> Option<&'a Manifest> {
         self.find("", "ConfigMap", namespace, name)
@@ -279,15 +378,19 @@ pub fn artifact_gc<'a>(w: &Workload<'a>) -> Option<(String, String, &'a Manifest
     Some((strategy.to_string(), sa, from))
 }
 
+/// How many of a ConfigMap's keys a message lists.
+pub const LISTED_KEYS: usize = 8;
+
 /// What one lookup of Argo's search found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepResult {
     NoConfigMap,
     /// The ConfigMap exists but has no such data key (`key` is empty when neither the ref nor the
-    /// annotation names one); `keys` lists the keys it has.
+    /// annotation names one); `keys` lists the first `LISTED_KEYS` keys it has, of `count`.
     NoKey {
         key: String,
         keys: Vec<String>,
+        count: usize,
     },
     Found {
         key: String,
@@ -307,7 +410,8 @@ pub struct Found<'a> {
     pub configmap: &'a Manifest,
     pub namespace: String,
     pub key: String,
-    pub value: String,
+    /// Borrowed from the ConfigMap: one value may be found for every workflow.
+    pub value: std::borrow::Cow<'a, str>,
 }
 
 /// The whole search, step by step.
@@ -342,8 +446,8 @@ fn lookup<'a>(
     match data.and_then(|d| d.get(&key)) {
         Some(v) => {
             let value = match v {
-                Node::Str(s) => s.clone(),
-                other => crate::yaml::to_yaml(other),
+                Node::Str(s) => std::borrow::Cow::Borrowed(s.as_str()),
+                other => std::borrow::Cow::Owned(crate::yaml::to_yaml(other)),
             };
             (
                 step(StepResult::Found { key: key.clone() }),
@@ -356,10 +460,13 @@ fn lookup<'a>(
             )
         }
         None => {
+            // Only the keys a message lists: a ConfigMap may hold a key per registration, and
+            // every workflow that misses one would copy them all.
             let keys = data
-                .map(|d| d.keys().cloned().collect())
+                .map(|d| d.keys().take(LISTED_KEYS).cloned().collect())
                 .unwrap_or_default();
-            (step(StepResult::NoKey { key, keys }), None)
+            let count = data.map_or(0, |d| d.len());
+            (step(StepResult::NoKey { key, keys, count }), None)
         }
     }
 }
@@ -414,6 +521,13 @@ pub fn resolve<'a>(
 /// The controller's own ConfigMap (`workflow-controller-configmap`, with or without a Helm release
 /// prefix) in its namespace, when it configures `artifactRepository`.
 pub fn controller_configmap<'a>(index: &Index<'a>) -> Option<&'a Manifest> {
+    // The same for every workflow: found once.
+    *index
+        .controller_configmap
+        .get_or_init(|| find_controller_configmap(index))
+}
+
+fn find_controller_configmap<'a>(index: &Index<'a>) -> Option<&'a Manifest> {
     index.of_kind("", "ConfigMap").find(|m| {
         namespace_of(m) == index.controller_namespace
             && m.identity.name.ends_with("workflow-controller-configmap")

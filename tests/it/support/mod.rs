@@ -95,6 +95,7 @@ pub fn run(args: &[&str], cwd: &Path, stdin: Option<&[u8]>) -> Output {
         .current_dir(cwd)
         .env("NO_COLOR", "1")
         .env_remove("ARTIFACT_REPOS_LOG")
+        .env_remove("ARTIFACT_REPOS_MAX_INPUT")
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
