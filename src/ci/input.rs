@@ -1,5 +1,5 @@
 //! How large a manifest input `check`, `diff` and `explain` read: `--max-input BYTES` (or
-//! `ARTIFACT_REPOS_MAX_INPUT`), per file or stdin, default `manifests::MAX_MANIFEST_BYTES` (64 MiB).
+//! `ARTIFACT_REPOS_MAX_INPUT`), per file or stdin, default `MAX_MANIFEST_BYTES` (64 MiB).
 //! The bound keeps a wrong file (or `/dev/zero` on stdin) from being read without end; every
 //! reader is linear in its input (issue 20), so a larger bound only costs time in proportion: a
 //! 100,000-registration render (300 MB) is checked with `--max-input 512Mi`. One clap argument
@@ -8,6 +8,10 @@
 
 use crate::error::Problems;
 use std::path::Path;
+
+/// Largest manifest input accepted per file by default (`--max-input` raises it);
+/// Helm's own largest charts render to a few MB, 100,000 registrations to 300 MB.
+pub const MAX_MANIFEST_BYTES: usize = 64 * 1024 * 1024;
 
 /// The environment variable that sets `--max-input`.
 pub const MAX_INPUT_ENV: &str = "ARTIFACT_REPOS_MAX_INPUT";
@@ -34,7 +38,7 @@ pub struct InputArgs {
 impl Default for InputArgs {
     fn default() -> Self {
         InputArgs {
-            max_input: crate::ci::manifests::MAX_MANIFEST_BYTES,
+            max_input: MAX_MANIFEST_BYTES,
         }
     }
 }

@@ -4,15 +4,12 @@
 //! layout of `render --output-dir`. Reading files, directories and stdin is `cli`'s job: this module
 //! receives bytes. It never deserializes into typed structs, so nothing in the input is lost.
 
+pub use crate::ci::input::MAX_MANIFEST_BYTES;
 use crate::error::Problems;
 use crate::rules::identity::Identity;
 use crate::rules::k8s;
 use crate::yaml::Node;
 use indexmap::IndexMap;
-
-/// Largest manifest input accepted per file by default (`--max-input` raises it, `ci::input`);
-/// Helm's own largest charts render to a few MB, 100,000 registrations to 300 MB.
-pub const MAX_MANIFEST_BYTES: usize = 64 * 1024 * 1024;
 
 /// One object of a manifest stream.
 #[derive(Debug, Clone)]
