@@ -552,6 +552,176 @@ def cp_get(argo, wf, ns="research-team"):
     return argo.cp.get("workflow.argoproj.io", wf, "-n", ns).get("status", {})
 
 
+# ---- issue 19: pods on the real node -------------------------------------------------------------------
+
+SEED_VALIDATION = os.path.join(ROOT, "e2e", "seed-validation.md")
+POD_TIMEOUT = 300
+
+
+def sandbox_env(cp, s3, cred="argo/apps/my-project/s3/artifacts"):
+    """What a person has inside the sandbox: kubectl, argo, aws, helm, artifact-repos on PATH, KUBECONFIG,
+    and for `aws` the S3 endpoint with one credential (by default my-project's own)."""
+    bindir = os.path.join(cp.dir, "sandbox-bin")
+    if not os.path.isdir(bindir):
+        os.makedirs(bindir)
+        for name, target in [("kubectl", tool("E2E_KUBECTL")), ("argo", ARGO), ("aws", tool("E2E_AWS")),
+                             ("helm", HELM4), ("artifact-repos", BINARY)]:
+            os.symlink(target, os.path.join(bindir, name))
+        aws_dir = os.path.join(cp.dir, "aws")
+        os.makedirs(aws_dir)
+        with open(os.path.join(aws_dir, "config"), "w") as f:
+            f.write("[default]\nregion = us-west-2\ns3 =\n    addressing_style = path\n")
+    ak, sk = CREDS[cred]
+    return dict(cp.env, PATH=bindir + os.pathsep + os.environ["PATH"], AWS_ACCESS_KEY_ID=ak,
+                AWS_SECRET_ACCESS_KEY=sk, AWS_ENDPOINT_URL=f"http://{s3.endpoint}",
+                AWS_CONFIG_FILE=os.path.join(cp.dir, "aws", "config"),
+                AWS_SHARED_CREDENTIALS_FILE=os.path.join(cp.dir, "aws", "credentials"))
+
+
+def bash(body, env, timeout=120):
+    return run(["bash", "-c", "set -eo pipefail\n" + body], env=env, check=False, timeout=timeout)
+
+
+def wait_succeeded(argo, ns, wf, timeout=POD_TIMEOUT):
+    cp = argo.cp
+
+    def done():
+        st = cp.get("workflow.argoproj.io", wf, "-n", ns).get("status", {})
+        if st.get("phase") in ("Failed", "Error"):
+            raise AssertionError(f"workflow {ns}/{wf} {st.get('phase')}: {st.get('message')} "
+                                 f"{[n.get('message') for n in (st.get('nodes') or {}).values() if n.get('message')][:3]}")
+        return st.get("phase") == "Succeeded" and st
+    try:
+        return wait_for(f"workflow {ns}/{wf} Succeeded", done, timeout, argo.proc, interval=2)
+    except RuntimeError as e:
+        raise AssertionError(f"{e}; {pod_states(cp, ns, wf)}") from None
+
+
+def pod_states(cp, ns, wf):
+    out = []
+    for p in cp.get("pods", "-n", ns, "-l", f"workflows.argoproj.io/workflow={wf}")["items"]:
+        for c in (p.get("status") or {}).get("initContainerStatuses", []) + (p.get("status") or {}).get("containerStatuses", []):
+            out.append(f"{p['metadata']['name']}/{c['name']}: {json.dumps(c.get('state'))[:200]}")
+        if not (p.get("status") or {}).get("containerStatuses"):
+            out.append(f"{p['metadata']['name']}: {json.dumps((p.get('status') or {}).get('conditions'))[:300]}")
+    return "; ".join(out) or "no pods"
+
+
+def output_artifacts(st):
+    """(node name, artifact) for every output artifact of the workflow's pod nodes."""
+    return [(n.get("displayName"), a) for n in (st.get("nodes") or {}).values() if n.get("type") == "Pod"
+            for a in (n.get("outputs") or {}).get("artifacts", [])]
+
+
+def s3_keys(s3, bucket, prefix=""):
+    """Every key under prefix, listed with the admin identity (Argo's own listing is per tenant)."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=S3_ADMIN[0], AWS_SECRET_ACCESS_KEY=S3_ADMIN[1],
+               AWS_ENDPOINT_URL=f"http://{s3.endpoint}", AWS_DEFAULT_REGION="us-east-1")
+    r = run([tool("E2E_AWS"), "s3api", "list-objects-v2", "--bucket", bucket, "--prefix", prefix, "--output", "json"],
+            env=env, check=False)
+    check(r.returncode == 0, f"listing s3://{bucket}/{prefix}: {r.stderr[-400:]}")
+    return [o["Key"] for o in (json.loads(r.stdout or "{}") or {}).get("Contents", [])]
+
+
+def seed_validation(argo, s3, layout):
+    """The seed's Validation section, block by block (e2e/seed-validation.md), on the real node."""
+    cp = argo.cp
+    blocks = re.findall(r"```bash\n(.*?)\n```", open(SEED_VALIDATION).read(), re.S)
+    check(len(blocks) == 4, f"e2e/seed-validation.md holds {len(blocks)} bash blocks, expected 4")
+    env = sandbox_env(cp, s3)
+    get_cm = blocks[0]
+    if layout == "tenant":  # layout tenant puts the ConfigMap in the tenant namespace, none in argo-workflows
+        get_cm = get_cm.replace("-n argo-workflows", "-n my-tenant-namespace")
+    r = bash(get_cm, env)
+    check(r.returncode == 0, f"`{get_cm}` exited {r.returncode}: {r.stderr[-400:]}")
+    data = yaml.safe_load(r.stdout)["data"]
+    check(yaml.safe_load(data["artifactRepositories.my-project"])["s3"]["bucket"] == "my-project-artifacts",
+          "the ConfigMap's artifactRepositories.my-project does not name my-project-artifacts")
+    r = bash(blocks[1], env)
+    check(r.stdout.strip() == "yes", f"kubectl auth can-i answered {r.stdout.strip()!r} {r.stderr.strip()[-300:]}")
+    r = bash(blocks[2], env, timeout=POD_TIMEOUT)
+    m = re.search(r"^Name:\s+(\S+)", r.stdout, re.M)
+    check(m, f"argo submit --watch printed no Name: (exit {r.returncode}) {r.stdout[-600:]} {r.stderr[-400:]}")
+    wf = m.group(1)
+    statuses = re.findall(r"^Status:\s+(\S+)", r.stdout, re.M)
+    check(r.returncode == 0 and statuses and statuses[-1] == "Succeeded",
+          f"argo submit --watch exited {r.returncode}, last Status {statuses[-1:]}: {r.stderr[-300:]} "
+          f"{pod_states(cp, 'my-tenant-namespace', wf)}")
+    st = wait_succeeded(argo, "my-tenant-namespace", wf)
+    get_block, ls_block = [b for b in blocks[3].split("\n\n")]
+    r = bash(get_block.replace("<workflow-name>", wf), env)
+    check(r.returncode == 0 and re.search(r"^Status:\s+Succeeded", r.stdout, re.M),
+          f"argo get: exit {r.returncode} {r.stdout[-400:]} {r.stderr[-300:]}")
+    arts = output_artifacts(st)
+    check(len(arts) == 1 and arts[0][1]["name"] == "result", f"the workflow's output artifacts: {arts}")
+    a = arts[0][1]["s3"]
+    check(a.get("bucket", "my-project-artifacts") == "my-project-artifacts" and a["key"].startswith(f"{wf}/")
+          and a["key"].endswith("/result.tgz"), f"the executor reported the artifact at {a}")
+    # The seed's own listing, verbatim: it names `workflows/`, a keyPrefix only genomics-pipeline has; the
+    # my-project registration has none, so the executor stores the artifact at the ConfigMap's keyFormat
+    # under the bucket's root. That listing is printed; the artifact is listed where the keyFormat says.
+    r = bash(ls_block, env)
+    print(f"e2e: note: `aws s3 ls s3://my-project-artifacts/workflows/` (the seed's) exit {r.returncode}: "
+          f"{r.stdout.strip()[:200]!r}", file=sys.stderr, flush=True)
+    d = a["key"].rsplit("/", 1)[0]
+    r = bash(f"aws s3 ls s3://my-project-artifacts/{d}/", env)
+    check(r.returncode == 0 and "result.tgz" in r.stdout,
+          f"aws s3 ls s3://my-project-artifacts/{d}/ (my-project's credential): exit {r.returncode} "
+          f"{r.stdout!r} {r.stderr[-300:]}")
+    return wf
+
+
+def executor_rbac(argo, helm, wf, ns="my-tenant-namespace", sa="wf-runner"):
+    """Nothing but the generated Roles is granted to the workflow account, and with them the wait
+    container reported its outputs (WorkflowTaskResult)."""
+    cp = argo.cp
+    release = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in helm.manifest()}
+    mine = []
+    for kind, items in [("RoleBinding", cp.get("rolebindings", "-A")["items"]),
+                        ("ClusterRoleBinding", cp.get("clusterrolebindings")["items"])]:
+        for b in items:
+            for s in b.get("subjects") or []:
+                if (s.get("kind") == "ServiceAccount" and s.get("name") == sa and s.get("namespace", b["metadata"].get("namespace")) == ns) \
+                        or (s.get("kind") == "Group" and s.get("name") in (f"system:serviceaccounts:{ns}", "system:serviceaccounts")):
+                    mine.append((kind, b["metadata"].get("namespace", ""), b["metadata"]["name"]))
+    check(mine, f"no binding names {ns}/{sa}")
+    foreign = [m for m in mine if m not in release]
+    check(not foreign, f"bindings of {ns}/{sa} that are not the release's: {foreign}")
+    as_sa = f"--as=system:serviceaccount:{ns}:{sa}"
+    for verb, res, want in [("create", "workflowtaskresults.argoproj.io", "yes"), ("patch", "workflowtaskresults.argoproj.io", "yes"),
+                            ("get", "secrets", "no"), ("create", "pods", "no"), ("patch", "pods", "no")]:
+        r = cp.kubectl("auth", "can-i", verb, res, as_sa, "-n", ns, check=False)
+        check(r.stdout.strip() == want, f"can-i {verb} {res} as {ns}/{sa}: {r.stdout.strip()!r}, expected {want}")
+    w = cp.get("workflow.argoproj.io", wf, "-n", ns)
+    check(w["status"].get("phase") == "Succeeded", f"{ns}/{wf} is {w['status'].get('phase')}")
+    pods = cp.get("pods", "-n", ns, "-l", f"workflows.argoproj.io/workflow={wf}")["items"]
+    check(pods and all(p["spec"].get("serviceAccountName") == sa for p in pods),
+          f"the pods of {ns}/{wf} run as {[p['spec'].get('serviceAccountName') for p in pods]}")
+    for p in pods:
+        for c in p["status"].get("containerStatuses", []):
+            t = (c.get("state") or {}).get("terminated") or {}
+            check(t.get("exitCode") == 0, f"container {p['metadata']['name']}/{c['name']} ended {c.get('state')}")
+    results = cp.get("workflowtaskresults.argoproj.io", "-n", ns, "-l", f"workflows.argoproj.io/workflow={wf}")["items"]
+    check(results, f"no WorkflowTaskResult for {ns}/{wf}: the wait container did not report")
+    arts = [a["name"] for r in results for a in (r.get("outputs") or {}).get("artifacts", [])]
+    check("result" in arts, f"the WorkflowTaskResults of {ns}/{wf} report artifacts {arts}")
+    check(all((r["metadata"].get("labels") or {}).get("workflows.argoproj.io/report-outputs-completed") == "true"
+              for r in results), f"a WorkflowTaskResult of {ns}/{wf} is not marked report-outputs-completed")
+
+
+def pods(argo, helm, s3, layout):
+    ver = argo.version
+    wf = scenario(f"pods-seed-validation-{ver}", seed_validation, argo, s3, layout)
+    if wf is None and wanted(f"pods-executor-rbac-{ver}"):
+        wf = argo.submit("my-tenant-namespace", "-", input=seed_test_workflow("artifactRepositories.my-project"))
+        try:
+            wait_succeeded(argo, "my-tenant-namespace", wf)
+        except AssertionError:
+            pass
+    if wf:
+        scenario(f"pods-executor-rbac-{ver}", executor_rbac, argo, helm, wf)
+
+
 # ---- scenario 4: lifecycle -----------------------------------------------------------------------------
 
 def uids(cp, objs):
@@ -667,8 +837,11 @@ def lifecycle(cp, helm, argo, s3, base):
 
 # ---- the runs ------------------------------------------------------------------------------------------
 
+S3_ADMIN = ("AKADMIN0000000000001", "admin-secret-key-00000000000000000001")
+
+
 def start_s3():
-    identities = {"admin": ("AKADMIN0000000000001", "admin-secret-key-00000000000000000001", ["Admin"])}
+    identities = {"admin": (*S3_ADMIN, ["Admin"])}
     for path, (ak, sk) in CREDS.items():
         acts = [f"{a}:{b}" for b in GRANTS[path] for a in ("Read", "Write", "List", "Tagging")]
         identities[path.replace("/", "-")] = (ak, sk, acts)
@@ -702,12 +875,14 @@ A_NAMES = ["helm3-install-seed", "helm3-managed-by-label", "render-server-dry-ru
                                    "template-my-project", "workflow-helper", "refless-tenant",
                                    "refless-controller-namespace", "strict-workflow-helper", "strict-is-enforced",
                                    "strict-template")],
-           "readme-cluster-blocks", "v3.7-isolation-key-prefix-per-tenant", "lifecycle-add-tenant", "lifecycle-change-bucket", "lifecycle-remove-last-registration",
+           "readme-cluster-blocks", "v3.7-isolation-key-prefix-per-tenant",
+           "pods-seed-validation-v3.7", "pods-executor-rbac-v3.7", "lifecycle-add-tenant", "lifecycle-change-bucket", "lifecycle-remove-last-registration",
            "lifecycle-forgotten-f", "lifecycle-uninstall"]
 B_NAMES = ["helm4-install-seed", "helm4-managed-by-label", "render-server-dry-run-tenant", "v4.0-eso-secrets",
            *[f"v4.0-{n}" for n in ("seed-workflow-genomics", "seed-test-workflow", "template-genomics-pipeline",
                                    "template-my-project", "workflow-helper", "refless-tenant",
-                                   "strict-workflow-helper", "strict-is-enforced", "strict-template")]]
+                                   "strict-workflow-helper", "strict-is-enforced", "strict-template")],
+           "pods-seed-validation-v4.0", "pods-executor-rbac-v4.0"]
 
 
 def bring_up(cp, s3, major, version, local, dry_run_name, before_local=lambda: None):
@@ -733,11 +908,24 @@ def bring_up(cp, s3, major, version, local, dry_run_name, before_local=lambda: N
     return helm, path, argo
 
 
-def run_a(s3):
+def start_node(cp, registry, name):
+    """The real node (issue 19): containerd, kubelet, kube-proxy, kube-scheduler; without one (no
+    namespaces here) pods stay Pending and the pods-* scenarios fail."""
+    if registry is None:
+        return None
+    t0 = time.time()
+    cp.node = C.Node(cp, registry, name)
+    cp.node.start()
+    print(f"e2e: node {name} Ready: {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
+    return cp.node
+
+
+def run_a(s3, registry=None):
     """Helm 3 post-renderer, layout central, Argo v3.7 (the default target)."""
     cp = ControlPlane("a")
     cp.start([tool("E2E_CRDS_ARGO3"), tool("E2E_CRDS_ESO")])
     try:
+        start_node(cp, registry, "node-a")
         helm, local, argo = bring_up(
             cp, s3, 3, "v3.7", local_values(s3), "render-server-dry-run-local",
             before_local=lambda: scenario("render-server-dry-run-seed", server_dry_run, cp, "-f", SEED))
@@ -745,20 +933,23 @@ def run_a(s3):
         scenario("readme-cluster-blocks", readme_blocks, argo, local)
         scenario("v3.7-isolation-key-prefix-per-tenant", isolation, argo, helm, local)
         strict(argo, "v3.7")
+        pods(argo, helm, s3, "central")
         lifecycle(cp, helm, argo, s3, local_values(s3))
     finally:
         cp.stop()
 
 
-def run_b(s3):
+def run_b(s3, registry=None):
     """Helm 4 plugin, layout tenant, Argo v4.0."""
     cp = ControlPlane("b")
     cp.start([tool("E2E_CRDS_ARGO4"), tool("E2E_CRDS_ESO")])
     try:
-        _helm, _local, argo = bring_up(cp, s3, 4, "v4.0", local_values(s3, layout="tenant", argo_version="4.0"),
+        start_node(cp, registry, "node-b")
+        helm, _local, argo = bring_up(cp, s3, 4, "v4.0", local_values(s3, layout="tenant", argo_version="4.0"),
                                        "render-server-dry-run-tenant")
         workflows(argo, "tenant", "v4.0")
         strict(argo, "v4.0")
+        pods(argo, helm, s3, "tenant")
     finally:
         cp.stop()
 
@@ -776,9 +967,16 @@ def main():
             for n in A_NAMES + B_NAMES:
                 if wanted(n):
                     report(n, False, f"SeaweedFS setup failed: {e}", setup_failed=True)
+        registry = None
+        if s3 is not None and C.NODE:
+            try:
+                registry = C.Registry()
+                print(f"e2e: registry {registry.endpoint} holds {sorted(registry.images)}", file=sys.stderr, flush=True)
+            except Exception as e:  # noqa: BLE001
+                print(f"e2e: the registry failed: {e}", file=sys.stderr, flush=True)
         if s3 is not None:
-            phase("control plane A (helm 3, central, argo v3.7)", A_NAMES, run_a, s3)
-            phase("control plane B (helm 4, tenant, argo v4.0)", B_NAMES, run_b, s3)
+            phase("control plane A (helm 3, central, argo v3.7)", A_NAMES, run_a, s3, registry)
+            phase("control plane B (helm 4, tenant, argo v4.0)", B_NAMES, run_b, s3, registry)
     finally:
         C.cleanup()
     for n in KNOWN:
