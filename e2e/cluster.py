@@ -198,7 +198,8 @@ class ControlPlane:
             "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
             "--service-account-key-file", p("sa.pub"), "--service-account-signing-key-file", p("sa.key"),
             "--service-cluster-ip-range", SERVICE_CIDR, "--endpoint-reconciler-type", "lease" if NODE else "none",
-            "--cert-dir", os.path.join(self.dir, "apiserver-certs"), "--profiling=false"], self.logs)
+            "--cert-dir", os.path.join(self.dir, "apiserver-certs"), "--profiling=false",
+            *(["--kubelet-preferred-address-types", "InternalIP"] if NODE else [])], self.logs)
         self.kubeconfig = os.path.join(self.dir, "kubeconfig")
         with open(self.kubeconfig, "w") as f:
             json.dump({"apiVersion": "v1", "kind": "Config", "current-context": "e2e",
@@ -499,3 +500,30 @@ def _umount_under(path):
     mounts = [line.split()[1] for line in open("/proc/self/mounts")]
     for m in sorted((m for m in mounts if m.startswith(path.rstrip("/") + "/")), key=len, reverse=True):
         subprocess.run(["umount", "-l", m], capture_output=True)
+
+
+class OpenBao:
+    """OpenBao's dev server (`bao server -dev`: the Vault API, in memory, KV v2 mounted at `secret/`),
+    what ESO's `vault` provider reads (token auth)."""
+
+    TOKEN = "e2e-root-token"
+
+    def __init__(self):
+        self.dir = tmpdir("artifact-repos-e2e-bao-")
+        self.port = free_port()
+        self.env = dict(ENV, VAULT_ADDR=self.addr, VAULT_TOKEN=self.TOKEN, BAO_ADDR=self.addr, BAO_TOKEN=self.TOKEN,
+                        HOME=self.dir)
+        self.proc = spawn("openbao", [tool("E2E_BAO"), "server", "-dev", f"-dev-listen-address=127.0.0.1:{self.port}",
+                                      f"-dev-root-token-id={self.TOKEN}", "-dev-no-store-token"], self.dir, env=self.env)
+        wait_for("OpenBao unsealed", lambda: run([tool("E2E_BAO"), "status"], env=self.env, check=False).returncode == 0,
+                 60, self.proc)
+
+    @property
+    def addr(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def put(self, path, **fields):
+        run([tool("E2E_BAO"), "kv", "put", "-mount=secret", path, *[f"{k}={v}" for k, v in fields.items()]], env=self.env)
+
+    def get(self, path):
+        return json.loads(run([tool("E2E_BAO"), "kv", "get", "-format=json", "-mount=secret", path], env=self.env).stdout)

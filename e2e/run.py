@@ -255,12 +255,61 @@ def fake_store():
                 for path, (ak, sk) in CREDS.items()]}}}}
 
 
+VAULT = None  # the OpenBao dev server (main() starts it)
+
+
+def vault_store():
+    """ESO's `vault` provider against OpenBao: token auth, KV v2 at `secret/` (the values' paths are keys)."""
+    return {"apiVersion": "external-secrets.io/v1", "kind": "ClusterSecretStore", "metadata": {"name": "vault"},
+            "spec": {"provider": {"vault": {"server": VAULT.addr, "path": "secret", "version": "v2",
+                                            "auth": {"tokenSecretRef": {"name": "openbao-token", "key": "token",
+                                                                        "namespace": "external-secrets"}}}}}}
+
+
 def start_eso(cp):
-    cp.kubectl("apply", "-f", "-", input=json.dumps(fake_store()))
+    if VAULT is not None:
+        cp.kubectl("create", "namespace", "external-secrets", check=False)
+        cp.kubectl("create", "secret", "generic", "openbao-token", "-n", "external-secrets",
+                   f"--from-literal=token={VAULT.TOKEN}", check=False)
+    cp.kubectl("apply", "-f", "-", input=json.dumps(vault_store() if VAULT is not None else fake_store()))
     p = cp.spawn("external-secrets", [tool("E2E_ESO"), "--metrics-addr", f"127.0.0.1:{C.free_port()}",
                                       "--concurrent", "4", "--loglevel", "info"])
     wait_for("ClusterSecretStore vault Ready", lambda: cond(cp.get("clustersecretstore", "vault"), "Ready"), 60, p)
     return p
+
+
+def vault_openbao(cp, helm):
+    """Every ExternalSecret Ready from OpenBao (eso_secrets), and a value rotated in OpenBao reaches the
+    Secret (ESO's force-sync annotation instead of waiting out the refresh interval); then rotated back."""
+    check(VAULT is not None, "no OpenBao")
+    check("vault" in cp.get("clustersecretstore", "vault")["spec"]["provider"], "the store is not ESO's vault provider")
+    eso_secrets(cp, helm)
+    path = "argo/apps/my-project/s3/artifacts"
+    ak, sk = CREDS[path]
+    es = [o for o in helm.manifest() if o["kind"] == "ExternalSecret"
+          and any(d["remoteRef"]["key"] == path for d in o["spec"]["data"])]
+    check(es, f"no ExternalSecret reads {path}")
+    rotated = sk[:-8] + "ROTATED1"
+    VAULT.put(path, access_key=ak, secret_key=rotated)
+    try:
+        for o in es:
+            ns, name = o["metadata"]["namespace"], o["metadata"]["name"]
+            target = (o["spec"].get("target") or {}).get("name") or name
+            cp.kubectl("annotate", "--overwrite", "externalsecret.external-secrets.io", name, "-n", ns,
+                       f"force-sync={time.time()}")
+            wait_for(f"Secret {ns}/{target} holds the rotated key", lambda: base64.b64decode(
+                cp.get("secret", target, "-n", ns)["data"]["AWS_SECRET_ACCESS_KEY"]).decode() == rotated, 60)
+    finally:
+        VAULT.put(path, access_key=ak, secret_key=sk)
+        for o in es:
+            ns, name = o["metadata"]["namespace"], o["metadata"]["name"]
+            cp.kubectl("annotate", "--overwrite", "externalsecret.external-secrets.io", name, "-n", ns,
+                       f"force-sync={time.time()}-back")
+    for o in es:
+        ns, name = o["metadata"]["namespace"], o["metadata"]["name"]
+        target = (o["spec"].get("target") or {}).get("name") or name
+        wait_for(f"Secret {ns}/{target} rotated back", lambda: base64.b64decode(
+            cp.get("secret", target, "-n", ns)["data"]["AWS_SECRET_ACCESS_KEY"]).decode() == sk, 60)
 
 
 def cond(obj, ctype):
@@ -882,7 +931,7 @@ B_NAMES = ["helm4-install-seed", "helm4-managed-by-label", "render-server-dry-ru
            *[f"v4.0-{n}" for n in ("seed-workflow-genomics", "seed-test-workflow", "template-genomics-pipeline",
                                    "template-my-project", "workflow-helper", "refless-tenant",
                                    "strict-workflow-helper", "strict-is-enforced", "strict-template")],
-           "pods-seed-validation-v4.0", "pods-executor-rbac-v4.0"]
+           "pods-seed-validation-v4.0", "pods-executor-rbac-v4.0", "vault-openbao"]
 
 
 def bring_up(cp, s3, major, version, local, dry_run_name, before_local=lambda: None):
@@ -950,11 +999,66 @@ def run_b(s3, registry=None):
         workflows(argo, "tenant", "v4.0")
         strict(argo, "v4.0")
         pods(argo, helm, s3, "tenant")
+        scenario("vault-openbao", vault_openbao, cp, helm)
     finally:
         cp.stop()
 
 
+def start_vault_and_registry(s3):
+    """OpenBao (ESO's vault provider reads it) and the image registry (the node pulls from it)."""
+    global VAULT
+    registry = None
+    if s3 is not None and os.environ.get("E2E_BAO"):
+        try:
+            VAULT = C.OpenBao()
+            for path, (ak, sk) in CREDS.items():
+                VAULT.put(path, access_key=ak, secret_key=sk)
+            print(f"e2e: OpenBao {VAULT.addr} holds {len(CREDS)} credentials", file=sys.stderr, flush=True)
+        except Exception as e:  # noqa: BLE001
+            VAULT = None
+            print(f"e2e: OpenBao failed (ESO's fake provider instead): {e}", file=sys.stderr, flush=True)
+    if s3 is not None and C.NODE:
+        try:
+            registry = C.Registry()
+            print(f"e2e: registry {registry.endpoint} holds {sorted(registry.images)}", file=sys.stderr, flush=True)
+        except Exception as e:  # noqa: BLE001
+            print(f"e2e: the registry failed: {e}", file=sys.stderr, flush=True)
+    return registry
+
+
+def up(statedir):
+    """`scripts/e2e up`: the playground. SeaweedFS, OpenBao, the registry, one control plane with its node,
+    the seed installed with Helm 3 then pointed at the local S3 server, ESO and the Argo v3.7 controller;
+    then writes statedir/env (what `scripts/e2e env` prints and `exec` sets) and waits to be stopped."""
+    s3 = start_s3()
+    registry = start_vault_and_registry(s3)
+    cp = ControlPlane("sandbox")
+    cp.start([tool("E2E_CRDS_ARGO3"), tool("E2E_CRDS_ESO")])
+    start_node(cp, registry, "node-sandbox")
+    _helm, local, _argo = bring_up(cp, s3, 3, "v3.7", local_values(s3), "render-server-dry-run-local")
+    env = sandbox_env(cp, s3)
+    keep = {"KUBECONFIG": cp.kubeconfig, "PATH": env["PATH"], "AWS_ENDPOINT_URL": env["AWS_ENDPOINT_URL"],
+            "AWS_ACCESS_KEY_ID": S3_ADMIN[0], "AWS_SECRET_ACCESS_KEY": S3_ADMIN[1],
+            "AWS_CONFIG_FILE": env["AWS_CONFIG_FILE"], "AWS_SHARED_CREDENTIALS_FILE": env["AWS_SHARED_CREDENTIALS_FILE"],
+            "E2E_VALUES": local, "E2E_LOGS": cp.logs}
+    if VAULT is not None:
+        keep.update(VAULT_ADDR=VAULT.addr, VAULT_TOKEN=VAULT.TOKEN, BAO_ADDR=VAULT.addr, BAO_TOKEN=VAULT.TOKEN)
+    with open(os.path.join(statedir, "env.new"), "w") as f:
+        for k, v in keep.items():
+            f.write(f"export {k}={shlex.quote(v)}\n")
+    os.replace(os.path.join(statedir, "env.new"), os.path.join(statedir, "env"))
+    print("e2e: sandbox up", flush=True)
+    while True:
+        time.sleep(3600)
+
+
 def main():
+    if sys.argv[1:2] == ["--up"]:
+        try:
+            up(sys.argv[2])
+        finally:
+            C.cleanup()
+        return 0
     t0 = time.time()
     print(f"e2e: {os.environ.get('E2E_VERSIONS', '')}", flush=True)
     try:
@@ -967,13 +1071,7 @@ def main():
             for n in A_NAMES + B_NAMES:
                 if wanted(n):
                     report(n, False, f"SeaweedFS setup failed: {e}", setup_failed=True)
-        registry = None
-        if s3 is not None and C.NODE:
-            try:
-                registry = C.Registry()
-                print(f"e2e: registry {registry.endpoint} holds {sorted(registry.images)}", file=sys.stderr, flush=True)
-            except Exception as e:  # noqa: BLE001
-                print(f"e2e: the registry failed: {e}", file=sys.stderr, flush=True)
+        registry = start_vault_and_registry(s3)
         if s3 is not None:
             phase("control plane A (helm 3, central, argo v3.7)", A_NAMES, run_a, s3, registry)
             phase("control plane B (helm 4, tenant, argo v4.0)", B_NAMES, run_b, s3, registry)
