@@ -215,7 +215,9 @@ class ControlPlane:
             tool("E2E_KCM"), "--kubeconfig", self.kubeconfig, "--leader-elect=false",
             "--bind-address", "127.0.0.1", "--secure-port", str(free_port()),
             "--controllers", "namespace-controller,garbage-collector-controller,serviceaccount-controller,"
-                             "root-ca-certificate-publisher-controller",
+                             "root-ca-certificate-publisher-controller"
+                             # the node's not-ready taint is lifted by the node lifecycle controller
+                             + (",node-lifecycle-controller" if NODE else ""),
             "--root-ca-file", p("ca.crt"), "--service-account-private-key-file", p("sa.key"),
             "--authentication-kubeconfig", self.kubeconfig, "--authorization-kubeconfig", self.kubeconfig],
             self.logs)
