@@ -78,6 +78,43 @@ def busybox_image(busybox):
     return image(entries, {"Env": [PATH_ENV], "Cmd": ["/bin/sh"]})
 
 
+NEXTFLOW_STANDIN = b"""#!/bin/sh
+# A stand-in for `nextflow` (e2e/images.py): the generated WorkflowTemplates run
+# `nextflow run <repo-url> -r <revision> -with-report FILE -with-trace FILE`; there is neither Nextflow nor
+# the internet here, so this writes the two files the template collects, naming what it was asked to run.
+set -eu
+[ "${1:-}" = run ] || { echo "nextflow stand-in: only 'run' is supported" >&2; exit 2; }
+repo="$2"; shift 2
+rev="" report="" trace=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -r) rev="$2"; shift 2 ;;
+    -with-report) report="$2"; shift 2 ;;
+    -with-trace) trace="$2"; shift 2 ;;
+    *) shift ;;
+  esac
+done
+for f in "$report" "$trace"; do
+  [ -n "$f" ] || continue
+  mkdir -p "$(dirname "$f")"
+  echo "nextflow stand-in (busybox): run $repo revision $rev" >"$f"
+done
+echo "nextflow stand-in: run $repo -r $rev"
+"""
+
+
+def nextflow_standin_image(busybox):
+    """`nextflow/nextflow:<tag>`, a stand-in: the busybox image plus a `nextflow` shell script."""
+    import subprocess
+    data = open(busybox, "rb").read()
+    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
+    entries = _base_entries() + [("bin/busybox", "file", data, 0o755), ("usr", "dir", None, 0o755),
+                                 ("usr/local", "dir", None, 0o755), ("usr/local/bin", "dir", None, 0o755),
+                                 ("usr/local/bin/nextflow", "file", NEXTFLOW_STANDIN, 0o755)]
+    entries += [(f"bin/{a}", "symlink", "busybox", 0o777) for a in applets if a != "busybox"]
+    return image(entries, {"Env": [PATH_ENV], "Cmd": ["/bin/sh"]})
+
+
 def single_binary_image(binary, path, entrypoint):
     entries = _base_entries() + [(path, "file", open(binary, "rb").read(), 0o755)]
     return image(entries, {"Env": [PATH_ENV], "Entrypoint": entrypoint})
@@ -140,13 +177,15 @@ def push_dir(d, registry):
 
 
 def build(cache, specs):
-    """specs: NAME=KIND:FILE; KIND busybox (FILE: the busybox binary), argoexec, pause."""
+    """specs: NAME=KIND:FILE; KIND busybox or nextflow-standin (FILE: the busybox binary), argoexec, pause."""
     os.makedirs(cache, exist_ok=True)
     for spec in specs:
         name, rest = spec.split("=", 1)
         kind, path = rest.split(":", 1)
         if kind == "busybox":
             built = busybox_image(path)
+        elif kind == "nextflow-standin":
+            built = nextflow_standin_image(path)
         elif kind == "argoexec":
             built = single_binary_image(path, "bin/argoexec", ["argoexec"])
         elif kind == "pause":

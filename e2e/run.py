@@ -758,6 +758,33 @@ def executor_rbac(argo, helm, wf, ns="my-tenant-namespace", sa="wf-runner"):
               for r in results), f"a WorkflowTaskResult of {ns}/{wf} is not marked report-outputs-completed")
 
 
+def pod_templates(argo, s3, layout):
+    """Every generated WorkflowTemplate (`argo submit --from`), run by real pods (the runner image is the
+    nextflow stand-in, e2e/images.py), Succeeded, its artifact stored by the executor in its own tenant's
+    bucket under its key; ref-less workflows in a tenant namespace and (layout central) the controller
+    namespace likewise, in the default bucket."""
+    cp = argo.cp
+    g, m = "artifactRepositories.genomics-pipeline", "artifactRepositories.my-project"
+    cases = [("research-team", ["--from", "workflowtemplate/genomics-pipeline"], None, "genomics-artifacts", "workflows/", "outputs"),
+             ("my-tenant-namespace", ["--from", "workflowtemplate/my-project"], None, "my-project-artifacts", "", "outputs"),
+             ("research-team", ["-"], seed_test_workflow(None, "refless-"), "default-bucket", "", "result")]
+    if layout == "central":
+        wf = yaml.safe_load(seed_test_workflow(None, "refless-"))
+        del wf["spec"]["serviceAccountName"]
+        cases.append((CTRL_NS, ["-"], yaml.safe_dump(wf), "default-bucket", "", "result"))
+    submitted = [(ns, argo.submit(ns, *args, input=inp), bucket, prefix, art) for ns, args, inp, bucket, prefix, art in cases]
+    for ns, wf, bucket, prefix, art in submitted:
+        st = wait_succeeded(argo, ns, wf)
+        got = st["artifactRepositoryRef"]["artifactRepository"]["s3"]["bucket"]
+        check(got == bucket, f"{ns}/{wf} resolved bucket {got}, expected {bucket}")
+        arts = output_artifacts(st)
+        check([a["name"] for _n, a in arts] == [art], f"{ns}/{wf} output artifacts {[a['name'] for _n, a in arts]}")
+        key = arts[0][1]["s3"]["key"]
+        check(key.startswith(f"{prefix}{wf}/") and key.endswith(f"/{art}.tgz"),
+              f"{ns}/{wf}: the executor stored {key}, expected {prefix}{wf}/<pod>/{art}.tgz")
+        check(key in s3_keys(s3, bucket, key), f"{ns}/{wf}: s3://{bucket}/{key} is not in the bucket")
+
+
 def pods(argo, helm, s3, layout):
     ver = argo.version
     wf = scenario(f"pods-seed-validation-{ver}", seed_validation, argo, s3, layout)
@@ -769,6 +796,7 @@ def pods(argo, helm, s3, layout):
             pass
     if wf:
         scenario(f"pods-executor-rbac-{ver}", executor_rbac, argo, helm, wf)
+    scenario(f"pods-templates-{ver}", pod_templates, argo, s3, layout)
 
 
 # ---- scenario 4: lifecycle -----------------------------------------------------------------------------
@@ -925,13 +953,13 @@ A_NAMES = ["helm3-install-seed", "helm3-managed-by-label", "render-server-dry-ru
                                    "refless-controller-namespace", "strict-workflow-helper", "strict-is-enforced",
                                    "strict-template")],
            "readme-cluster-blocks", "v3.7-isolation-key-prefix-per-tenant",
-           "pods-seed-validation-v3.7", "pods-executor-rbac-v3.7", "lifecycle-add-tenant", "lifecycle-change-bucket", "lifecycle-remove-last-registration",
+           "pods-seed-validation-v3.7", "pods-executor-rbac-v3.7", "pods-templates-v3.7", "lifecycle-add-tenant", "lifecycle-change-bucket", "lifecycle-remove-last-registration",
            "lifecycle-forgotten-f", "lifecycle-uninstall"]
 B_NAMES = ["helm4-install-seed", "helm4-managed-by-label", "render-server-dry-run-tenant", "v4.0-eso-secrets",
            *[f"v4.0-{n}" for n in ("seed-workflow-genomics", "seed-test-workflow", "template-genomics-pipeline",
                                    "template-my-project", "workflow-helper", "refless-tenant",
                                    "strict-workflow-helper", "strict-is-enforced", "strict-template")],
-           "pods-seed-validation-v4.0", "pods-executor-rbac-v4.0", "vault-openbao"]
+           "pods-seed-validation-v4.0", "pods-executor-rbac-v4.0", "pods-templates-v4.0", "vault-openbao"]
 
 
 def bring_up(cp, s3, major, version, local, dry_run_name, before_local=lambda: None):
