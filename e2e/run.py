@@ -734,7 +734,10 @@ def executor_rbac(argo, helm, wf, ns="my-tenant-namespace", sa="wf-runner"):
                         or (s.get("kind") == "Group" and s.get("name") in (f"system:serviceaccounts:{ns}", "system:serviceaccounts")):
                     mine.append((kind, b["metadata"].get("namespace", ""), b["metadata"]["name"]))
     check(mine, f"no binding names {ns}/{sa}")
-    foreign = [m for m in mine if m not in release]
+    # Kubernetes' own bootstrap bindings (named system:..., e.g. system:service-account-issuer-discovery for
+    # the group system:serviceaccounts) are the cluster's, present on every cluster; anything else must be
+    # the release's.
+    foreign = [m for m in mine if m not in release and not m[2].startswith("system:")]
     check(not foreign, f"bindings of {ns}/{sa} that are not the release's: {foreign}")
     as_sa = f"--as=system:serviceaccount:{ns}:{sa}"
     for verb, res, want in [("create", "workflowtaskresults.argoproj.io", "yes"), ("patch", "workflowtaskresults.argoproj.io", "yes"),
@@ -785,7 +788,81 @@ def pod_templates(argo, s3, layout):
         check(key in s3_keys(s3, bucket, key), f"{ns}/{wf}: s3://{bucket}/{key} is not in the bucket")
 
 
-def pods(argo, helm, s3, layout):
+def pod_isolation(argo, s3):
+    """Tenant A's credential on tenant B's bucket: a pod in research-team whose output artifact names
+    my-project's bucket with research-team's own Secret (what the generated repository mounts) is refused
+    by the S3 server (AccessDenied); nothing lands in B's bucket."""
+    cp = argo.cp
+    ns = "research-team"
+    cm = cp.get("configmap", "artifact-repositories", "-n", ns)["data"]
+    repo = yaml.safe_load(cm["artifactRepositories.genomics-pipeline"])["s3"]
+    wf = yaml.safe_load(seed_test_workflow("artifactRepositories.genomics-pipeline", "cross-tenant-"))
+    wf["spec"]["templates"][0]["outputs"]["artifacts"][0]["s3"] = {
+        "endpoint": s3.endpoint, "insecure": True, "bucket": "my-project-artifacts", "key": "cross-tenant/test.tgz",
+        "accessKeySecret": repo["accessKeySecret"], "secretKeySecret": repo["secretKeySecret"]}
+    name = argo.submit(ns, "-", input=yaml.safe_dump(wf))
+
+    def failed():
+        st = cp.get("workflow.argoproj.io", name, "-n", ns).get("status", {})
+        if st.get("phase") == "Succeeded":
+            raise AssertionError(f"{ns}/{name} Succeeded: research-team's credential wrote my-project's bucket")
+        return st.get("phase") in ("Failed", "Error") and st
+    st = wait_for(f"{ns}/{name} refused", failed, POD_TIMEOUT, argo.proc, interval=2)
+    msgs = " ".join(n.get("message") or "" for n in (st.get("nodes") or {}).values()) + " " + (st.get("message") or "")
+    check("AccessDenied" in msgs or "Access Denied" in msgs, f"{ns}/{name} failed for another reason: {msgs[:400]}")
+    check(not s3_keys(s3, "my-project-artifacts", "cross-tenant/"), "an object landed in my-project-artifacts/cross-tenant/")
+
+
+GC_SA = "wf-artifact-gc"
+
+
+def artifact_gc(argo, helm, s3, local):
+    """`artifactRepos.artifactGC` with a GC account of its own: the WorkflowTemplate's OnWorkflowDeletion
+    (argo delete ... the GC pod runs as the generated account with the generated Role, the object goes,
+    the workflow's finalizer is lifted), and an inline OnWorkflowCompletion with the same account."""
+    cp = argo.cp
+    with open(local) as f:
+        v = yaml.safe_load(f)
+    v.setdefault("artifactRepos", {})["artifactGC"] = {"strategy": "OnWorkflowDeletion", "serviceAccountName": GC_SA}
+    helm.upgrade([write_values(cp, "values-artifact-gc", v)])
+    try:
+        ns, bucket = "research-team", "genomics-artifacts"
+        t = cp.get("workflowtemplate.argoproj.io", "genomics-pipeline", "-n", ns)
+        check(t["spec"].get("artifactGC", {}).get("strategy") == "OnWorkflowDeletion",
+              f"the WorkflowTemplate's artifactGC is {t['spec'].get('artifactGC')}")
+        check(cp.get("serviceaccount", GC_SA, "-n", ns, check=False) is not None, f"no ServiceAccount {ns}/{GC_SA}")
+        wf = argo.submit(ns, "--from", "workflowtemplate/genomics-pipeline")
+        inline = yaml.safe_load(seed_test_workflow("artifactRepositories.genomics-pipeline", "gc-on-completion-"))
+        inline["spec"]["artifactGC"] = {"strategy": "OnWorkflowCompletion", "serviceAccountName": GC_SA}
+        wf2 = argo.submit(ns, "-", input=yaml.safe_dump(inline))
+        keys = {}
+        for w in (wf, wf2):
+            st = wait_succeeded(argo, ns, w)
+            keys[w] = output_artifacts(st)[0][1]["s3"]["key"]
+
+        def gone(w):
+            return lambda: keys[w] not in s3_keys(s3, bucket, keys[w])
+        wait_for(f"{keys[wf2]} deleted on completion", gone(wf2), 120, argo.proc, interval=2)
+        check(keys[wf] in s3_keys(s3, bucket, keys[wf]), f"{keys[wf]} (OnWorkflowDeletion) went before the deletion")
+        run([ARGO, "delete", "-n", ns, wf], env=cp.env)
+        wait_for(f"{keys[wf]} deleted with the workflow", gone(wf), 120, argo.proc, interval=2)
+        wait_for(f"workflow {ns}/{wf} gone (finalizer lifted)",
+                 lambda: cp.get("workflow.argoproj.io", wf, "-n", ns, check=False) is None, 60, interval=2)
+        gc_pods = [p for p in cp.get("pods", "-n", ns)["items"]
+                   if "artgc" in p["metadata"]["name"] or (p["metadata"].get("labels") or {}).get("workflows.argoproj.io/component") == "artifact-gc"]
+        check(gc_pods, f"no artifact GC pod in {ns}")
+        sas = {p["spec"].get("serviceAccountName") for p in gc_pods}
+        check(sas == {GC_SA}, f"the GC pods ran as {sas}, expected {GC_SA}")
+        release = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in helm.manifest()}
+        rbs = [b for b in cp.get("rolebindings", "-n", ns)["items"]
+               if any(x.get("kind") == "ServiceAccount" and x.get("name") == GC_SA for x in b.get("subjects") or [])]
+        check(rbs and all(("RoleBinding", ns, b["metadata"]["name"]) in release for b in rbs),
+              f"{GC_SA}'s bindings {[b['metadata']['name'] for b in rbs]} are not (all) the release's")
+    finally:
+        helm.upgrade([local])
+
+
+def pods(argo, helm, s3, layout, local):
     ver = argo.version
     wf = scenario(f"pods-seed-validation-{ver}", seed_validation, argo, s3, layout)
     if wf is None and wanted(f"pods-executor-rbac-{ver}"):
@@ -797,6 +874,8 @@ def pods(argo, helm, s3, layout):
     if wf:
         scenario(f"pods-executor-rbac-{ver}", executor_rbac, argo, helm, wf)
     scenario(f"pods-templates-{ver}", pod_templates, argo, s3, layout)
+    scenario(f"pods-artifact-gc-{ver}", artifact_gc, argo, helm, s3, local)
+    scenario(f"pods-isolation-{ver}", pod_isolation, argo, s3)
 
 
 # ---- scenario 4: lifecycle -----------------------------------------------------------------------------
@@ -953,13 +1032,15 @@ A_NAMES = ["helm3-install-seed", "helm3-managed-by-label", "render-server-dry-ru
                                    "refless-controller-namespace", "strict-workflow-helper", "strict-is-enforced",
                                    "strict-template")],
            "readme-cluster-blocks", "v3.7-isolation-key-prefix-per-tenant",
-           "pods-seed-validation-v3.7", "pods-executor-rbac-v3.7", "pods-templates-v3.7", "lifecycle-add-tenant", "lifecycle-change-bucket", "lifecycle-remove-last-registration",
+           "pods-seed-validation-v3.7", "pods-executor-rbac-v3.7", "pods-templates-v3.7", "pods-artifact-gc-v3.7",
+           "pods-isolation-v3.7", "lifecycle-add-tenant", "lifecycle-change-bucket", "lifecycle-remove-last-registration",
            "lifecycle-forgotten-f", "lifecycle-uninstall"]
 B_NAMES = ["helm4-install-seed", "helm4-managed-by-label", "render-server-dry-run-tenant", "v4.0-eso-secrets",
            *[f"v4.0-{n}" for n in ("seed-workflow-genomics", "seed-test-workflow", "template-genomics-pipeline",
                                    "template-my-project", "workflow-helper", "refless-tenant",
                                    "strict-workflow-helper", "strict-is-enforced", "strict-template")],
-           "pods-seed-validation-v4.0", "pods-executor-rbac-v4.0", "pods-templates-v4.0", "vault-openbao"]
+           "pods-seed-validation-v4.0", "pods-executor-rbac-v4.0", "pods-templates-v4.0", "pods-artifact-gc-v4.0",
+           "pods-isolation-v4.0", "vault-openbao"]
 
 
 def bring_up(cp, s3, major, version, local, dry_run_name, before_local=lambda: None):
@@ -1010,7 +1091,7 @@ def run_a(s3, registry=None):
         scenario("readme-cluster-blocks", readme_blocks, argo, local)
         scenario("v3.7-isolation-key-prefix-per-tenant", isolation, argo, helm, local)
         strict(argo, "v3.7")
-        pods(argo, helm, s3, "central")
+        pods(argo, helm, s3, "central", local)
         lifecycle(cp, helm, argo, s3, local_values(s3))
     finally:
         cp.stop()
@@ -1022,11 +1103,11 @@ def run_b(s3, registry=None):
     cp.start([tool("E2E_CRDS_ARGO4"), tool("E2E_CRDS_ESO")])
     try:
         start_node(cp, registry, "node-b")
-        helm, _local, argo = bring_up(cp, s3, 4, "v4.0", local_values(s3, layout="tenant", argo_version="4.0"),
+        helm, local, argo = bring_up(cp, s3, 4, "v4.0", local_values(s3, layout="tenant", argo_version="4.0"),
                                        "render-server-dry-run-tenant")
         workflows(argo, "tenant", "v4.0")
         strict(argo, "v4.0")
-        pods(argo, helm, s3, "tenant")
+        pods(argo, helm, s3, "tenant", local)
         scenario("vault-openbao", vault_openbao, cp, helm)
     finally:
         cp.stop()
