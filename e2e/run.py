@@ -614,7 +614,9 @@ def sandbox_env(cp, s3, cred="argo/apps/my-project/s3/artifacts"):
     if not os.path.isdir(bindir):
         os.makedirs(bindir)
         for name, target in [("kubectl", tool("E2E_KUBECTL")), ("argo", ARGO), ("aws", tool("E2E_AWS")),
-                             ("helm", HELM4), ("artifact-repos", BINARY)]:
+                             ("helm", HELM4), ("artifact-repos", BINARY), ("bao", os.environ.get("E2E_BAO", ""))]:
+            if not target:
+                continue
             os.symlink(target, os.path.join(bindir, name))
         aws_dir = os.path.join(cp.dir, "aws")
         os.makedirs(aws_dir)
