@@ -1,4 +1,4 @@
-// Pins the real kube-apiserver (k8s.io/kubernetes) and etcd (go.etcd.io/etcd/server/v3) that
+// Pins the real kube-apiserver, kube-controller-manager, kubelet, kube-proxy, kube-scheduler (k8s.io/kubernetes) and etcd (go.etcd.io/etcd/server/v3) that
 // scripts/e2e builds. k8s.io/kubernetes points its staging modules at ./staging, which module zips do
 // not contain, so they are replaced here by the published staging modules of the same release.
 module artifact-repos/e2e/kube
