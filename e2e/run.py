@@ -36,6 +36,9 @@ HOME = C.tmpdir("artifact-repos-e2e-home-")
 os.environ["HOME"] = HOME
 for var, sub in [("HELM_CACHE_HOME", "cache"), ("HELM_CONFIG_HOME", "config"), ("HELM_DATA_HOME", "data")]:
     os.environ[var] = os.path.join(HOME, "helm", sub)
+os.makedirs(os.path.join(HOME, ".aws"))
+with open(os.path.join(HOME, ".aws", "config"), "w") as _f:  # the S3 server is addressed by IP: path style
+    _f.write("[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n")
 
 # ---- results -------------------------------------------------------------------------------------------
 
