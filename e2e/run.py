@@ -713,9 +713,9 @@ def seed_validation(argo, s3, layout):
     r = bash(get_block.replace("<workflow-name>", wf), env)
     check(r.returncode == 0 and re.search(r"^Status:\s+Succeeded", r.stdout, re.M),
           f"argo get: exit {r.returncode} {r.stdout[-400:]} {r.stderr[-300:]}")
-    arts = output_artifacts(st)
-    check(len(arts) == 1 and arts[0][1]["name"] == "result", f"the workflow's output artifacts: {arts}")
-    a = arts[0][1]["s3"]
+    arts = {a["name"]: a for _n, a in output_artifacts(st)}  # and main-logs: the repository archives logs
+    check("result" in arts, f"the workflow's output artifacts: {sorted(arts)}")
+    a = arts["result"]["s3"]
     check(a.get("bucket", "my-project-artifacts") == "my-project-artifacts" and a["key"].startswith(f"{wf}/")
           and a["key"].endswith("/result.tgz"), f"the executor reported the artifact at {a}")
     # The seed's own listing, verbatim: it names `workflows/`, a keyPrefix only genomics-pipeline has; the
@@ -765,15 +765,17 @@ def executor_rbac(argo, helm, wf, ns="my-tenant-namespace", sa="wf-runner"):
         for c in p["status"].get("containerStatuses", []):
             t = (c.get("state") or {}).get("terminated") or {}
             check(t.get("exitCode") == 0, f"container {p['metadata']['name']}/{c['name']} ended {c.get('state')}")
-    # The wait container's report: its WorkflowTaskResult, which the controller reads into the node's
-    # outputs and records in status.taskResultsCompletionStatus (then deletes: it is not kept).
-    done = w["status"].get("taskResultsCompletionStatus") or {}
-    check(done and all(done.values()), f"{ns}/{wf} taskResultsCompletionStatus {done}: the wait container did not report")
-    arts = [a["name"] for _n, a in output_artifacts(w["status"])]
+    # The wait container's report: its WorkflowTaskResult (created and patched under the generated Role),
+    # which the controller reads into the pod node's outputs (with the emissary executor the outputs reach
+    # the workflow no other way), then deletes.
+    nodes = [n for n in (w["status"].get("nodes") or {}).values() if n.get("type") == "Pod"]
+    outs = [n.get("outputs") or {} for n in nodes]
+    check(outs and all("exitCode" in o for o in outs), f"{ns}/{wf}: no reported outputs (exit code) on its pod nodes: {outs}")
+    arts = [a["name"] for o in outs for a in o.get("artifacts", [])]
     check("result" in arts, f"the outputs the wait container reported for {ns}/{wf}: {arts}")
 
 
-def pod_templates(argo, s3, layout):
+def pod_templates(argo, s3, layout, controller_namespace=False):
     """Every generated WorkflowTemplate (`argo submit --from`), run by real pods (the runner image is the
     nextflow stand-in, e2e/images.py), Succeeded, its artifact stored by the executor in its own tenant's
     bucket under its key; ref-less workflows in a tenant namespace and (layout central) the controller
@@ -783,10 +785,10 @@ def pod_templates(argo, s3, layout):
     cases = [("research-team", ["--from", "workflowtemplate/genomics-pipeline"], None, "genomics-artifacts", "workflows/", "outputs"),
              ("my-tenant-namespace", ["--from", "workflowtemplate/my-project"], None, "my-project-artifacts", "", "outputs"),
              ("research-team", ["-"], seed_test_workflow(None, "refless-"), "default-bucket", "", "result")]
-    if layout == "central":
+    if layout == "central" and controller_namespace:
         wf = yaml.safe_load(seed_test_workflow(None, "refless-"))
-        del wf["spec"]["serviceAccountName"]
-        cases.append((CTRL_NS, ["-"], yaml.safe_dump(wf), "default-bucket", "", "result"))
+        del wf["spec"]["serviceAccountName"]  # no workflow account is generated there: the default one
+        cases = [(CTRL_NS, ["-"], yaml.safe_dump(wf), "default-bucket", "", "result")]
     submitted = [(ns, argo.submit(ns, *args, input=inp), bucket, prefix, art) for ns, args, inp, bucket, prefix, art in cases]
     for ns, wf, bucket, prefix, art in submitted:
         st = wait_succeeded(argo, ns, wf)
@@ -893,6 +895,8 @@ def pods(argo, helm, s3, layout, local):
     if wf:
         scenario(f"pods-executor-rbac-{ver}", executor_rbac, argo, helm, wf)
     scenario(f"pods-templates-{ver}", pod_templates, argo, s3, layout)
+    if layout == "central":
+        scenario(f"pods-refless-controller-namespace-{ver}", pod_templates, argo, s3, layout, True)
     scenario(f"pods-artifact-gc-{ver}", artifact_gc, argo, helm, s3, local)
     scenario(f"pods-isolation-{ver}", pod_isolation, argo, s3)
 
@@ -1051,7 +1055,8 @@ A_NAMES = ["helm3-install-seed", "helm3-managed-by-label", "render-server-dry-ru
                                    "refless-controller-namespace", "strict-workflow-helper", "strict-is-enforced",
                                    "strict-template")],
            "readme-cluster-blocks", "v3.7-isolation-key-prefix-per-tenant",
-           "pods-seed-validation-v3.7", "pods-executor-rbac-v3.7", "pods-templates-v3.7", "pods-artifact-gc-v3.7",
+           "pods-seed-validation-v3.7", "pods-executor-rbac-v3.7", "pods-templates-v3.7",
+           "pods-refless-controller-namespace-v3.7", "pods-artifact-gc-v3.7",
            "pods-isolation-v3.7", "lifecycle-add-tenant", "lifecycle-change-bucket", "lifecycle-remove-last-registration",
            "lifecycle-forgotten-f", "lifecycle-uninstall"]
 B_NAMES = ["helm4-install-seed", "helm4-managed-by-label", "render-server-dry-run-tenant", "v4.0-eso-secrets",
