@@ -35,10 +35,16 @@ _tmpdirs = []
 _used_ports = set()
 
 
+_nodes = []
+
+
 def cleanup():
+    for n in reversed(_nodes):
+        n.stop()
     for p in reversed(_procs):
         stop(p)
     for d in _tmpdirs:
+        _umount_under(d)
         shutil.rmtree(d, ignore_errors=True)
 
 
@@ -333,6 +339,8 @@ class Node:
         self.dir = os.path.join(cp.dir, "node")
         os.makedirs(self.dir)
         self.procs = []
+        self.stopped = False
+        _nodes.append(self)
 
     def _spawn(self, name, argv):
         p = spawn(name, argv, self.cp.logs, env=self.cp.env)
@@ -433,6 +441,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
         wait_for(f"node {self.name} Ready", ready, 120, self.kubelet)
 
     def stop(self):
+        if self.stopped:
+            return
+        self.stopped = True
         for p in (getattr(self, "proxy", None), getattr(self, "scheduler", None), getattr(self, "kubelet", None)):
             if p is not None:
                 stop(p)
@@ -474,11 +485,11 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
 
 def _cgroup_hierarchies():
-    """The cgroup v1 hierarchies (every mount of type cgroup)."""
+    """The cgroup hierarchies (every mount of type cgroup, and cgroup2 mounted beside them)."""
     out = []
     for line in open("/proc/self/mounts"):
         f = line.split()
-        if f[2] == "cgroup":
+        if f[2] in ("cgroup", "cgroup2"):
             out.append(f[1])
     return out
 
