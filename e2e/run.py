@@ -36,6 +36,9 @@ HOME = C.tmpdir("artifact-repos-e2e-home-")
 os.environ["HOME"] = HOME
 for var, sub in [("HELM_CACHE_HOME", "cache"), ("HELM_CONFIG_HOME", "config"), ("HELM_DATA_HOME", "data")]:
     os.environ[var] = os.path.join(HOME, "helm", sub)
+os.makedirs(os.path.join(HOME, ".aws"))
+with open(os.path.join(HOME, ".aws", "config"), "w") as _f:  # the S3 server is addressed by IP: path style
+    _f.write("[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n")
 
 # ---- results -------------------------------------------------------------------------------------------
 
@@ -255,12 +258,61 @@ def fake_store():
                 for path, (ak, sk) in CREDS.items()]}}}}
 
 
+VAULT = None  # the OpenBao dev server (main() starts it)
+
+
+def vault_store():
+    """ESO's `vault` provider against OpenBao: token auth, KV v2 at `secret/` (the values' paths are keys)."""
+    return {"apiVersion": "external-secrets.io/v1", "kind": "ClusterSecretStore", "metadata": {"name": "vault"},
+            "spec": {"provider": {"vault": {"server": VAULT.addr, "path": "secret", "version": "v2",
+                                            "auth": {"tokenSecretRef": {"name": "openbao-token", "key": "token",
+                                                                        "namespace": "external-secrets"}}}}}}
+
+
 def start_eso(cp):
-    cp.kubectl("apply", "-f", "-", input=json.dumps(fake_store()))
+    if VAULT is not None:
+        cp.kubectl("create", "namespace", "external-secrets", check=False)
+        cp.kubectl("create", "secret", "generic", "openbao-token", "-n", "external-secrets",
+                   f"--from-literal=token={VAULT.TOKEN}", check=False)
+    cp.kubectl("apply", "-f", "-", input=json.dumps(vault_store() if VAULT is not None else fake_store()))
     p = cp.spawn("external-secrets", [tool("E2E_ESO"), "--metrics-addr", f"127.0.0.1:{C.free_port()}",
                                       "--concurrent", "4", "--loglevel", "info"])
     wait_for("ClusterSecretStore vault Ready", lambda: cond(cp.get("clustersecretstore", "vault"), "Ready"), 60, p)
     return p
+
+
+def vault_openbao(cp, helm):
+    """Every ExternalSecret Ready from OpenBao (eso_secrets), and a value rotated in OpenBao reaches the
+    Secret (ESO's force-sync annotation instead of waiting out the refresh interval); then rotated back."""
+    check(VAULT is not None, "no OpenBao")
+    check("vault" in cp.get("clustersecretstore", "vault")["spec"]["provider"], "the store is not ESO's vault provider")
+    eso_secrets(cp, helm)
+    path = "argo/apps/my-project/s3/artifacts"
+    ak, sk = CREDS[path]
+    es = [o for o in helm.manifest() if o["kind"] == "ExternalSecret"
+          and any(d["remoteRef"]["key"] == path for d in o["spec"]["data"])]
+    check(es, f"no ExternalSecret reads {path}")
+    rotated = sk[:-8] + "ROTATED1"
+    VAULT.put(path, access_key=ak, secret_key=rotated)
+    try:
+        for o in es:
+            ns, name = o["metadata"]["namespace"], o["metadata"]["name"]
+            target = (o["spec"].get("target") or {}).get("name") or name
+            cp.kubectl("annotate", "--overwrite", "externalsecret.external-secrets.io", name, "-n", ns,
+                       f"force-sync={time.time()}")
+            wait_for(f"Secret {ns}/{target} holds the rotated key", lambda: base64.b64decode(
+                cp.get("secret", target, "-n", ns)["data"]["AWS_SECRET_ACCESS_KEY"]).decode() == rotated, 60)
+    finally:
+        VAULT.put(path, access_key=ak, secret_key=sk)
+        for o in es:
+            ns, name = o["metadata"]["namespace"], o["metadata"]["name"]
+            cp.kubectl("annotate", "--overwrite", "externalsecret.external-secrets.io", name, "-n", ns,
+                       f"force-sync={time.time()}-back")
+    for o in es:
+        ns, name = o["metadata"]["namespace"], o["metadata"]["name"]
+        target = (o["spec"].get("target") or {}).get("name") or name
+        wait_for(f"Secret {ns}/{target} rotated back", lambda: base64.b64decode(
+            cp.get("secret", target, "-n", ns)["data"]["AWS_SECRET_ACCESS_KEY"]).decode() == sk, 60)
 
 
 def cond(obj, ctype):
@@ -556,6 +608,303 @@ def cp_get(argo, wf, ns="research-team"):
     return argo.cp.get("workflow.argoproj.io", wf, "-n", ns).get("status", {})
 
 
+# ---- issue 19: pods on the real node -------------------------------------------------------------------
+
+SEED_VALIDATION = os.path.join(ROOT, "e2e", "seed-validation.md")
+POD_TIMEOUT = 300
+
+
+def sandbox_env(cp, s3, cred="argo/apps/my-project/s3/artifacts"):
+    """What a person has inside the sandbox: kubectl, argo, aws, helm, artifact-repos on PATH, KUBECONFIG,
+    and for `aws` the S3 endpoint with one credential (by default my-project's own)."""
+    bindir = os.path.join(cp.dir, "sandbox-bin")
+    if not os.path.isdir(bindir):
+        os.makedirs(bindir)
+        for name, target in [("kubectl", tool("E2E_KUBECTL")), ("argo", ARGO), ("aws", tool("E2E_AWS")),
+                             ("helm", HELM4), ("artifact-repos", BINARY), ("bao", os.environ.get("E2E_BAO", ""))]:
+            if not target:
+                continue
+            os.symlink(target, os.path.join(bindir, name))
+        aws_dir = os.path.join(cp.dir, "aws")
+        os.makedirs(aws_dir)
+        with open(os.path.join(aws_dir, "config"), "w") as f:
+            f.write("[default]\nregion = us-west-2\ns3 =\n    addressing_style = path\n")
+    ak, sk = CREDS[cred]
+    return dict(cp.env, PATH=bindir + os.pathsep + os.environ["PATH"], AWS_ACCESS_KEY_ID=ak,
+                AWS_SECRET_ACCESS_KEY=sk, AWS_ENDPOINT_URL=f"http://{s3.endpoint}",
+                AWS_CONFIG_FILE=os.path.join(cp.dir, "aws", "config"),
+                AWS_SHARED_CREDENTIALS_FILE=os.path.join(cp.dir, "aws", "credentials"))
+
+
+def bash(body, env, timeout=120):
+    return run(["bash", "-c", "set -eo pipefail\n" + body], env=env, check=False, timeout=timeout)
+
+
+def wait_succeeded(argo, ns, wf, timeout=POD_TIMEOUT):
+    cp = argo.cp
+
+    def done():
+        st = cp.get("workflow.argoproj.io", wf, "-n", ns).get("status", {})
+        if st.get("phase") in ("Failed", "Error"):
+            raise AssertionError(f"workflow {ns}/{wf} {st.get('phase')}: {st.get('message')} "
+                                 f"{[n.get('message') for n in (st.get('nodes') or {}).values() if n.get('message')][:3]}")
+        return st.get("phase") == "Succeeded" and st
+    try:
+        return wait_for(f"workflow {ns}/{wf} Succeeded", done, timeout, argo.proc, interval=2)
+    except RuntimeError as e:
+        raise AssertionError(f"{e}; {pod_states(cp, ns, wf)}") from None
+
+
+def pod_states(cp, ns, wf):
+    out = []
+    for p in cp.get("pods", "-n", ns, "-l", f"workflows.argoproj.io/workflow={wf}")["items"]:
+        for c in (p.get("status") or {}).get("initContainerStatuses", []) + (p.get("status") or {}).get("containerStatuses", []):
+            out.append(f"{p['metadata']['name']}/{c['name']}: {json.dumps(c.get('state'))[:200]}")
+        if not (p.get("status") or {}).get("containerStatuses"):
+            out.append(f"{p['metadata']['name']}: {json.dumps((p.get('status') or {}).get('conditions'))[:300]}")
+    return "; ".join(out) or "no pods"
+
+
+def output_artifacts(st):
+    """(node name, artifact) for every output artifact of the workflow's pod nodes."""
+    return [(n.get("displayName"), a) for n in (st.get("nodes") or {}).values() if n.get("type") == "Pod"
+            for a in (n.get("outputs") or {}).get("artifacts", [])]
+
+
+def s3_keys(s3, bucket, prefix=""):
+    """Every key under prefix, listed with the admin identity (Argo's own listing is per tenant)."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=S3_ADMIN[0], AWS_SECRET_ACCESS_KEY=S3_ADMIN[1],
+               AWS_ENDPOINT_URL=f"http://{s3.endpoint}", AWS_DEFAULT_REGION="us-east-1")
+    r = run([tool("E2E_AWS"), "s3api", "list-objects-v2", "--bucket", bucket, "--prefix", prefix, "--output", "json"],
+            env=env, check=False)
+    check(r.returncode == 0, f"listing s3://{bucket}/{prefix}: {r.stderr[-400:]}")
+    return [o["Key"] for o in (json.loads(r.stdout or "{}") or {}).get("Contents", [])]
+
+
+def seed_validation(argo, s3, layout):
+    """The seed's Validation section, block by block (e2e/seed-validation.md), on the real node."""
+    cp = argo.cp
+    blocks = re.findall(r"```bash\n(.*?)\n```", open(SEED_VALIDATION).read(), re.S)
+    check(len(blocks) == 4, f"e2e/seed-validation.md holds {len(blocks)} bash blocks, expected 4")
+    env = sandbox_env(cp, s3)
+    get_cm = blocks[0]
+    if layout == "tenant":  # layout tenant puts the ConfigMap in the tenant namespace, none in argo-workflows
+        get_cm = get_cm.replace("-n argo-workflows", "-n my-tenant-namespace")
+    r = bash(get_cm, env)
+    check(r.returncode == 0, f"`{get_cm}` exited {r.returncode}: {r.stderr[-400:]}")
+    data = yaml.safe_load(r.stdout)["data"]
+    check(yaml.safe_load(data["artifactRepositories.my-project"])["s3"]["bucket"] == "my-project-artifacts",
+          "the ConfigMap's artifactRepositories.my-project does not name my-project-artifacts")
+    r = bash(blocks[1], env)
+    check(r.stdout.strip() == "yes", f"kubectl auth can-i answered {r.stdout.strip()!r} {r.stderr.strip()[-300:]}")
+    r = bash(blocks[2], env, timeout=POD_TIMEOUT)
+    if r.returncode != 0 and "No Workflow found in given files" in r.stderr:
+        # The seed's `argo submit -n my-tenant-namespace --watch <<EOF` gives argo no file: the argo CLI
+        # (v3.7.18) reads stdin only when told `-`, so the block as written fails with this message. A slip
+        # of the seed document (not of the tool): noted, and run again with the `-` it needs.
+        print("e2e: note: the seed's `argo submit ... --watch <<EOF` (no `-`): argo says \"No Workflow found in "
+              "given files\"; running it with `-`", file=sys.stderr, flush=True)
+        r = bash(blocks[2].replace("--watch <<EOF", "--watch - <<EOF", 1), env, timeout=POD_TIMEOUT)
+    m = re.search(r"^Name:\s+(\S+)", r.stdout, re.M)
+    check(m, f"argo submit --watch printed no Name: (exit {r.returncode}) {r.stdout[-600:]} {r.stderr[-400:]}")
+    wf = m.group(1)
+    statuses = re.findall(r"^Status:\s+(\S+)", r.stdout, re.M)
+    check(r.returncode == 0 and statuses and statuses[-1] == "Succeeded",
+          f"argo submit --watch exited {r.returncode}, last Status {statuses[-1:]}: {r.stderr[-300:]} "
+          f"{pod_states(cp, 'my-tenant-namespace', wf)}")
+    st = wait_succeeded(argo, "my-tenant-namespace", wf)
+    get_block, ls_block = [b for b in blocks[3].split("\n\n")]
+    r = bash(get_block.replace("<workflow-name>", wf), env)
+    check(r.returncode == 0 and re.search(r"^Status:\s+Succeeded", r.stdout, re.M),
+          f"argo get: exit {r.returncode} {r.stdout[-400:]} {r.stderr[-300:]}")
+    arts = {a["name"]: a for _n, a in output_artifacts(st)}  # and main-logs: the repository archives logs
+    check("result" in arts, f"the workflow's output artifacts: {sorted(arts)}")
+    a = arts["result"]["s3"]
+    check(a.get("bucket", "my-project-artifacts") == "my-project-artifacts" and a["key"].startswith(f"{wf}/")
+          and a["key"].endswith("/result.tgz"), f"the executor reported the artifact at {a}")
+    # The seed's own listing, verbatim: it names `workflows/`, a keyPrefix only genomics-pipeline has; the
+    # my-project registration has none, so the executor stores the artifact at the ConfigMap's keyFormat
+    # under the bucket's root. That listing is printed; the artifact is listed where the keyFormat says.
+    r = bash(ls_block, env)
+    print(f"e2e: note: `aws s3 ls s3://my-project-artifacts/workflows/` (the seed's) exit {r.returncode}: "
+          f"{r.stdout.strip()[:200]!r}", file=sys.stderr, flush=True)
+    d = a["key"].rsplit("/", 1)[0]
+    r = bash(f"aws s3 ls s3://my-project-artifacts/{d}/", env)
+    check(r.returncode == 0 and "result.tgz" in r.stdout,
+          f"aws s3 ls s3://my-project-artifacts/{d}/ (my-project's credential): exit {r.returncode} "
+          f"{r.stdout!r} {r.stderr[-300:]}")
+    return wf
+
+
+def executor_rbac(argo, helm, wf, ns="my-tenant-namespace", sa="wf-runner"):
+    """Nothing but the generated Roles is granted to the workflow account, and with them the wait
+    container reported its outputs (WorkflowTaskResult)."""
+    cp = argo.cp
+    release = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in helm.manifest()}
+    mine = []
+    for kind, items in [("RoleBinding", cp.get("rolebindings", "-A")["items"]),
+                        ("ClusterRoleBinding", cp.get("clusterrolebindings")["items"])]:
+        for b in items:
+            for s in b.get("subjects") or []:
+                if (s.get("kind") == "ServiceAccount" and s.get("name") == sa and s.get("namespace", b["metadata"].get("namespace")) == ns) \
+                        or (s.get("kind") == "Group" and s.get("name") in (f"system:serviceaccounts:{ns}", "system:serviceaccounts")):
+                    mine.append((kind, b["metadata"].get("namespace", ""), b["metadata"]["name"]))
+    check(mine, f"no binding names {ns}/{sa}")
+    # Kubernetes' own bootstrap bindings (named system:..., e.g. system:service-account-issuer-discovery for
+    # the group system:serviceaccounts) are the cluster's, present on every cluster; anything else must be
+    # the release's.
+    foreign = [m for m in mine if m not in release and not m[2].startswith("system:")]
+    check(not foreign, f"bindings of {ns}/{sa} that are not the release's: {foreign}")
+    as_sa = f"--as=system:serviceaccount:{ns}:{sa}"
+    for verb, res, want in [("create", "workflowtaskresults.argoproj.io", "yes"), ("patch", "workflowtaskresults.argoproj.io", "yes"),
+                            ("get", "secrets", "no"), ("create", "pods", "no"), ("patch", "pods", "no")]:
+        r = cp.kubectl("auth", "can-i", verb, res, as_sa, "-n", ns, check=False)
+        check(r.stdout.strip() == want, f"can-i {verb} {res} as {ns}/{sa}: {r.stdout.strip()!r}, expected {want}")
+    w = cp.get("workflow.argoproj.io", wf, "-n", ns)
+    check(w["status"].get("phase") == "Succeeded", f"{ns}/{wf} is {w['status'].get('phase')}")
+    pods = cp.get("pods", "-n", ns, "-l", f"workflows.argoproj.io/workflow={wf}")["items"]
+    check(pods and all(p["spec"].get("serviceAccountName") == sa for p in pods),
+          f"the pods of {ns}/{wf} run as {[p['spec'].get('serviceAccountName') for p in pods]}")
+    for p in pods:
+        for c in p["status"].get("containerStatuses", []):
+            t = (c.get("state") or {}).get("terminated") or {}
+            check(t.get("exitCode") == 0, f"container {p['metadata']['name']}/{c['name']} ended {c.get('state')}")
+    # The wait container's report: its WorkflowTaskResult (created and patched under the generated Role),
+    # which the controller reads into the pod node's outputs (with the emissary executor the outputs reach
+    # the workflow no other way), then deletes.
+    nodes = [n for n in (w["status"].get("nodes") or {}).values() if n.get("type") == "Pod"]
+    outs = [n.get("outputs") or {} for n in nodes]
+    check(outs and all("exitCode" in o for o in outs), f"{ns}/{wf}: no reported outputs (exit code) on its pod nodes: {outs}")
+    arts = [a["name"] for o in outs for a in o.get("artifacts", [])]
+    check("result" in arts, f"the outputs the wait container reported for {ns}/{wf}: {arts}")
+
+
+def pod_templates(argo, s3, layout, controller_namespace=False):
+    """Every generated WorkflowTemplate (`argo submit --from`), run by real pods (the runner image is the
+    nextflow stand-in, e2e/images.py), Succeeded, its artifact stored by the executor in its own tenant's
+    bucket under its key; ref-less workflows in a tenant namespace and (layout central) the controller
+    namespace likewise, in the default bucket."""
+    cp = argo.cp
+    g, m = "artifactRepositories.genomics-pipeline", "artifactRepositories.my-project"
+    cases = [("research-team", ["--from", "workflowtemplate/genomics-pipeline"], None, "genomics-artifacts", "workflows/", "outputs"),
+             ("my-tenant-namespace", ["--from", "workflowtemplate/my-project"], None, "my-project-artifacts", "", "outputs"),
+             ("research-team", ["-"], seed_test_workflow(None, "refless-"), "default-bucket", "", "result")]
+    if layout == "central" and controller_namespace:
+        wf = yaml.safe_load(seed_test_workflow(None, "refless-"))
+        del wf["spec"]["serviceAccountName"]  # no workflow account is generated there: the default one
+        cases = [(CTRL_NS, ["-"], yaml.safe_dump(wf), "default-bucket", "", "result")]
+    submitted = [(ns, argo.submit(ns, *args, input=inp), bucket, prefix, art) for ns, args, inp, bucket, prefix, art in cases]
+    for ns, wf, bucket, prefix, art in submitted:
+        st = wait_succeeded(argo, ns, wf)
+        got = st["artifactRepositoryRef"]["artifactRepository"]["s3"]["bucket"]
+        check(got == bucket, f"{ns}/{wf} resolved bucket {got}, expected {bucket}")
+        arts = {a["name"]: a for _n, a in output_artifacts(st)}
+        check(art in arts, f"{ns}/{wf} output artifacts {sorted(arts)}, no {art}")
+        for name, a in arts.items():  # the template's artifact, and main-logs where archiveLogs is on
+            key = a["s3"]["key"]
+            check(key.startswith(f"{prefix}{wf}/"), f"{ns}/{wf}: the executor stored {name} at {key}, "
+                                                    f"expected {prefix}{wf}/<pod>/...")
+            check(key in s3_keys(s3, bucket, key), f"{ns}/{wf}: s3://{bucket}/{key} is not in the bucket")
+        check(arts[art]["s3"]["key"].endswith(f"/{art}.tgz"), f"{ns}/{wf}: {art} stored at {arts[art]['s3']['key']}")
+
+
+def pod_isolation(argo, s3):
+    """Tenant A's credential on tenant B's bucket: a pod in research-team whose output artifact names
+    my-project's bucket with research-team's own Secret (what the generated repository mounts) is refused
+    by the S3 server (AccessDenied); nothing lands in B's bucket."""
+    cp = argo.cp
+    ns = "research-team"
+    cm = cp.get("configmap", "artifact-repositories", "-n", ns)["data"]
+    repo = yaml.safe_load(cm["artifactRepositories.genomics-pipeline"])["s3"]
+    wf = yaml.safe_load(seed_test_workflow("artifactRepositories.genomics-pipeline", "cross-tenant-"))
+    wf["spec"]["templates"][0]["outputs"]["artifacts"][0]["s3"] = {
+        "endpoint": s3.endpoint, "insecure": True, "bucket": "my-project-artifacts", "key": "cross-tenant/test.tgz",
+        "accessKeySecret": repo["accessKeySecret"], "secretKeySecret": repo["secretKeySecret"]}
+    name = argo.submit(ns, "-", input=yaml.safe_dump(wf))
+
+    def failed():
+        st = cp.get("workflow.argoproj.io", name, "-n", ns).get("status", {})
+        if st.get("phase") == "Succeeded":
+            raise AssertionError(f"{ns}/{name} Succeeded: research-team's credential wrote my-project's bucket")
+        return st.get("phase") in ("Failed", "Error") and st
+    st = wait_for(f"{ns}/{name} refused", failed, POD_TIMEOUT, argo.proc, interval=2)
+    msgs = " ".join(n.get("message") or "" for n in (st.get("nodes") or {}).values()) + " " + (st.get("message") or "")
+    check("AccessDenied" in msgs or "Access Denied" in msgs, f"{ns}/{name} failed for another reason: {msgs[:400]}")
+    check(not s3_keys(s3, "my-project-artifacts", "cross-tenant/"), "an object landed in my-project-artifacts/cross-tenant/")
+
+
+GC_SA = "wf-artifact-gc"
+
+
+def artifact_gc(argo, helm, s3, local):
+    """`artifactRepos.artifactGC` with a GC account of its own: the WorkflowTemplate's OnWorkflowDeletion
+    (argo delete ... the GC pod runs as the generated account with the generated Role, the object goes,
+    the workflow's finalizer is lifted), and an inline OnWorkflowCompletion with the same account."""
+    cp = argo.cp
+    with open(local) as f:
+        v = yaml.safe_load(f)
+    v.setdefault("artifactRepos", {})["artifactGC"] = {"strategy": "OnWorkflowDeletion", "serviceAccountName": GC_SA}
+    helm.upgrade([write_values(cp, "values-artifact-gc", v)])
+    try:
+        ns, bucket = "research-team", "genomics-artifacts"
+        t = cp.get("workflowtemplate.argoproj.io", "genomics-pipeline", "-n", ns)
+        check(t["spec"].get("artifactGC", {}).get("strategy") == "OnWorkflowDeletion",
+              f"the WorkflowTemplate's artifactGC is {t['spec'].get('artifactGC')}")
+        check(cp.get("serviceaccount", GC_SA, "-n", ns, check=False) is not None, f"no ServiceAccount {ns}/{GC_SA}")
+        wf = argo.submit(ns, "--from", "workflowtemplate/genomics-pipeline")
+        inline = yaml.safe_load(seed_test_workflow("artifactRepositories.genomics-pipeline", "gc-on-completion-"))
+        inline["spec"]["artifactGC"] = {"strategy": "OnWorkflowCompletion", "serviceAccountName": GC_SA}
+        wf2 = argo.submit(ns, "-", input=yaml.safe_dump(inline))
+        keys = {}
+        for w in (wf, wf2):
+            st = wait_succeeded(argo, ns, w)
+            keys[w] = output_artifacts(st)[0][1]["s3"]["key"]
+
+        seen_gc = {}
+
+        def watch_gc():
+            for p in cp.get("pods", "-n", ns)["items"]:
+                if "-artgc-" in p["metadata"]["name"]:
+                    seen_gc[p["metadata"]["name"]] = p["spec"].get("serviceAccountName")
+
+        def gone(w):
+            return lambda: (watch_gc(), keys[w] not in s3_keys(s3, bucket, keys[w]))[1]
+        wait_for(f"{keys[wf2]} deleted on completion", gone(wf2), 120, argo.proc, interval=2)
+        check(keys[wf] in s3_keys(s3, bucket, keys[wf]), f"{keys[wf]} (OnWorkflowDeletion) went before the deletion")
+        run([ARGO, "delete", "-n", ns, wf], env=cp.env)
+        wait_for(f"{keys[wf]} deleted with the workflow", gone(wf), 120, argo.proc, interval=2)
+        wait_for(f"workflow {ns}/{wf} gone (finalizer lifted)",
+                 lambda: cp.get("workflow.argoproj.io", wf, "-n", ns, check=False) is None, 60, interval=2)
+        watch_gc()
+        check(seen_gc, f"no artifact GC pod (<workflow>-artgc-...) seen in {ns}")
+        check(set(seen_gc.values()) == {GC_SA}, f"the GC pods ran as {seen_gc}, expected {GC_SA}")
+        release = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in helm.manifest()}
+        rbs = [b for b in cp.get("rolebindings", "-n", ns)["items"]
+               if any(x.get("kind") == "ServiceAccount" and x.get("name") == GC_SA for x in b.get("subjects") or [])]
+        check(rbs and all(("RoleBinding", ns, b["metadata"]["name"]) in release for b in rbs),
+              f"{GC_SA}'s bindings {[b['metadata']['name'] for b in rbs]} are not (all) the release's")
+    finally:
+        helm.upgrade([local])
+
+
+def pods(argo, helm, s3, layout, local):
+    ver = argo.version
+    wf = scenario(f"pods-seed-validation-{ver}", seed_validation, argo, s3, layout)
+    if wf is None and wanted(f"pods-executor-rbac-{ver}"):
+        wf = argo.submit("my-tenant-namespace", "-", input=seed_test_workflow("artifactRepositories.my-project"))
+        try:
+            wait_succeeded(argo, "my-tenant-namespace", wf)
+        except AssertionError:
+            pass
+    if wf:
+        scenario(f"pods-executor-rbac-{ver}", executor_rbac, argo, helm, wf)
+    scenario(f"pods-templates-{ver}", pod_templates, argo, s3, layout)
+    if layout == "central":
+        scenario(f"pods-refless-controller-namespace-{ver}", pod_templates, argo, s3, layout, True)
+    scenario(f"pods-artifact-gc-{ver}", artifact_gc, argo, helm, s3, local)
+    scenario(f"pods-isolation-{ver}", pod_isolation, argo, s3)
+
+
 # ---- scenario 4: lifecycle -----------------------------------------------------------------------------
 
 def uids(cp, objs):
@@ -671,8 +1020,11 @@ def lifecycle(cp, helm, argo, s3, base):
 
 # ---- the runs ------------------------------------------------------------------------------------------
 
+S3_ADMIN = ("AKADMIN0000000000001", "admin-secret-key-00000000000000000001")
+
+
 def start_s3():
-    identities = {"admin": ("AKADMIN0000000000001", "admin-secret-key-00000000000000000001", ["Admin"])}
+    identities = {"admin": (*S3_ADMIN, ["Admin"])}
     for path, (ak, sk) in CREDS.items():
         acts = [f"{a}:{b}" for b in GRANTS[path] for a in ("Read", "Write", "List", "Tagging")]
         identities[path.replace("/", "-")] = (ak, sk, acts)
@@ -706,12 +1058,17 @@ A_NAMES = ["helm3-install-seed", "helm3-managed-by-label", "render-server-dry-ru
                                    "template-my-project", "workflow-helper", "refless-tenant",
                                    "refless-controller-namespace", "strict-workflow-helper", "strict-is-enforced",
                                    "strict-template")],
-           "readme-cluster-blocks", "v3.7-isolation-key-prefix-per-tenant", "lifecycle-add-tenant", "lifecycle-change-bucket", "lifecycle-remove-last-registration",
+           "readme-cluster-blocks", "v3.7-isolation-key-prefix-per-tenant",
+           "pods-seed-validation-v3.7", "pods-executor-rbac-v3.7", "pods-templates-v3.7",
+           "pods-refless-controller-namespace-v3.7", "pods-artifact-gc-v3.7",
+           "pods-isolation-v3.7", "lifecycle-add-tenant", "lifecycle-change-bucket", "lifecycle-remove-last-registration",
            "lifecycle-forgotten-f", "lifecycle-uninstall"]
 B_NAMES = ["helm4-install-seed", "helm4-managed-by-label", "render-server-dry-run-tenant", "v4.0-eso-secrets",
            *[f"v4.0-{n}" for n in ("seed-workflow-genomics", "seed-test-workflow", "template-genomics-pipeline",
                                    "template-my-project", "workflow-helper", "refless-tenant",
-                                   "strict-workflow-helper", "strict-is-enforced", "strict-template")]]
+                                   "strict-workflow-helper", "strict-is-enforced", "strict-template")],
+           "pods-seed-validation-v4.0", "pods-executor-rbac-v4.0", "pods-templates-v4.0", "pods-artifact-gc-v4.0",
+           "pods-isolation-v4.0", "vault-openbao"]
 
 
 def bring_up(cp, s3, major, version, local, dry_run_name, before_local=lambda: None):
@@ -737,11 +1094,24 @@ def bring_up(cp, s3, major, version, local, dry_run_name, before_local=lambda: N
     return helm, path, argo
 
 
-def run_a(s3):
+def start_node(cp, registry, name):
+    """The real node (issue 19): containerd, kubelet, kube-proxy, kube-scheduler; without one (no
+    namespaces here) pods stay Pending and the pods-* scenarios fail."""
+    if registry is None:
+        return None
+    t0 = time.time()
+    cp.node = C.Node(cp, registry, name)
+    cp.node.start()
+    print(f"e2e: node {name} Ready: {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
+    return cp.node
+
+
+def run_a(s3, registry=None):
     """Helm 3 post-renderer, layout central, Argo v3.7 (the default target)."""
     cp = ControlPlane("a")
     cp.start([tool("E2E_CRDS_ARGO3"), tool("E2E_CRDS_ESO")])
     try:
+        start_node(cp, registry, "node-a")
         helm, local, argo = bring_up(
             cp, s3, 3, "v3.7", local_values(s3), "render-server-dry-run-local",
             before_local=lambda: scenario("render-server-dry-run-seed", server_dry_run, cp, "-f", SEED))
@@ -749,25 +1119,83 @@ def run_a(s3):
         scenario("readme-cluster-blocks", readme_blocks, argo, local)
         scenario("v3.7-isolation-key-prefix-per-tenant", isolation, argo, helm, local)
         strict(argo, "v3.7")
+        pods(argo, helm, s3, "central", local)
         lifecycle(cp, helm, argo, s3, local_values(s3))
     finally:
         cp.stop()
 
 
-def run_b(s3):
+def run_b(s3, registry=None):
     """Helm 4 plugin, layout tenant, Argo v4.0."""
     cp = ControlPlane("b")
     cp.start([tool("E2E_CRDS_ARGO4"), tool("E2E_CRDS_ESO")])
     try:
-        _helm, _local, argo = bring_up(cp, s3, 4, "v4.0", local_values(s3, layout="tenant", argo_version="4.0"),
+        start_node(cp, registry, "node-b")
+        helm, local, argo = bring_up(cp, s3, 4, "v4.0", local_values(s3, layout="tenant", argo_version="4.0"),
                                        "render-server-dry-run-tenant")
         workflows(argo, "tenant", "v4.0")
         strict(argo, "v4.0")
+        pods(argo, helm, s3, "tenant", local)
+        scenario("vault-openbao", vault_openbao, cp, helm)
     finally:
         cp.stop()
 
 
+def start_vault_and_registry(s3):
+    """OpenBao (ESO's vault provider reads it) and the image registry (the node pulls from it)."""
+    global VAULT
+    registry = None
+    if s3 is not None and os.environ.get("E2E_BAO"):
+        try:
+            VAULT = C.OpenBao()
+            for path, (ak, sk) in CREDS.items():
+                VAULT.put(path, access_key=ak, secret_key=sk)
+            print(f"e2e: OpenBao {VAULT.addr} holds {len(CREDS)} credentials", file=sys.stderr, flush=True)
+        except Exception as e:  # noqa: BLE001
+            VAULT = None
+            print(f"e2e: OpenBao failed (ESO's fake provider instead): {e}", file=sys.stderr, flush=True)
+    if s3 is not None and C.NODE:
+        try:
+            registry = C.Registry()
+            print(f"e2e: registry {registry.endpoint} holds {sorted(registry.images)}", file=sys.stderr, flush=True)
+        except Exception as e:  # noqa: BLE001
+            print(f"e2e: the registry failed: {e}", file=sys.stderr, flush=True)
+    return registry
+
+
+def up(statedir):
+    """`scripts/e2e up`: the playground. SeaweedFS, OpenBao, the registry, one control plane with its node,
+    the seed installed with Helm 3 then pointed at the local S3 server, ESO and the Argo v3.7 controller;
+    then writes statedir/env (what `scripts/e2e env` prints and `exec` sets) and waits to be stopped."""
+    s3 = start_s3()
+    registry = start_vault_and_registry(s3)
+    cp = ControlPlane("sandbox")
+    cp.start([tool("E2E_CRDS_ARGO3"), tool("E2E_CRDS_ESO")])
+    start_node(cp, registry, "node-sandbox")
+    _helm, local, _argo = bring_up(cp, s3, 3, "v3.7", local_values(s3), "render-server-dry-run-local")
+    env = sandbox_env(cp, s3)
+    keep = {"KUBECONFIG": cp.kubeconfig, "PATH": env["PATH"], "AWS_ENDPOINT_URL": env["AWS_ENDPOINT_URL"],
+            "AWS_ACCESS_KEY_ID": S3_ADMIN[0], "AWS_SECRET_ACCESS_KEY": S3_ADMIN[1],
+            "AWS_CONFIG_FILE": env["AWS_CONFIG_FILE"], "AWS_SHARED_CREDENTIALS_FILE": env["AWS_SHARED_CREDENTIALS_FILE"],
+            "E2E_VALUES": local, "E2E_LOGS": cp.logs}
+    if VAULT is not None:
+        keep.update(VAULT_ADDR=VAULT.addr, VAULT_TOKEN=VAULT.TOKEN, BAO_ADDR=VAULT.addr, BAO_TOKEN=VAULT.TOKEN)
+    with open(os.path.join(statedir, "env.new"), "w") as f:
+        for k, v in keep.items():
+            f.write(f"export {k}={shlex.quote(v)}\n")
+    os.replace(os.path.join(statedir, "env.new"), os.path.join(statedir, "env"))
+    print("e2e: sandbox up", flush=True)
+    while True:
+        time.sleep(3600)
+
+
 def main():
+    if sys.argv[1:2] == ["--up"]:
+        try:
+            up(sys.argv[2])
+        finally:
+            C.cleanup()
+        return 0
     t0 = time.time()
     print(f"e2e: {os.environ.get('E2E_VERSIONS', '')}", flush=True)
     try:
@@ -780,9 +1208,10 @@ def main():
             for n in A_NAMES + B_NAMES:
                 if wanted(n):
                     report(n, False, f"SeaweedFS setup failed: {e}", setup_failed=True)
+        registry = start_vault_and_registry(s3)
         if s3 is not None:
-            phase("control plane A (helm 3, central, argo v3.7)", A_NAMES, run_a, s3)
-            phase("control plane B (helm 4, tenant, argo v4.0)", B_NAMES, run_b, s3)
+            phase("control plane A (helm 3, central, argo v3.7)", A_NAMES, run_a, s3, registry)
+            phase("control plane B (helm 4, tenant, argo v4.0)", B_NAMES, run_b, s3, registry)
     finally:
         C.cleanup()
     for n in KNOWN:
