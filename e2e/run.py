@@ -466,6 +466,8 @@ def readme_cluster_blocks():
         text = open(os.path.join(ROOT, page)).read()
         for m in re.finditer(r"<!-- readme-test:([^>]*)-->\s*\n```(?:sh|bash)\n(.*?)\n```", text, re.S):
             directives = m.group(1)
+            # `sandbox` blocks start this very sandbox (docs/playground.md: scripts/e2e up/down):
+            # tests/it/readme.rs parses them; they cannot run inside a run of scripts/e2e.
             if re.search(r"(^|\s)cluster(\s|$)", directives):
                 helm = re.search(r"helm=(\d)", directives)
                 out.append((helm.group(1) if helm else "4", m.group(2)))

@@ -116,6 +116,9 @@ fn parse_directives(comment: &str, page: &str, line: usize) -> Directives {
             ("exit", Some(v)) => d.exit = v.parse().expect("exit=N takes a number"),
             ("output", Some(v)) if v == "stderr" => d.stderr = true,
             ("cluster", None) => d.cluster = true,
+            // A block that starts the e2e sandbox itself (docs/playground.md): parsed here like a
+            // cluster block; scripts/e2e, whose sandbox it is, does not run it inside itself.
+            ("sandbox", None) => d.cluster = true,
             ("omit", Some(v)) => d.omit.push(v),
             ("env", Some(v)) => {
                 let (k, v) = v.split_once('=').expect("env=\"NAME=VALUE\"");
