@@ -282,14 +282,7 @@ fn sub_values(mut merged: Node, key: &str) -> Result<Node, Problems> {
     match sub {
         Some(v @ Node::Map(_)) => Ok(v),
         None | Some(Node::Null) => {
-            let keys: Vec<String> = merged
-                .as_map()
-                .map(|m| {
-                    m.keys()
-                        .map(|k| crate::rules::credential::show(k))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let keys = crate::values::shown_keys(&merged);
             let mut p = Problems::default();
             p.push(
                 "--values-key",

@@ -166,13 +166,19 @@ fn embedded_token(s: &str) -> bool {
     let run = |from: usize, ok: fn(&u8) -> bool| b[from..].iter().take_while(|c| ok(c)).count();
     let upper_digit = |c: &u8| c.is_ascii_uppercase() || c.is_ascii_digit();
     let token_char = |c: &u8| c.is_ascii_alphanumeric() || b"_-".contains(c);
-    AWS_ID_PREFIXES.iter().any(|p| {
-        s.match_indices(p)
-            .any(|(i, _)| boundary(i) && run(i, upper_digit) == 20)
-    }) || TOKEN_PREFIXES.iter().any(|p| {
-        s.match_indices(p)
-            .any(|(i, _)| boundary(i) && run(i + p.len(), token_char) >= 16)
-    })
+    // One pass over the token starts, comparing bytes: a substring searcher per prefix and per
+    // value (`match_indices`) made this a third of a 10,000-registration render.
+    (0..b.len())
+        .filter(|&i| b[i].is_ascii_alphabetic() && boundary(i))
+        .any(|i| {
+            let rest = &b[i..];
+            AWS_ID_PREFIXES
+                .iter()
+                .any(|p| rest.starts_with(p.as_bytes()) && run(i, upper_digit) == 20)
+                || TOKEN_PREFIXES.iter().any(|p| {
+                    rest.starts_with(p.as_bytes()) && run(i + p.len(), token_char) >= 16
+                })
+        })
 }
 
 /// An AWS secret key inside a longer run of base64 that `/` splits into path segments: some

@@ -118,6 +118,19 @@ pub fn merge_sources(
     Ok((merged, warnings))
 }
 
+/// The top-level keys of a values tree for a message, each through `show`: escaped, cut, and
+/// withheld when a key looks like a credential.
+pub fn shown_keys(values: &Node) -> Vec<String> {
+    values
+        .as_map()
+        .map(|m| {
+            m.keys()
+                .map(|k| crate::rules::credential::show(k))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The error for values that generate no object: what was read (the sources, their top-level keys)
 /// and why nothing came out.
 pub fn nothing_to_render(sources: &[&str], with_set: bool, merged: &Node) -> Problems {
@@ -128,15 +141,7 @@ pub fn nothing_to_render(sources: &[&str], with_set: bool, merged: &Node) -> Pro
     if with_set {
         read.push("the --set values".into());
     }
-    let keys: Vec<String> = merged
-        .as_map()
-        // Through `show`: escaped, cut, and withheld when a key looks like a credential.
-        .map(|m| {
-            m.keys()
-                .map(|k| crate::rules::credential::show(k))
-                .collect()
-        })
-        .unwrap_or_default();
+    let keys = shown_keys(merged);
     let keys = if keys.is_empty() {
         "no keys at all".to_string()
     } else {
