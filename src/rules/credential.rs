@@ -175,9 +175,9 @@ fn embedded_token(s: &str) -> bool {
             AWS_ID_PREFIXES
                 .iter()
                 .any(|p| rest.starts_with(p.as_bytes()) && run(i, upper_digit) == 20)
-                || TOKEN_PREFIXES.iter().any(|p| {
-                    rest.starts_with(p.as_bytes()) && run(i + p.len(), token_char) >= 16
-                })
+                || TOKEN_PREFIXES
+                    .iter()
+                    .any(|p| rest.starts_with(p.as_bytes()) && run(i + p.len(), token_char) >= 16)
         })
 }
 
