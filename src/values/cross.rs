@@ -172,7 +172,7 @@ pub(crate) fn default_isolation(r: &mut Reader, d: &Repository, registrations: &
         r.warn(
             f::top::S3.key,
             format!(
-                "the default repository is shared by {} tenants in {} namespaces; {} (README: Tenant isolation)",
+                "the default repository is shared by {} tenants in {} namespaces; {} (docs/isolation.md)",
                 tenants.len(),
                 tenants_of.len(),
                 missing.join("; and ")

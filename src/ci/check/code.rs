@@ -131,7 +131,7 @@ impl Code {
             Code::SharedCredentials => (
                 "shared-credentials",
                 "(a warning: exit 0) one Vault secret (the same `ClusterSecretStore`, `remoteRef.key`) is synced by ExternalSecrets into the namespaces of several tenants (the controller namespace aside)",
-                "every one of those tenants' workflows holds the same credential, so each can read and overwrite the others' artifacts; see Tenant isolation",
+                "every one of those tenants' workflows holds the same credential, so each can read and overwrite the others' artifacts; see docs/isolation.md",
             ),
             Code::MissingTemplate => (
                 "missing-template",
