@@ -11,7 +11,6 @@
 use super::fields::{self as f, Field, Rule, repository as repo};
 use super::path::{index, join};
 use super::read::{Fields, Json, JsonMap, Map, Reader};
-use super::validate::Defaults;
 use crate::model::*;
 use crate::rules::argo::{self, ArgoVersion};
 use crate::rules::credential::show;
@@ -19,6 +18,22 @@ use crate::rules::{formats, k8s};
 use crate::yaml::Node;
 use indexmap::IndexMap;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// What the registrations read of `artifactRepos` besides `Settings`: the defaults a registration
+/// takes when it sets nothing, each known as soon as it is valid by itself, so that a problem
+/// elsewhere in `artifactRepos` hides no registration's own problem (a tenant that is the
+/// controller namespace is reported next to a bad `layout`).
+pub(crate) struct Defaults {
+    /// `artifactRepos.controllerNamespace` when valid.
+    pub controller_namespace: Option<String>,
+    /// `artifactRepos.namespaceRule: repo`: its `namespacePrefix`; `None` for `tenant`.
+    pub repo_rule_prefix: Option<String>,
+    /// `artifactRepos.artifactGC` and `.workloadIdentity`.
+    pub artifact_gc: Option<ArtifactGc>,
+    pub identity: WorkloadIdentity,
+    /// `artifactRepos.namespaces.<ns>.workloadIdentity`, by namespace.
+    pub namespace_identity: IndexMap<String, WorkloadIdentity>,
+}
 
 /// Kubernetes' limit for a name prefix plus the registration name in an ExternalSecret / Secret
 /// (mounted as a pod volume, so a DNS-1123 label).

@@ -9,7 +9,7 @@
 //! (`values::cross`) where they apply. No field is read here by its key, checked by a rule of its
 //! own, or given a default: that is the row's.
 
-use super::cross::{self, BucketKind, Conveniences};
+use super::cross::{self, BucketKind, Conveniences, Defaults};
 use super::fields::{
     self as f, Field, Shape, registration as reg, repository as repo, settings as set,
 };
@@ -27,22 +27,6 @@ pub use super::fields::SECTIONS;
 
 /// A section that is absent reads as an empty map: every field takes its default.
 static EMPTY: LazyLock<Map> = LazyLock::new(Map::new);
-
-/// What the registrations read of `artifactRepos` besides `Settings`: the defaults a registration
-/// takes when it sets nothing, each known as soon as it is valid by itself, so that a problem
-/// elsewhere in `artifactRepos` hides no registration's own problem (a tenant that is the
-/// controller namespace is reported next to a bad `layout`).
-pub(crate) struct Defaults {
-    /// `artifactRepos.controllerNamespace` when valid.
-    pub controller_namespace: Option<String>,
-    /// `artifactRepos.namespaceRule: repo`: its `namespacePrefix`; `None` for `tenant`.
-    pub repo_rule_prefix: Option<String>,
-    /// `artifactRepos.artifactGC` and `.workloadIdentity`.
-    pub artifact_gc: Option<ArtifactGc>,
-    pub identity: WorkloadIdentity,
-    /// `artifactRepos.namespaces.<ns>.workloadIdentity`, by namespace.
-    pub namespace_identity: IndexMap<String, WorkloadIdentity>,
-}
 
 /// Validates merged values into the checked model, or returns every problem found.
 ///
